@@ -1,0 +1,266 @@
+/*
+ * libdvsshim: the native core of Dvs.
+ *
+ * One public header. It declares the shared-memory layout of a node segment (mirrored by the
+ * explicit-layout structs in managed/Dvs/Layout, checked field by field by a test) and the few
+ * calls that must be native: segment create/open/map, the MPSC inbound ring, futex wait/wake,
+ * process liveness, cross-process bulk copy and CPU affinity.
+ *
+ * Conventions (after aeron): every symbol is prefixed dvs_/DVS_; calls return 0 (or a count) on
+ * success and -1 on failure with a per-thread error code and message (dvs_errcode/dvs_errmsg);
+ * constructors assign *out only on success; nothing here prints or aborts. The ring calls are the
+ * exception: they are on the hot path and return a DVS status code directly.
+ */
+#ifndef DVS_DVS_H
+#define DVS_DVS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DVS_BUILDING_SHIM)
+#define DVS_API __attribute__((visibility("default")))
+#else
+#define DVS_API
+#endif
+
+/* ---------------------------------------------------------------- constants */
+
+#define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
+#define DVS_LAYOUT_VERSION     1u
+#define DVS_CACHE_LINE         64
+
+#define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
+#define DVS_MAX_NODES          32   /* nodeid 0..31 (_NR_NODES) */
+#define DVS_MAX_TASKS          35   /* largest nr_tasks; fixes the endpoint encoding */
+#define DVS_MAX_SLOTS          4096 /* nr_tasks + nr_procs per DC */
+
+/* Endpoint encoding of DVS (include/com/endpoint.h): _ENDPOINT(g,p) = g*GEN_SIZE + p. */
+#define DVS_ANY                0x7ace
+#define DVS_NONE               0x6ace
+#define DVS_SELF               0x8ace
+#define DVS_GENERATION_SIZE    (DVS_MAX_TASKS + DVS_SELF + 1)
+
+/* Endpoint slot states (dvs_slot_t.state). */
+#define DVS_SLOT_FREE          0u
+#define DVS_SLOT_LOCAL         1u
+#define DVS_SLOT_REMOTE        2u
+#define DVS_SLOT_MIGRATING     3u
+#define DVS_SLOT_BACKUP        4u
+#define DVS_SLOT_BINDING       5u  /* transient: a bind or reclaim is rewriting the slot */
+
+/* Ring cell meta: low 8 bits the call kind, upper 24 bits the request sequence (sendrec). */
+#define DVS_KIND_SEND          1
+#define DVS_KIND_SENDREC       2
+#define DVS_KIND_MASK          0xff
+
+/* Reply word (dvs_slot_t.reply_word): state in bits 56..63, request sequence in bits 32..55,
+ * the endpoint the reply must come from in bits 0..31. One 64-bit CAS moves it, so a late reply
+ * to an abandoned request can never land on a newer one. */
+#define DVS_REPLY_IDLE         0u
+#define DVS_REPLY_AWAITING     1u
+#define DVS_REPLY_WRITING      2u
+#define DVS_REPLY_DONE         3u
+#define DVS_REPLY_PEER_DIED    4u
+
+/* Errors: the DVS numbering (include/com/dvs_errno.h). Only those the shim itself returns. */
+#define DVS_OK                 0
+#define EDVSAGAIN              (-11)
+#define EDVSINVAL              (-22)
+#define EDVSTIMEDOUT           (-61)
+#define EDVSBADVALUE           (-339)
+#define EDVSBADFILE            (-341)
+#define EDVSALLOCMEM           (-344)
+#define EDVSERRCODE            (-301)
+
+/* ---------------------------------------------------------------- shared layout */
+
+/* A message: fixed 64 bytes, blittable. m_source is stamped by the sender's library. */
+typedef struct dvs_message {
+    int32_t m_source;
+    int32_t m_type;
+    uint8_t m_payload[56];
+} __attribute__((aligned(8))) dvs_message_t;
+
+/* Segment header, at offset 0 of the node segment. */
+typedef struct dvs_segment_header {
+    uint64_t magic;             /*   0 */
+    uint32_t layout_version;    /*   8 */
+    uint32_t header_size;       /*  12 */
+    uint64_t segment_size;      /*  16 */
+    int32_t  node_id;           /*  24 */
+    int32_t  max_dcs;           /*  28 */
+    int32_t  host_pid;          /*  32 */
+    uint32_t ring_capacity;     /*  36 cells per inbound ring, a power of two */
+    uint64_t incarnation;       /*  40 changes at every creation of the segment */
+    uint32_t slot_size;         /*  48 sizeof(dvs_slot_t) */
+    uint32_t dc_size;           /*  52 sizeof(dvs_dc_t) */
+    uint32_t ring_header_size;  /*  56 sizeof(dvs_ring_header_t) */
+    uint32_t state;             /*  60 0 creating, 1 ready, 2 shut down */
+    uint64_t dcs_offset;        /*  64 dvs_dc_t[max_dcs] */
+    uint64_t host_start_time;   /*  72 host's start time (clock ticks since boot): pid reuse guard */
+    char     node_name[32];     /*  80 */
+    char     cluster_name[32];  /* 112 */
+    uint32_t cell_size;         /* 144 sizeof(dvs_cell_t) */
+    uint32_t message_size;      /* 148 sizeof(dvs_message_t) */
+    uint8_t  reserved[104];     /* 152 .. 256 */
+} dvs_segment_header_t;
+
+/* A distributed container as seen by this node. */
+typedef struct dvs_dc {
+    int32_t  dcid;              /*   0 */
+    uint32_t state;             /*   4 0 not on this node, 1 running */
+    int32_t  nr_procs;          /*   8 */
+    int32_t  nr_tasks;          /*  12 */
+    int32_t  nr_sysprocs;       /*  16 slots below this index are privileged */
+    int32_t  nr_slots;          /*  20 nr_tasks + nr_procs; slot = p_nr + nr_tasks */
+    uint64_t nodes;             /*  24 bitmap of the nodes the DC spans */
+    uint64_t slots_offset;      /*  32 dvs_slot_t[nr_slots] */
+    uint64_t rings_offset;      /*  40 one inbound ring per slot, ring_stride bytes apart */
+    uint64_t ring_stride;       /*  48 */
+    uint64_t notify_offset;     /*  56 per slot notify_words x uint64: pending bit per source slot */
+    uint32_t notify_words;      /*  64 */
+    uint32_t reserved0;         /*  68 */
+    char     name[32];          /*  72 */
+    uint8_t  reserved[24];      /* 104 .. 128 */
+} dvs_dc_t;
+
+/* Endpoint descriptor: one per slot of a DC. Four cache lines, grouped by who writes them. */
+typedef struct dvs_slot {
+    /* line 0: identity; written only by bind, unbind and reclaim */
+    int32_t  endpoint;          /*   0 */
+    uint32_t state;             /*   4 DVS_SLOT_* */
+    int32_t  owner_pid;         /*   8 */
+    int32_t  owner_node;        /*  12 */
+    uint32_t epoch;             /*  16 grows by one at each committed migration */
+    uint32_t flags;             /*  20 */
+    uint64_t owner_start_time;  /*  24 pid reuse guard */
+    char     name[16];          /*  32 */
+    uint32_t bind_count;        /*  48 how many times the slot was bound */
+    int32_t  p_nr;              /*  52 */
+    uint8_t  reserved0[8];      /*  56 */
+    /* line 1: the owner's doorbell; producers read sleeping and bump seq */
+    uint32_t wake_seq;          /*  64 futex word */
+    uint32_t sleeping;          /*  68 threads of the owner asleep on wake_seq */
+    uint64_t notify_summary;    /*  72 bit w: notify word w may be non-zero */
+    uint8_t  reserved1[48];     /*  80 */
+    /* line 2: reply hand-off and counters */
+    uint64_t reply_word;        /* 128 DVS_REPLY_* state | seq | from */
+    uint64_t sent;              /* 136 messages sent (owner writes) */
+    uint64_t received;          /* 144 messages received (owner writes) */
+    uint64_t replies;           /* 152 replies received (owner writes) */
+    uint8_t  reserved2[32];     /* 160 */
+    /* line 3: the reply message itself */
+    dvs_message_t reply;        /* 192 */
+} dvs_slot_t;
+
+/* Inbound MPSC ring header (Vyukov bounded queue: a sequence per cell, producers claim by CAS). */
+typedef struct dvs_ring_header {
+    uint64_t tail;              /*   0 next position to claim (producers) */
+    uint8_t  pad0[56];
+    uint64_t head;              /*  64 next position to consume (the owner only) */
+    uint8_t  pad1[56];
+    uint32_t space_seq;         /* 128 futex word: bumped when a full ring drains */
+    uint32_t space_waiters;     /* 132 producers asleep waiting for space */
+    uint64_t full_count;        /* 136 offers refused because the ring was full */
+    uint8_t  pad2[48];          /* 144 .. 192 */
+} dvs_ring_header_t;
+
+/* One ring cell: the sequence and meta on the first line, the message on the second. */
+typedef struct dvs_cell {
+    uint64_t seq;               /*   0 */
+    int32_t  meta;              /*   8 kind | request seq << 8 */
+    uint8_t  pad[52];           /*  12 */
+    dvs_message_t message;      /*  64 */
+} dvs_cell_t;
+
+/* ---------------------------------------------------------------- configuration */
+
+typedef struct dvs_dc_config {
+    int32_t  dcid;
+    int32_t  nr_procs;
+    int32_t  nr_tasks;
+    int32_t  nr_sysprocs;
+    uint64_t nodes;
+    char     name[32];
+} dvs_dc_config_t;
+
+typedef struct dvs_node_config {
+    int32_t  node_id;
+    uint32_t ring_capacity;     /* power of two, 2..65536 */
+    int32_t  dc_count;
+    int32_t  reserved;
+    const dvs_dc_config_t *dcs;
+    char     node_name[32];
+    char     cluster_name[32];
+} dvs_node_config_t;
+
+/* ---------------------------------------------------------------- calls */
+
+/* Per-thread error of the last failed call (0 / "" when none). */
+DVS_API int dvs_errcode(void);
+DVS_API const char *dvs_errmsg(void);
+
+/* Creates (O_EXCL) the POSIX shared memory object `name` (leading '/'), mode 0600, lays out the
+ * segment for `cfg` and maps it. */
+DVS_API int dvs_segment_create(const char *name, const dvs_node_config_t *cfg, void **base_out,
+                               uint64_t *size_out);
+/* Opens and maps an existing segment, checking magic, layout version and struct sizes. */
+DVS_API int dvs_segment_open(const char *name, void **base_out, uint64_t *size_out);
+DVS_API int dvs_segment_close(void *base, uint64_t size);
+DVS_API int dvs_segment_unlink(const char *name);
+/* Bytes a segment for `cfg` takes (0 with an error when cfg is invalid). */
+DVS_API uint64_t dvs_segment_size(const dvs_node_config_t *cfg);
+
+/* Ring: hot path, no syscall unless the other side sleeps. Return DVS_OK or EDVSAGAIN.
+ * offer: publishes with a full barrier, then wakes the owner if it sleeps on `bell`. */
+DVS_API int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
+                           int32_t meta, dvs_slot_t *owner);
+/* poll: single consumer. Wakes producers that sleep waiting for space. */
+DVS_API int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out,
+                          int32_t *meta_out);
+/* Resets an empty ring for a new owner. Not safe against concurrent producers. */
+DVS_API void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity);
+/* Messages currently queued (approximate while producers run). */
+DVS_API uint32_t dvs_ring_count(const dvs_ring_header_t *ring);
+
+/* Wakes the owner of `slot` if it sleeps on its doorbell (a full barrier first). */
+DVS_API void dvs_doorbell_ring(dvs_slot_t *slot);
+
+/* Futex on a shared (not process-private) word. timeout_ms < 0: forever.
+ * Returns 0 when woken or the word differs, EDVSTIMEDOUT on timeout. */
+DVS_API int dvs_futex_wait(uint32_t *word, uint32_t expected, int32_t timeout_ms);
+DVS_API int dvs_futex_wake(uint32_t *word, int32_t count);
+
+/* Process liveness: 1 alive, 0 dead, gone or a zombie, or another process with the same pid
+ * (start_time differs; 0 skips that check). */
+DVS_API int dvs_pid_alive(int32_t pid, uint64_t start_time);
+/* Start time (clock ticks since boot) of a process, 0 if unknown. */
+DVS_API uint64_t dvs_pid_start_time(int32_t pid);
+DVS_API int32_t dvs_getpid(void);
+DVS_API int32_t dvs_gettid(void);
+
+/* Bulk copy between two processes' memory (process_vm_readv / writev; through a bounce buffer when
+ * neither is the caller). Returns 0, or -1 with the errno in dvs_errcode. */
+DVS_API int dvs_vcopy(int32_t src_pid, uint64_t src_addr, int32_t dst_pid, uint64_t dst_addr,
+                      uint64_t bytes);
+
+/* Pins the calling thread to one CPU. */
+DVS_API int dvs_pin_thread(int32_t cpu);
+
+/* Layout self-description, for the test that C and C# agree: one entry per field. */
+typedef struct dvs_layout_field {
+    const char *type_name;
+    const char *field_name;
+    uint32_t offset;
+    uint32_t size;
+} dvs_layout_field_t;
+DVS_API int dvs_layout_fields(const dvs_layout_field_t **fields_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DVS_DVS_H */
