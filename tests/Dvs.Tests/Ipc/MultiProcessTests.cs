@@ -85,7 +85,8 @@ public class MultiProcessTests
             Assert.That(node.Node.GetEndpointInfo(0, 7)!.State, Is.EqualTo("local"));
             client.Kill();
         }
-        Assert.That(node.Host.ReapOnce() + node.Host.Reclaimed, Is.GreaterThanOrEqualTo(1));
+        node.Host.ReapOnce();
+        Assert.That(node.Host.Reclaimed, Is.EqualTo(1));
         Assert.That(node.Node.GetEndpointInfo(0, 7)!.State, Is.EqualTo("free"));
         using Endpoint rebound = node.Node.Bind(0, 7);
         Assert.That(rebound.Number, Is.EqualTo(7));
