@@ -167,6 +167,11 @@ public sealed unsafe class Node : IDisposable
                 }
                 continue;
             }
+            if (state == SegmentLayout.SlotRemote)
+            {
+                // Another node owns this endpoint: binding it here too would split the DC.
+                return DvsError.RmtProc;
+            }
             if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotBinding) && !Liveness.OwnerAlive(slot))
             {
                 // The previous owner died without unbinding: take the slot over.
@@ -189,6 +194,7 @@ public sealed unsafe class Node : IDisposable
         SlotReclaimer.Clear(dc, index);
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
         Doorbell.Ring(slot);
+        dc.DirectoryChanged();
         return DvsError.Ok;
     }
 

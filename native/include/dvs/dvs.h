@@ -68,6 +68,7 @@ extern "C" {
 #define DVS_REPLY_DONE         3u
 #define DVS_REPLY_PEER_DIED    4u
 #define DVS_REPLY_PEER_DOWN    5u  /* the node of the peer is down (EDVSNOTCONN) */
+#define DVS_REPLY_FAILED       6u  /* the call failed remotely: the error code is in reply.m_type */
 
 /* Peer node states (dvs_node_entry_t.state). */
 #define DVS_NODE_UNKNOWN       0u
@@ -140,7 +141,7 @@ typedef struct dvs_dc {
     uint64_t ring_stride;       /*  48 */
     uint64_t notify_offset;     /*  56 per slot notify_words x uint64: pending bit per source slot */
     uint32_t notify_words;      /*  64 */
-    uint32_t reserved0;         /*  68 */
+    uint32_t dir_version;       /*  68 bumped at every bind / unbind: the proxy announces changes */
     char     name[32];          /*  72 */
     uint8_t  reserved[24];      /* 104 .. 128 */
 } dvs_dc_t;

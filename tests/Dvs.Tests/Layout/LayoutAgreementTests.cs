@@ -28,7 +28,7 @@ public class LayoutAgreementTests
             ["dcid"] = "DcId", ["state"] = "State", ["nr_procs"] = "NrProcs", ["nr_tasks"] = "NrTasks",
             ["nr_sysprocs"] = "NrSysProcs", ["nr_slots"] = "NrSlots", ["nodes"] = "Nodes", ["slots_offset"] = "SlotsOffset",
             ["rings_offset"] = "RingsOffset", ["ring_stride"] = "RingStride", ["notify_offset"] = "NotifyOffset",
-            ["notify_words"] = "NotifyWords", ["name"] = "Name",
+            ["notify_words"] = "NotifyWords", ["dir_version"] = "DirVersion", ["name"] = "Name",
         }),
         ["dvs_slot_t"] = (typeof(EndpointSlot), new()
         {
