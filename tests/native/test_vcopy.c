@@ -19,6 +19,11 @@ typedef struct peer {
     int go_fd;
 } peer_t;
 
+/* Write ends of the "go" pipes of running peers: a later peer must close them, or an earlier
+ * peer would never see end-of-file when the parent releases it. */
+static int g_go_fds[8];
+static int g_go_count;
+
 static uint8_t *area(void)
 {
     uint8_t *p = mmap(NULL, AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -54,6 +59,8 @@ static peer_t start_peer(uint8_t *buf, uint32_t fill_seed, uint32_t expect_seed)
     if (pid == 0) {
         close(ready[0]);
         close(go[1]);
+        for (int i = 0; i < g_go_count; i++)
+            close(g_go_fds[i]);
         if (fill_seed != 0)
             fill(buf, COPY_LEN, fill_seed);
         char c = 'r';
@@ -68,6 +75,7 @@ static peer_t start_peer(uint8_t *buf, uint32_t fill_seed, uint32_t expect_seed)
     char c;
     CHECK_MSG(read(ready[0], &c, 1) == 1, "peer %d did not get ready", (int)pid);
     close(ready[0]);
+    g_go_fds[g_go_count++] = go[1];
     return (peer_t){pid, go[1]};
 }
 
