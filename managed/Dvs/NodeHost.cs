@@ -15,6 +15,7 @@ public sealed unsafe class NodeHost : IDisposable
     private readonly Thread _reaper;
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly TimeSpan _reapInterval;
+    private readonly Lock _reapLock = new();
     private long _reclaimed;
     private int _disposed;
 
@@ -47,6 +48,15 @@ public sealed unsafe class NodeHost : IDisposable
 
     /// <summary>One reaping pass now (the host also runs them periodically). Returns how many were reclaimed.</summary>
     public int ReapOnce()
+    {
+        // One pass at a time: a caller that asks for a pass also waits for the periodic one.
+        lock (_reapLock)
+        {
+            return ReapPass();
+        }
+    }
+
+    private int ReapPass()
     {
         int count = 0;
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
