@@ -12,6 +12,7 @@ internal static class ReplyWord
     public const uint Writing = 2;
     public const uint Done = 3;
     public const uint PeerDied = 4;
+    public const uint PeerDown = 5;
 
     public const int SequenceMask = 0xFFFFFF;
 

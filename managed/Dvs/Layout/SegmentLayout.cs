@@ -19,5 +19,14 @@ internal static class SegmentLayout
 
     public const int KindSend = 1;
     public const int KindSendRec = 2;
+    public const int KindReply = 3;
+    public const int KindNotify = 4;
+
+    public const uint NodeUnknown = 0;
+    public const uint NodeUp = 1;
+    public const uint NodeDown = 2;
+    public const uint NodeSelf = 3;
+
+    public const int Counters = 64;
     public const int KindMask = 0xff;
 }
