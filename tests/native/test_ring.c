@@ -120,6 +120,34 @@ DVS_TEST(offer_then_poll_keeps_fifo_order_and_meta)
     close_fixture(&f);
 }
 
+DVS_TEST(aux_words_travel_with_their_messages)
+{
+    ring_fixture_t f = open_fixture(8);
+    for (int i = 0; i < 6; i++) {
+        dvs_message_t m = make_message(1, i, (uint64_t)i);
+        uint64_t aux = 0x8000000000000000ULL | ((uint64_t)i << 32) | (uint64_t)(1000 + i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer_aux(f.ring, f.capacity, &m, DVS_KIND_SEND, aux, f.owner));
+    }
+    /* a plain offer carries aux 0; a plain poll just drops the word */
+    dvs_message_t plain = make_message(1, 6, 6);
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &plain, DVS_KIND_SEND, f.owner));
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    check_message(&m, 1, 0, 0);
+    for (int i = 1; i < 6; i++) {
+        uint64_t aux = 0;
+        CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+        check_message(&m, 1, i, (uint64_t)i);
+        CHECK(aux == (0x8000000000000000ULL | ((uint64_t)i << 32) | (uint64_t)(1000 + i)));
+    }
+    uint64_t aux = 42;
+    CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+    check_message(&m, 1, 6, 6);
+    CHECK(aux == 0);
+    close_fixture(&f);
+}
+
 DVS_TEST(a_full_ring_refuses_with_again_and_keeps_its_messages)
 {
     ring_fixture_t f = open_fixture(8);
@@ -238,7 +266,9 @@ static void *producer(void *p)
     producer_arg_t *a = p;
     for (uint64_t i = 0; i < PER_PRODUCER; i++) {
         dvs_message_t m = make_message(a->id, 77, i);
-        while (dvs_ring_offer(a->f->ring, a->f->capacity, &m, a->id, a->f->owner) == EDVSAGAIN)
+        uint64_t aux = ((uint64_t)a->id << 32) | i; /* the routing word travels with the message */
+        while (dvs_ring_offer_aux(a->f->ring, a->f->capacity, &m, a->id, aux, a->f->owner) ==
+               EDVSAGAIN)
             sched_yield();
     }
     return NULL;
@@ -253,7 +283,8 @@ static void consume_all(ring_fixture_t *f, int producers)
     for (uint64_t got = 0; got < total;) {
         dvs_message_t m;
         int32_t meta;
-        int rc = dvs_ring_poll(f->ring, f->capacity, &m, &meta);
+        uint64_t aux;
+        int rc = dvs_ring_poll_aux(f->ring, f->capacity, &m, &meta, &aux);
         if (rc == EDVSAGAIN) {
             sched_yield();
             continue;
@@ -267,6 +298,8 @@ static void consume_all(ring_fixture_t *f, int producers)
                   "producer %d: got message %llu, expected %llu (lost, duplicated or reordered)",
                   m.m_source, (unsigned long long)word, (unsigned long long)next[m.m_source]);
         check_message(&m, m.m_source, 77, word); /* no torn payload */
+        CHECK_MSG(aux == (((uint64_t)m.m_source << 32) | word), "aux %#llx does not match the message",
+                  (unsigned long long)aux);
         next[m.m_source]++;
         got++;
     }

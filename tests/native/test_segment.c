@@ -144,6 +144,71 @@ DVS_TEST(create_lays_out_a_ready_header)
     CHECK_OK(dvs_segment_unlink(name));
 }
 
+DVS_TEST(create_lays_out_the_node_regions)
+{
+    const char *name = dvs_test_segment_name("noderegions");
+    dvs_node_config_t cfg = make_config(16);
+    void *base;
+    uint64_t size;
+    CHECK_OK(dvs_segment_create(name, &cfg, &base, &size));
+    const dvs_segment_header_t *h = base;
+    uint8_t *b = base;
+
+    /* the regions are aligned, inside the segment, and overlap neither each other nor the DCs */
+    struct { const char *what; uint64_t offset, bytes; } r[] = {
+        {"header", 0, sizeof(dvs_segment_header_t)},
+        {"dcs", h->dcs_offset, (uint64_t)h->max_dcs * sizeof(dvs_dc_t)},
+        {"proxy slot", h->proxy_offset, sizeof(dvs_slot_t)},
+        {"nodes", h->nodes_offset, DVS_MAX_NODES * sizeof(dvs_node_entry_t)},
+        {"counters", h->counters_offset, sizeof(dvs_counters_t)},
+        {"outbound ring", h->outbound_offset,
+         sizeof(dvs_ring_header_t) + (uint64_t)h->outbound_capacity * sizeof(dvs_cell_t)},
+    };
+    const int n = (int)(sizeof r / sizeof r[0]);
+    for (int i = 0; i < n; i++) {
+        CHECK_MSG(r[i].offset % DVS_CACHE_LINE == 0, "%s at %llu is not cache-line aligned",
+                  r[i].what, (unsigned long long)r[i].offset);
+        CHECK_MSG(r[i].offset + r[i].bytes <= size, "%s ends past the segment", r[i].what);
+        for (int j = 0; j < i; j++)
+            CHECK_MSG(r[i].offset >= r[j].offset + r[j].bytes || r[j].offset >= r[i].offset + r[i].bytes,
+                      "%s overlaps %s", r[i].what, r[j].what);
+        for (int k = 0; k < 2; k++) {
+            const dvs_dc_t *dc = find_dc(base, g_dcs[k].dcid);
+            uint64_t dc_start = dc->slots_offset;
+            uint64_t dc_end = dc->rings_offset + (uint64_t)dc->nr_slots * dc->ring_stride;
+            CHECK_MSG(i < 2 || r[i].offset >= dc_end || dc_start >= r[i].offset + r[i].bytes,
+                      "%s overlaps the regions of dc %d", r[i].what, g_dcs[k].dcid);
+        }
+    }
+
+    uint32_t cap = h->outbound_capacity;
+    CHECK_MSG(cap >= 16 && (cap & (cap - 1)) == 0, "outbound capacity %u is not a power of two", cap);
+    dvs_ring_header_t *outbound = (dvs_ring_header_t *)(b + h->outbound_offset);
+    CHECK_EQ(0, dvs_ring_count(outbound));
+    dvs_message_t m, got;
+    memset(&m, 0, sizeof m);
+    m.m_type = 9;
+    dvs_slot_t *proxy = (dvs_slot_t *)(b + h->proxy_offset);
+    CHECK_EQ(DVS_OK, dvs_ring_offer_aux(outbound, cap, &m, DVS_KIND_SEND, 0x500000007ULL, proxy));
+    int32_t meta;
+    uint64_t aux = 0;
+    CHECK_EQ(DVS_OK, dvs_ring_poll_aux(outbound, cap, &got, &meta, &aux));
+    CHECK(aux == 0x500000007ULL);
+    CHECK_EQ(9, got.m_type);
+
+    CHECK_EQ(0, h->proxy_pid);
+    const dvs_node_entry_t *nodes = (const dvs_node_entry_t *)(b + h->nodes_offset);
+    for (int i = 0; i < DVS_MAX_NODES; i++) {
+        CHECK_EQ(i, nodes[i].node_id);
+        CHECK_EQ(i == 3 ? DVS_NODE_SELF : DVS_NODE_UNKNOWN, nodes[i].state);
+    }
+    CHECK(strcmp(nodes[3].name, "node3") == 0);
+    const dvs_counters_t *counters = (const dvs_counters_t *)(b + h->counters_offset);
+    for (int i = 0; i < DVS_COUNTERS; i++)
+        CHECK_EQ(0, counters->values[i]);
+    CHECK_OK(dvs_segment_close(base, size));
+}
+
 DVS_TEST(segment_size_grows_with_the_ring_capacity)
 {
     dvs_node_config_t small = make_config(8);
@@ -441,7 +506,10 @@ static const struct expected_field g_expected[] = {
     F(dvs_segment_header_t, state), F(dvs_segment_header_t, dcs_offset),
     F(dvs_segment_header_t, host_start_time), F(dvs_segment_header_t, node_name),
     F(dvs_segment_header_t, cluster_name), F(dvs_segment_header_t, cell_size),
-    F(dvs_segment_header_t, message_size),
+    F(dvs_segment_header_t, message_size), F(dvs_segment_header_t, outbound_offset),
+    F(dvs_segment_header_t, proxy_offset), F(dvs_segment_header_t, nodes_offset),
+    F(dvs_segment_header_t, counters_offset), F(dvs_segment_header_t, outbound_capacity),
+    F(dvs_segment_header_t, proxy_pid),
     F(dvs_dc_t, dcid), F(dvs_dc_t, state), F(dvs_dc_t, nr_procs), F(dvs_dc_t, nr_tasks),
     F(dvs_dc_t, nr_sysprocs), F(dvs_dc_t, nr_slots), F(dvs_dc_t, nodes), F(dvs_dc_t, slots_offset),
     F(dvs_dc_t, rings_offset), F(dvs_dc_t, ring_stride), F(dvs_dc_t, notify_offset),
@@ -454,7 +522,10 @@ static const struct expected_field g_expected[] = {
     F(dvs_slot_t, received), F(dvs_slot_t, replies), F(dvs_slot_t, reply),
     F(dvs_ring_header_t, tail), F(dvs_ring_header_t, head), F(dvs_ring_header_t, space_seq),
     F(dvs_ring_header_t, space_waiters), F(dvs_ring_header_t, full_count),
-    F(dvs_cell_t, seq), F(dvs_cell_t, meta), F(dvs_cell_t, message),
+    F(dvs_cell_t, seq), F(dvs_cell_t, meta), F(dvs_cell_t, aux), F(dvs_cell_t, message),
+    F(dvs_node_entry_t, state), F(dvs_node_entry_t, node_id), F(dvs_node_entry_t, incarnation),
+    F(dvs_node_entry_t, rtt_ns), F(dvs_node_entry_t, retransmissions), F(dvs_node_entry_t, name),
+    F(dvs_counters_t, values),
 };
 
 /* "dvs_slot_t", "dvs_slot" and "slot" all name the same type. */
