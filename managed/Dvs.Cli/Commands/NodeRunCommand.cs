@@ -51,17 +51,33 @@ internal sealed class NodeRunCommand : Command
         log.LogDebug("Configuration {File}: node {Name} (id {Id}), {Peers} peers, {Dcs} DCs",
             path, node.Name, node.Id, config.Peers.Count, config.Dcs.Count);
 
-        // One line on stdout once the host is up, so scripts and tests can wait for it.
-        await output.WriteLineAsync(
-            $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running; Ctrl-C or SIGTERM stops it");
-        await output.FlushAsync(CancellationToken.None);
+        NodeHost host;
         try
         {
-            await Task.Delay(Timeout.Infinite, cancel);
+            host = NodeHost.Start(config.ToNodeHostOptions());
         }
-        catch (OperationCanceledException)
+        catch (DvsException e)
         {
-            // Ctrl-C / SIGTERM: the normal way to stop.
+            await error.WriteLineAsync($"dvs node run: node {node.Name} could not start: {e.Message}");
+            return ExitCode.Failure;
+        }
+
+        using (host)
+        {
+            log.LogDebug("Node segment {Segment} created (incarnation {Incarnation})", host.SegmentName, host.Incarnation);
+            // One line on stdout once the host is up, so scripts and tests can wait for it.
+            await output.WriteLineAsync(
+                $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}; "
+                + "Ctrl-C or SIGTERM stops it");
+            await output.FlushAsync(CancellationToken.None);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C / SIGTERM: the normal way to stop.
+            }
         }
 
         log.LogDebug("Node {Name} stopped", node.Name);

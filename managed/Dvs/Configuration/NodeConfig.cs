@@ -127,6 +127,27 @@ public sealed class NodeConfig
     /// <param name="keyFile">What to write as key_file (relative paths are relative to the ini file).</param>
     public string ToIni(string keyFile) => NodeConfigWriter.Write(this, keyFile);
 
+    /// <summary>
+    /// What <see cref="NodeHost.Start"/> needs from this configuration: the node's name and id, the
+    /// cluster, the ring capacity and every DC (with its node bitmap). Returns a new object each call.
+    /// </summary>
+    public NodeHostOptions ToNodeHostOptions() => new()
+    {
+        NodeName = Node.Name,
+        NodeId = Node.Id,
+        Cluster = Cluster.Name,
+        RingCapacity = Ipc.RingCapacity,
+        Dcs = Dcs.Select(dc => new DcOptions
+        {
+            DcId = dc.DcId,
+            Name = dc.Name,
+            NrProcs = dc.NrProcs,
+            NrTasks = dc.NrTasks,
+            NrSysProcs = dc.NrSysProcs,
+            Nodes = dc.NodeMask,
+        }).ToList(),
+    };
+
     /// <summary>Whether <paramref name="name"/> can name a node, peer, cluster, DC or service.</summary>
     public static bool IsValidName(string name) => NodeConfigReader.IsValidName(name);
 

@@ -535,9 +535,11 @@ internal static partial class NodeConfigReader
                     : peers.FirstOrDefault(p => p.Name.Equals(item, StringComparison.OrdinalIgnoreCase))?.Id;
                 if (id is null)
                 {
+                    // Not reported when it may name a node whose own section is at fault (a bad peer,
+                    // or this node without a valid id / name): that error is already listed.
                     bool reportedElsewhere = isNumber
-                        ? _peerIds.Contains(n)
-                        : _peerNames.Contains(item) || item.Equals(_selfName, StringComparison.OrdinalIgnoreCase);
+                        ? _peerIds.Contains(n) || _selfId is null
+                        : _peerNames.Contains(item) || _selfName is null || item.Equals(_selfName, StringComparison.OrdinalIgnoreCase);
                     if (!reportedElsewhere)
                     {
                         r.Error("nodes", $"'{item}' is neither this node nor a [peer.<name>] (by id or name)");
