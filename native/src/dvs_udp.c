@@ -1,9 +1,11 @@
 /* Batched UDP I/O for the transport between node hosts (declared in dvs/dvs_net.h). */
 #include "dvs/dvs_net.h"
+#include "dvs_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -17,16 +19,18 @@ int dvs_udp_open(uint32_t bind_addr, uint16_t port, int32_t rcvbuf, int32_t sndb
                  int32_t *fd_out, uint16_t *port_out)
 {
     if (fd_out == NULL || port_out == NULL || rcvbuf < 0 || sndbuf < 0) {
-        errno = EINVAL;
-        return -1;
+        return dvs_set_error(EINVAL, "udp open: invalid argument");
     }
+    const char *step = "socket";
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return -1;
+        return dvs_set_error(errno, "udp open: socket: %s", strerror(errno));
     }
+    step = "SO_RCVBUF";
     if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
         goto fail;
     }
+    step = "SO_SNDBUF";
     if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0) {
         goto fail;
     }
@@ -35,9 +39,11 @@ int dvs_udp_open(uint32_t bind_addr, uint16_t port, int32_t rcvbuf, int32_t sndb
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(bind_addr);
     sa.sin_port = htons(port);
+    step = "bind";
     if (bind(fd, (const struct sockaddr *)&sa, sizeof sa) != 0) {
         goto fail;
     }
+    step = "getsockname";
     socklen_t len = sizeof sa;
     if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
         goto fail;
@@ -49,13 +55,17 @@ int dvs_udp_open(uint32_t bind_addr, uint16_t port, int32_t rcvbuf, int32_t sndb
 fail:;
     int saved = errno;
     close(fd);
-    errno = saved;
-    return -1;
+    return dvs_set_error(saved, "udp open %u.%u.%u.%u:%u: %s: %s", (bind_addr >> 24) & 0xffu,
+                         (bind_addr >> 16) & 0xffu, (bind_addr >> 8) & 0xffu, bind_addr & 0xffu,
+                         (unsigned)port, step, strerror(saved));
 }
 
 int dvs_udp_close(intptr_t fd)
 {
-    return close((int)fd);
+    if (close((int)fd) != 0) {
+        return dvs_set_error(errno, "udp close: %s", strerror(errno));
+    }
+    return 0;
 }
 
 /* Errors after which the other datagrams of the batch may still go out. */
@@ -86,8 +96,7 @@ int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_size, int3
                        const uint32_t *lengths, const uint32_t *addrs, const uint16_t *ports)
 {
     if (buf == NULL || lengths == NULL || addrs == NULL || ports == NULL || count < 0) {
-        errno = EINVAL;
-        return -1;
+        return dvs_set_error(EINVAL, "udp send: invalid argument");
     }
     struct mmsghdr msgs[DVS_UDP_CHUNK];
     struct iovec iovs[DVS_UDP_CHUNK];
@@ -119,7 +128,7 @@ int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_size, int3
         } else if (r < 0 && dvs_udp_transient(errno)) {
             next++; /* the first datagram of the chunk failed: skip it, keep the rest */
         } else {
-            return -1;
+            return dvs_set_error(errno, "udp send: sendmmsg: %s", strerror(errno));
         }
     }
     return sent;
@@ -129,8 +138,7 @@ int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t ma
                        uint32_t *lengths, uint32_t *addrs, uint16_t *ports, int32_t timeout_ms)
 {
     if (buf == NULL || lengths == NULL || addrs == NULL || ports == NULL || max < 0) {
-        errno = EINVAL;
-        return -1;
+        return dvs_set_error(EINVAL, "udp receive: invalid argument");
     }
     if (max == 0) {
         return 0;
@@ -141,11 +149,10 @@ int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t ma
         return 0;
     }
     if (pr < 0) {
-        return -1;
+        return dvs_set_error(errno, "udp receive: poll: %s", strerror(errno));
     }
     if (pfd.revents & POLLNVAL) {
-        errno = EBADF;
-        return -1;
+        return dvs_set_error(EBADF, "udp receive: socket closed");
     }
     struct mmsghdr msgs[DVS_UDP_CHUNK];
     struct iovec iovs[DVS_UDP_CHUNK];
@@ -169,7 +176,7 @@ int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t ma
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED) {
             return 0;
         }
-        return -1;
+        return dvs_set_error(errno, "udp receive: recvmmsg: %s", strerror(errno));
     }
     for (int i = 0; i < r; i++) {
         lengths[i] = msgs[i].msg_len; /* slot_size when the datagram was truncated */

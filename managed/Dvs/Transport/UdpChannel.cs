@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Dvs.Interop;
 
 namespace Dvs.Transport;
@@ -46,8 +45,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
             out int fd, out ushort port);
         if (r != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"cannot bind UDP {local}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+            throw new IOException(Shim.LastErrorMessage());
         }
         return new UdpChannel(new UdpSocketHandle(fd), new IPEndPoint(local.Address, port));
     }
@@ -184,8 +182,8 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowSocketError()
     {
-        int errno = Marshal.GetLastPInvokeError();
+        string message = Shim.LastErrorMessage();
         ObjectDisposedException.ThrowIf(_socket.IsClosed, this);
-        throw new IOException($"UDP {LocalEndPoint}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        throw new IOException($"UDP {LocalEndPoint}: {message}");
     }
 }

@@ -5,8 +5,8 @@
  * timeout and then drains with recvmmsg(MSG_DONTWAIT), so a proxy thread sleeps in the kernel when
  * idle and never has to spin. Send batches with sendmmsg().
  *
- * Errors: these calls return -1 with errno set (the managed side reads it with
- * SetLastError = true); the datagram calls return a count. Nothing here prints or aborts.
+ * Errors: -1 with the per-thread error of dvs.h (dvs_errcode: the errno, dvs_errmsg: what failed);
+ * the datagram calls return a count otherwise. Nothing here prints or aborts.
  * Addresses and ports cross this boundary in host byte order.
  */
 #ifndef DVS_DVS_NET_H
@@ -31,7 +31,7 @@ DVS_API int dvs_udp_close(intptr_t fd);
 /* Sends `count` datagrams with sendmmsg. Datagram i is lengths[i] bytes at buf + i * slot_size,
  * to addrs[i]:ports[i]. A datagram the kernel refuses for a transient reason (buffer full, no
  * route, message too large) is skipped: the reliable layer above retransmits. Returns the number
- * of datagrams sent, or -1 on a socket error (errno). */
+ * of datagrams sent, or -1 on a socket error. */
 DVS_API int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_size, int32_t count,
                                const uint32_t *lengths, const uint32_t *addrs,
                                const uint16_t *ports);
@@ -40,7 +40,7 @@ DVS_API int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_si
  * recvmmsg into buf (slot i at buf + i * slot_size). Sets lengths[i] and the source in
  * addrs[i]:ports[i]; a datagram longer than slot_size is truncated to slot_size, so a slot one
  * byte larger than the largest valid frame makes every oversized datagram visible as such. Returns the count (0 on timeout or interruption) or -1 on a
- * socket error (errno). */
+ * socket error. */
 DVS_API int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t max,
                                uint32_t *lengths, uint32_t *addrs, uint16_t *ports,
                                int32_t timeout_ms);
