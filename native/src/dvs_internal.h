@@ -1,0 +1,17 @@
+/* Internal helpers of the shim: per-thread error, atomics. Not installed. */
+#ifndef DVS_INTERNAL_H
+#define DVS_INTERNAL_H
+#include "dvs/dvs.h"
+#include <stdatomic.h>
+
+int dvs_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dvs_clear_error(void);
+
+/* Memory ordering only through these (after AERON_GET_VOLATILE / AERON_PUT_ORDERED). */
+#define DVS_LOAD_ACQUIRE(p)      atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_acquire)
+#define DVS_LOAD_RELAXED(p)      atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_relaxed)
+#define DVS_STORE_RELEASE(p, v)  atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_release)
+#define DVS_STORE_SEQCST(p, v)   atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
+#define DVS_FETCH_ADD(p, v)      atomic_fetch_add_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
+#define DVS_CAS(p, expp, v)      atomic_compare_exchange_weak_explicit((_Atomic __typeof__(*(p)) *)(p), (expp), (v), memory_order_seq_cst, memory_order_relaxed)
+#endif

@@ -1,0 +1,109 @@
+/*
+ * The inbound ring of an endpoint: a bounded MPSC queue in shared memory (Vyukov's bounded queue,
+ * one sequence per cell). Producers claim a position by CAS on the tail, write the cell, then
+ * publish it by storing seq = pos + 1. The single consumer takes a cell when seq == pos + 1 and
+ * frees it with seq = pos + capacity.
+ *
+ * Why this queue: a cell whose sequence says "full" is complete, so the consumer never reads a
+ * half-written message, and producers never wait for each other except on the one CAS.
+ *
+ * Wake-ups (Dekker style, no lost wake-up): the consumer raises `sleeping`, re-checks the ring,
+ * then futex-waits on `wake_seq`. A producer publishes with a full barrier and then reads
+ * `sleeping`; if set it bumps wake_seq and wakes. One of the two always sees the other.
+ */
+#include "dvs_internal.h"
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <string.h>
+
+static inline dvs_cell_t *dvs_ring_cells(dvs_ring_header_t *ring)
+{
+    return (dvs_cell_t *)((uint8_t *)ring + sizeof(dvs_ring_header_t));
+}
+
+static inline void dvs_wake_word(uint32_t *word)
+{
+    DVS_FETCH_ADD(word, 1u);
+    syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+void dvs_doorbell_ring(dvs_slot_t *slot)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (DVS_LOAD_RELAXED(&slot->sleeping) != 0) {
+        dvs_wake_word(&slot->wake_seq);
+    }
+}
+
+int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
+                   int32_t meta, dvs_slot_t *owner)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    const uint64_t mask = capacity - 1;
+    uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
+    for (;;) {
+        dvs_cell_t *cell = &cells[pos & mask];
+        uint64_t seq = DVS_LOAD_ACQUIRE(&cell->seq);
+        int64_t dif = (int64_t)seq - (int64_t)pos;
+        if (dif == 0) {
+            if (DVS_CAS(&ring->tail, &pos, pos + 1)) {
+                cell->message = *msg;
+                cell->meta = meta;
+                /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
+                DVS_STORE_SEQCST(&cell->seq, pos + 1);
+                if (owner != NULL && DVS_LOAD_RELAXED(&owner->sleeping) != 0) {
+                    dvs_wake_word(&owner->wake_seq);
+                }
+                return DVS_OK;
+            }
+            /* CAS failed: pos now holds the current tail; retry */
+        } else if (dif < 0) {
+            DVS_FETCH_ADD(&ring->full_count, 1u);
+            return EDVSAGAIN;
+        } else {
+            pos = DVS_LOAD_RELAXED(&ring->tail);
+        }
+    }
+}
+
+int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out, int32_t *meta_out)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    const uint64_t pos = DVS_LOAD_RELAXED(&ring->head);
+    dvs_cell_t *cell = &cells[pos & (capacity - 1)];
+    if (DVS_LOAD_ACQUIRE(&cell->seq) != pos + 1) {
+        return EDVSAGAIN;
+    }
+    *out = cell->message;
+    *meta_out = cell->meta;
+    DVS_STORE_RELEASE(&ring->head, pos + 1);
+    DVS_STORE_SEQCST(&cell->seq, pos + capacity);
+    if (DVS_LOAD_RELAXED(&ring->space_waiters) != 0) {
+        dvs_wake_word(&ring->space_seq);
+    }
+    return DVS_OK;
+}
+
+void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    for (uint32_t i = 0; i < capacity; i++) {
+        atomic_store_explicit((_Atomic uint64_t *)&cells[i].seq, (uint64_t)i, memory_order_relaxed);
+        cells[i].meta = 0;
+    }
+    atomic_store_explicit((_Atomic uint64_t *)&ring->head, 0, memory_order_relaxed);
+    atomic_store_explicit((_Atomic uint64_t *)&ring->tail, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    /* producers asleep on a full ring of the previous owner must re-check */
+    if (DVS_LOAD_RELAXED(&ring->space_waiters) != 0) {
+        dvs_wake_word(&ring->space_seq);
+    }
+}
+
+uint32_t dvs_ring_count(const dvs_ring_header_t *ring)
+{
+    uint64_t tail = DVS_LOAD_ACQUIRE((uint64_t *)&ring->tail);
+    uint64_t head = DVS_LOAD_ACQUIRE((uint64_t *)&ring->head);
+    return tail > head ? (uint32_t)(tail - head) : 0u;
+}
