@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using Dvs.Benchmarks.Floor;
 using Dvs.Benchmarks.Partners;
@@ -24,6 +25,7 @@ public class RoundTripBenchmarks
 
     private PartnerProcess? partner;
     private nint floor;
+    private DvsPair? dvs;
     private Socket? socket;
     private readonly byte[] message = new byte[UdsWire.MessageSize];
 
@@ -51,7 +53,7 @@ public class RoundTripBenchmarks
     }
 
     /// <summary>The floor: the round trip in C, called once per invocation for all of its ops.</summary>
-    [Benchmark(Baseline = true, OperationsPerInvoke = SpinOps, Description = "C floor (shm spin)")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = SpinOps)]
     public void CFloor()
     {
         if (FloorInterop.PingPong(floor, SpinOps) != 0)
@@ -59,6 +61,50 @@ public class RoundTripBenchmarks
             FloorInterop.ThrowFailed("dvs_floor_pingpong");
         }
     }
+
+    [GlobalSetup(Target = nameof(DvsSendRecSpinning))]
+    public void SetupDvsSpinning() => SetupDvs(spinning: true);
+
+    [GlobalSetup(Target = nameof(DvsSendRecBlocking))]
+    public void SetupDvsBlocking() => SetupDvs(spinning: false);
+
+    [GlobalCleanup(Targets = [nameof(DvsSendRecSpinning), nameof(DvsSendRecBlocking)])]
+    public void CleanupDvs()
+    {
+        dvs?.Dispose();
+        dvs = null;
+    }
+
+    /// <summary>SendRec with both sides spinning (WaitStrategy.Spinning): the target of issue 3.</summary>
+    [Benchmark(OperationsPerInvoke = SpinOps)]
+    public void DvsSendRecSpinning() => SendRecs(SpinOps);
+
+    /// <summary>SendRec with both sides sleeping on the futex at once (WaitStrategy.Blocking).</summary>
+    [Benchmark(OperationsPerInvoke = BlockOps)]
+    public void DvsSendRecBlocking() => SendRecs(BlockOps);
+
+    private void SetupDvs(bool spinning)
+    {
+        FloorInterop.PinCurrentThread(Cpus.Benchmark);
+        dvs = DvsPair.Start("--echo", spinning);
+    }
+
+    private void SendRecs(int count)
+    {
+        var client = dvs!.Client;
+        var message = new Message(1);
+        for (var i = 0; i < count; i++)
+        {
+            message[0] = i;
+            if (client.SendRec(DvsPair.ServerEndpoint, ref message, DvsTimeout.Forever) != DvsError.Ok || message[0] != i)
+            {
+                ThrowDvsFailed();
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDvsFailed() => throw new InvalidOperationException("SendRec failed or got another request's reply");
 
     [GlobalSetup(Target = nameof(UdsBusyPoll))]
     public void SetupUdsBusyPoll() => SetupUds(busyPoll: true);
@@ -74,10 +120,10 @@ public class RoundTripBenchmarks
         StopPartner();
     }
 
-    [Benchmark(OperationsPerInvoke = SpinOps, Description = "UDS busy-poll")]
+    [Benchmark(OperationsPerInvoke = SpinOps)]
     public void UdsBusyPoll() => UdsPingPong(SpinOps);
 
-    [Benchmark(OperationsPerInvoke = BlockOps, Description = "UDS blocking")]
+    [Benchmark(OperationsPerInvoke = BlockOps)]
     public void UdsBlocking() => UdsPingPong(BlockOps);
 
     private void SetupUds(bool busyPoll)

@@ -22,7 +22,10 @@ internal static class PartnerMode
             {
                 ["--echo", "uds", var path, var cpu, var wait] =>
                     UdsEcho.Run(path, int.Parse(cpu), ParseWait(wait, "poll")),
-//DVS
+                ["--echo", "dvs", var node, var dc, var ep, var cpu, var wait] =>
+                    DvsEcho.Run(node, int.Parse(dc), int.Parse(ep), int.Parse(cpu), ParseWait(wait, "spin")),
+                ["--sink", "dvs", var node, var dc, var ep, var cpu, var wait] =>
+                    DvsSink.Run(node, int.Parse(dc), int.Parse(ep), int.Parse(cpu), ParseWait(wait, "spin")),
                 _ => Fail(),
             };
         }
