@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Dvs.Ipc;
+using Dvs.Layout;
+
+namespace Dvs;
+
+public sealed unsafe partial class Endpoint
+{
+    /// <summary>
+    /// Asynchronous <see cref="Send(int, in Message, DvsTimeout)"/>: completes synchronously when the
+    /// destination ring has room; otherwise waits on this endpoint's pump thread. One async call at a time.
+    /// </summary>
+    public ValueTask<DvsError> SendAsync(int destination, Message message, DvsTimeout timeout)
+    {
+        DvsError error = Send(destination, in message, DvsTimeout.NoWait);
+        if (error != DvsError.Again || timeout.IsNoWait)
+        {
+            return new ValueTask<DvsError>(error);
+        }
+        return AsyncPump.ErrorOnly(Pump.Start(new AsyncOperation(AsyncOperationKind.Send, destination, message, Waiter.Deadline(timeout), 0)));
+    }
+
+    /// <summary>Asynchronous <see cref="Receive"/>.</summary>
+    public ValueTask<DvsResult> ReceiveAsync(int source, DvsTimeout timeout)
+    {
+        DvsError error = Receive(source, out Message message, DvsTimeout.NoWait);
+        if (error != DvsError.Again || timeout.IsNoWait)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(error, message));
+        }
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.Receive, source, default, Waiter.Deadline(timeout), 0));
+    }
+
+    /// <summary>Asynchronous <see cref="ReceiveRequest"/>.</summary>
+    public ValueTask<DvsResult> ReceiveRequestAsync(DvsTimeout timeout)
+    {
+        DvsError error = ReceiveRequest(out Message message, DvsTimeout.NoWait);
+        if (error != DvsError.Again || timeout.IsNoWait)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(error, message));
+        }
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.ReceiveRequest, EndpointNumber.Any, default, Waiter.Deadline(timeout), 0));
+    }
+
+    /// <summary>
+    /// Asynchronous <see cref="SendRec"/>: the request is queued at once (waiting on the pump only if
+    /// the destination ring is full); the reply is awaited on the pump thread unless it is already there.
+    /// </summary>
+    public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout)
+    {
+        long deadline = Waiter.Deadline(timeout);
+        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, out ulong awaiting);
+        if (error == DvsError.Again && !timeout.IsNoWait)
+        {
+            // Ring full: do the whole call on the pump.
+            return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, message, deadline, 0));
+        }
+        if (error != DvsError.Ok)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(error, default));
+        }
+        var reply = new ReplyArrived(this, destination);
+        int r = reply.Poll();
+        if (r != 0)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(r > 0 ? DvsError.Ok : (DvsError)r, reply.Message));
+        }
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, default, deadline, awaiting));
+    }
+
+    private AsyncPump Pump => _pump ??= new AsyncPump(RunAsyncOperation, $"dvs-ep{Number}");
+
+    private DvsResult RunAsyncOperation(AsyncOperation operation)
+    {
+        DvsTimeout remaining = Remaining(operation.Deadline);
+        Message message = operation.Message;
+        switch (operation.Kind)
+        {
+            case AsyncOperationKind.Send:
+                return new DvsResult(Send(operation.Peer, in message, remaining), default);
+            case AsyncOperationKind.Receive:
+                return new DvsResult(Receive(operation.Peer, out message, remaining), message);
+            case AsyncOperationKind.ReceiveRequest:
+                return new DvsResult(ReceiveRequest(out message, remaining), message);
+            default:
+                if (operation.Awaiting == 0)
+                {
+                    DvsError whole = SendRec(operation.Peer, ref message, remaining);
+                    return new DvsResult(whole, whole == DvsError.Ok ? message : default);
+                }
+                DvsError error = WaitReply(operation.Peer, operation.Awaiting, ref message, operation.Deadline);
+                return new DvsResult(error, error == DvsError.Ok ? message : default);
+        }
+    }
+
+    private static DvsTimeout Remaining(long deadline)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return DvsTimeout.Forever;
+        }
+        long left = deadline - Stopwatch.GetTimestamp();
+        return left <= 0 ? DvsTimeout.FromMilliseconds(1) : DvsTimeout.FromMilliseconds((int)Math.Max(1, left * 1000 / Stopwatch.Frequency));
+    }
+}

@@ -1,0 +1,643 @@
+using System.Runtime.CompilerServices;
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+
+namespace Dvs;
+
+/// <summary>
+/// A bound endpoint: the DVS primitives, called by endpoint number. Not thread-safe: one thread
+/// at a time per endpoint (as one DVS process per endpoint). The synchronous forms allocate
+/// nothing; hot-path failures come back as <see cref="DvsError"/> codes.
+/// </summary>
+/// <remarks>
+/// Privileges follow DVS: slots below nr_sysprocs may use every primitive; user slots only
+/// SendRec (and unbind). The message's Source is always stamped with this endpoint.
+/// </remarks>
+public sealed unsafe partial class Endpoint : IDisposable
+{
+    private readonly Node _node;
+    private readonly DcView _dc;
+    private readonly EndpointSlot* _self;
+    private readonly RingHeader* _ring;
+    private readonly int _index;
+    private readonly int _pid;
+    private readonly bool _privileged;
+    private readonly WaitStrategy _wait;
+    private readonly DeferredQueue _deferred;
+    private readonly int[] _lastRequest;
+    private int _nextSequence;
+    private int _released;
+    private AsyncPump? _pump;
+
+    internal Endpoint(Node node, in DcView dc, int index, int number, int pid, WaitStrategy wait)
+    {
+        bool added = false;
+        node.Segment.Mapping.DangerousAddRef(ref added);
+        _node = node;
+        _dc = dc;
+        _index = index;
+        _self = dc.Slot(index);
+        _ring = dc.Ring(index);
+        _pid = pid;
+        _privileged = index < dc.NrSysProcs;
+        _wait = wait;
+        _deferred = new DeferredQueue((int)dc.RingCapacity * 4);
+        _lastRequest = new int[dc.NrSlots];
+        Number = number;
+        DcId = dc.DcId;
+    }
+
+    /// <summary>The endpoint number (generation and slot); it never changes while bound.</summary>
+    public int Number { get; }
+
+    /// <summary>The DC the endpoint lives in.</summary>
+    public int DcId { get; }
+
+    /// <summary>The slot number (p_nr); negative for tasks.</summary>
+    public int ProcNr => _index - _dc.NrTasks;
+
+    /// <summary>True for slots below nr_sysprocs (all primitives allowed).</summary>
+    public bool IsPrivileged => _privileged;
+
+    /// <summary>The node this endpoint was bound through.</summary>
+    public Node Node => _node;
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to <paramref name="destination"/>: queued in its inbound
+    /// ring, waiting (per <paramref name="timeout"/>) only while that ring is full.
+    /// </summary>
+    public DvsError Send(int destination, in Message message, DvsTimeout timeout)
+    {
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error == DvsError.Ok)
+        {
+            error = Resolve(destination, out int index);
+            if (error == DvsError.Ok)
+            {
+                Message copy = message;
+                copy.Source = Number;
+                error = Offer(index, destination, &copy, SegmentLayout.KindSend, Waiter.Deadline(timeout), timeout.IsNoWait);
+            }
+        }
+        return error;
+    }
+
+    /// <summary>
+    /// Receives the next message from <paramref name="source"/> or from anyone
+    /// (<see cref="EndpointNumber.Any"/>). Pending notifications come first, as in DVS.
+    /// </summary>
+    public DvsError Receive(int source, out Message message, DvsTimeout timeout)
+    {
+        message = default;
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int sourceIndex = -1;
+        if (source != EndpointNumber.Any)
+        {
+            sourceIndex = _dc.SlotIndexOf(source);
+            if (sourceIndex < 0)
+            {
+                return DvsError.BadProc;
+            }
+        }
+        var condition = new Received(this, source, sourceIndex, requestsOnly: false);
+        error = WaitOwn(ref condition, timeout);
+        if (error == DvsError.Ok)
+        {
+            message = condition.Message;
+        }
+        return error;
+    }
+
+    /// <summary>Receives the next request, i.e. a message sent with SendRec (rcvrqst); from any source.</summary>
+    public DvsError ReceiveRequest(out Message message, DvsTimeout timeout)
+    {
+        message = default;
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        var condition = new Received(this, EndpointNumber.Any, -1, requestsOnly: true);
+        error = WaitOwn(ref condition, timeout);
+        if (error == DvsError.Ok)
+        {
+            message = condition.Message;
+        }
+        return error;
+    }
+
+    /// <summary>
+    /// Sends a request and waits for its reply, which replaces <paramref name="message"/>. The
+    /// timeout covers both. A reply that arrives after a timeout is discarded, never mistaken for
+    /// the reply of a later request.
+    /// </summary>
+    public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout)
+    {
+        long deadline = Waiter.Deadline(timeout);
+        DvsError error = BeginSendRec(destination, in message, deadline, timeout.IsNoWait, out ulong awaiting);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        return WaitReply(destination, awaiting, ref message, deadline);
+    }
+
+    /// <summary>
+    /// Replies to <paramref name="destination"/>, which must be waiting in SendRec for this
+    /// endpoint's reply to its latest request; otherwise <see cref="DvsError.ProcSts"/>. Never blocks.
+    /// </summary>
+    public DvsError Reply(int destination, in Message message)
+    {
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        error = Resolve(destination, out int index);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        EndpointSlot* target = _dc.Slot(index);
+        int sequence = _lastRequest[index];
+        ulong expected = ReplyWord.Make(ReplyWord.Awaiting, sequence, Number);
+        if (Interlocked.CompareExchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Writing, sequence, Number), expected) != expected)
+        {
+            return DvsError.ProcSts;
+        }
+        target->Reply = message;
+        target->Reply.Source = Number;
+        // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
+        Interlocked.Exchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Done, sequence, Number));
+        Doorbell.Ring(target);
+        _self->Sent++;
+        return DvsError.Ok;
+    }
+
+    /// <summary>
+    /// Notifies <paramref name="destination"/>: sets this endpoint's pending bit there and never
+    /// blocks. Pending notifications from one source coalesce, as in DVS. The receiver gets a
+    /// message of type <see cref="Message.NotifyBase"/> | source slot.
+    /// </summary>
+    public DvsError Notify(int destination)
+    {
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        error = Resolve(destination, out int index);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        EndpointSlot* target = _dc.Slot(index);
+        ulong* words = _dc.Notify(index);
+        int word = _index >> 6;
+        Interlocked.Or(ref words[word], 1UL << (_index & 63));
+        Interlocked.Or(ref target->NotifySummary, 1UL << word);
+        Doorbell.Ring(target);
+        _self->Sent++;
+        return DvsError.Ok;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="bytes"/> bytes from address <paramref name="sourceAddress"/> of the
+    /// process owning <paramref name="sourceEndpoint"/> to <paramref name="destinationAddress"/> of
+    /// the owner of <paramref name="destinationEndpoint"/> (either may be this endpoint). One
+    /// kernel copy, no size limit; addresses are checked by the kernel (<see cref="DvsError.Fault"/>).
+    /// </summary>
+    public DvsError VCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
+    {
+        DvsError error = CheckSelf(privilegedOnly: true);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        if (bytes < 0)
+        {
+            return DvsError.Invalid;
+        }
+        error = OwnerOf(sourceEndpoint, out int sourcePid);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        error = OwnerOf(destinationEndpoint, out int destinationPid);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        if (bytes == 0)
+        {
+            return DvsError.Ok;
+        }
+        if (Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes) != 0)
+        {
+            return Shim.ErrCode() switch
+            {
+                3 => DvsError.DeadSrcDst,   // ESRCH: the other process is gone
+                1 => DvsError.Perm,         // EPERM
+                12 => DvsError.NoMem,
+                _ => DvsError.Fault,        // EFAULT and the rest: a bad address range
+            };
+        }
+        return DvsError.Ok;
+    }
+
+    /// <summary>Unbinds the endpoint; callers waiting on it get DstDied / SrcDied. Idempotent.</summary>
+    public DvsError Unbind()
+    {
+        if (Volatile.Read(ref _released) != 0)
+        {
+            return DvsError.NotBind;
+        }
+        DvsError result = SlotReclaimer.Reclaim(_dc, _index, Number, _pid) ? DvsError.Ok : DvsError.NotBind;
+        Release();
+        return result;
+    }
+
+    /// <summary>Unbinds (if still bound) and releases the segment reference.</summary>
+    public void Dispose() => Unbind();
+
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _pump?.Dispose();
+            _node.Segment.Mapping.DangerousRelease();
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DvsError CheckSelf(bool privilegedOnly)
+    {
+        if (_released != 0 || _self->Endpoint != Number || Volatile.Read(ref _self->State) != SegmentLayout.SlotLocal ||
+            _self->OwnerPid != _pid)
+        {
+            return DvsError.NotBind;
+        }
+        return privilegedOnly && !_privileged ? DvsError.CallDenied : DvsError.Ok;
+    }
+
+    /// <summary>Finds the slot of a local, bound destination.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DvsError Resolve(int destination, out int index)
+    {
+        index = _dc.SlotIndexOf(destination);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = _dc.Slot(index);
+        uint state = Volatile.Read(ref slot->State);
+        if (state == SegmentLayout.SlotLocal && slot->Endpoint == destination)
+        {
+            return DvsError.Ok;
+        }
+        return ResolveSlow(state, slot, destination);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static DvsError ResolveSlow(uint state, EndpointSlot* slot, int destination) => state switch
+    {
+        SegmentLayout.SlotFree or SegmentLayout.SlotBinding => DvsError.NotBind,
+        _ when slot->Endpoint != destination => DvsError.Endpoint,
+        SegmentLayout.SlotRemote or SegmentLayout.SlotBackup => DvsError.NoProxy, // remote nodes: the node host's work
+        SegmentLayout.SlotMigrating => DvsError.Migrate,
+        _ => DvsError.ProcSts,
+    };
+
+    private DvsError OwnerOf(int endpoint, out int pid)
+    {
+        pid = 0;
+        if (endpoint == Number || endpoint == EndpointNumber.Self)
+        {
+            pid = _pid;
+            return DvsError.Ok;
+        }
+        DvsError error = Resolve(endpoint, out int index);
+        if (error == DvsError.Ok)
+        {
+            pid = _dc.Slot(index)->OwnerPid;
+        }
+        return error;
+    }
+
+    private DvsError Offer(int index, int destination, Message* message, int meta, long deadline, bool noWait)
+    {
+        EndpointSlot* target = _dc.Slot(index);
+        RingHeader* ring = _dc.Ring(index);
+        int rc = Shim.RingOffer(ring, _dc.RingCapacity, message, meta, target);
+        if (rc != 0)
+        {
+            if (noWait)
+            {
+                return DvsError.Again;
+            }
+            var space = new RingSpace(this, index, destination, message, meta);
+            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, _wait, deadline);
+            if (error != DvsError.Ok)
+            {
+                return error;
+            }
+        }
+        _self->Sent++;
+        return DvsError.Ok;
+    }
+
+    private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, out ulong awaiting)
+    {
+        awaiting = 0;
+        DvsError error = CheckSelf(privilegedOnly: false);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        if (destination == Number)
+        {
+            return DvsError.Deadlock;
+        }
+        error = Resolve(destination, out int index);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int sequence = _nextSequence = (_nextSequence + 1) & ReplyWord.SequenceMask;
+        awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, destination);
+        Volatile.Write(ref _self->ReplyWord, awaiting);
+        Message copy = message;
+        copy.Source = Number;
+        error = Offer(index, destination, &copy, SegmentLayout.KindSendRec | (sequence << 8), deadline, noWait);
+        if (error != DvsError.Ok)
+        {
+            Volatile.Write(ref _self->ReplyWord, 0UL);
+        }
+        return error;
+    }
+
+    private DvsError WaitReply(int destination, ulong awaiting, ref Message message, long deadline)
+    {
+        var reply = new ReplyArrived(this, destination);
+        DvsError error = Waiter.Wait(ref reply, &_self->WakeSeq, &_self->Sleeping, _wait, deadline);
+        if (error == DvsError.Ok)
+        {
+            message = reply.Message;
+            return error;
+        }
+        // Give up, unless the server is already writing the reply: then take it.
+        ulong word = Volatile.Read(ref _self->ReplyWord);
+        uint state = ReplyWord.State(word);
+        if (state == ReplyWord.Idle ||
+            (state == ReplyWord.Awaiting && Interlocked.CompareExchange(ref _self->ReplyWord, 0UL, awaiting) == awaiting))
+        {
+            return error;
+        }
+        if (state == ReplyWord.PeerDied)
+        {
+            Volatile.Write(ref _self->ReplyWord, 0UL);
+            return DvsError.DstDied;
+        }
+        var late = new ReplyArrived(this, destination);
+        error = Waiter.Wait(ref late, &_self->WakeSeq, &_self->Sleeping, WaitStrategy.Spinning, long.MaxValue);
+        if (error == DvsError.Ok)
+        {
+            message = late.Message;
+        }
+        return error;
+    }
+
+    private DvsError WaitOwn<T>(ref T condition, DvsTimeout timeout) where T : struct, IWaitCondition
+    {
+        if (timeout.IsNoWait)
+        {
+            int r = condition.Poll();
+            return r > 0 ? DvsError.Ok : r < 0 ? (DvsError)r : DvsError.Again;
+        }
+        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, _wait, Waiter.Deadline(timeout));
+    }
+
+    /// <summary>Checks that <paramref name="endpoint"/> still holds its slot with a live owner.</summary>
+    private DvsError PeerState(int index, int endpoint, DvsError died)
+    {
+        EndpointSlot* slot = _dc.Slot(index);
+        uint state = Volatile.Read(ref slot->State);
+        if (state == SegmentLayout.SlotFree || slot->Endpoint != endpoint)
+        {
+            return died;
+        }
+        if (state == SegmentLayout.SlotLocal && !Liveness.OwnerAlive(slot))
+        {
+            SlotReclaimer.Reclaim(_dc, index, endpoint, slot->OwnerPid);
+            return died;
+        }
+        return DvsError.Ok;
+    }
+
+    /// <summary>One attempt to take a message: notifications, then deferred messages, then the ring.</summary>
+    private int TryTake(int source, int sourceIndex, bool requestsOnly, out Message message)
+    {
+        if (!requestsOnly && Volatile.Read(ref _self->NotifySummary) != 0 && TryTakeNotify(sourceIndex, out message))
+        {
+            _self->Received++;
+            return 1;
+        }
+        int meta;
+        if (_deferred.Count > 0 && _deferred.TryTake(source, requestsOnly, out message, out meta))
+        {
+            Accept(in message, meta);
+            return 1;
+        }
+        Message polled;
+        while (!_deferred.IsFull && Shim.RingPoll(_ring, _dc.RingCapacity, &polled, &meta) == 0)
+        {
+            if ((source == EndpointNumber.Any || polled.Source == source) &&
+                (!requestsOnly || (meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec))
+            {
+                message = polled;
+                Accept(in message, meta);
+                return 1;
+            }
+            _deferred.Add(in polled, meta);
+        }
+        message = default;
+        return 0;
+    }
+
+    private void Accept(in Message message, int meta)
+    {
+        if ((meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec)
+        {
+            int from = _dc.SlotIndexOf(message.Source);
+            if (from >= 0)
+            {
+                _lastRequest[from] = meta >>> 8;
+            }
+        }
+        _self->Received++;
+    }
+
+    private bool TryTakeNotify(int sourceIndex, out Message message)
+    {
+        ulong* words = _dc.Notify(_index);
+        int from = -1;
+        if (sourceIndex >= 0)
+        {
+            ulong bit = 1UL << (sourceIndex & 63);
+            ref ulong word = ref words[sourceIndex >> 6];
+            if ((Volatile.Read(ref word) & bit) != 0 && (Interlocked.And(ref word, ~bit) & bit) != 0)
+            {
+                from = sourceIndex;
+            }
+        }
+        else
+        {
+            ulong summary = Interlocked.Exchange(ref _self->NotifySummary, 0UL);
+            ulong keep = 0;
+            while (summary != 0)
+            {
+                int w = System.Numerics.BitOperations.TrailingZeroCount(summary);
+                summary &= summary - 1;
+                if (from >= 0)
+                {
+                    keep |= 1UL << w;   // not looked at this time: stays pending
+                    continue;
+                }
+                ulong bits = Interlocked.Exchange(ref words[w], 0UL);
+                if (bits == 0)
+                {
+                    continue;
+                }
+                int b = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                from = (w << 6) + b;
+                ulong rest = bits & ~(1UL << b);
+                if (rest != 0)
+                {
+                    Interlocked.Or(ref words[w], rest);
+                    keep |= 1UL << w;
+                }
+            }
+            if (keep != 0)
+            {
+                Interlocked.Or(ref _self->NotifySummary, keep);
+            }
+        }
+        message = default;
+        if (from < 0)
+        {
+            return false;
+        }
+        message.Source = _dc.Slot(from)->Endpoint;
+        message.Type = Message.NotifyBase | from;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- wait conditions
+
+    private struct Received : IWaitCondition
+    {
+        private readonly Endpoint _owner;
+        private readonly int _source;
+        private readonly int _sourceIndex;
+        private readonly bool _requestsOnly;
+        public Message Message;
+
+        public Received(Endpoint owner, int source, int sourceIndex, bool requestsOnly)
+        {
+            _owner = owner;
+            _source = source;
+            _sourceIndex = sourceIndex;
+            _requestsOnly = requestsOnly;
+            Message = default;
+        }
+
+        public int Poll() => _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+
+        public DvsError CheckPeer()
+        {
+            DvsError self = _owner.CheckSelf(privilegedOnly: false);
+            if (self != DvsError.Ok || _sourceIndex < 0)
+            {
+                return self;
+            }
+            return _owner.PeerState(_sourceIndex, _source, DvsError.SrcDied);
+        }
+    }
+
+    private readonly struct RingSpace : IWaitCondition
+    {
+        private readonly Endpoint _owner;
+        private readonly int _index;
+        private readonly int _destination;
+        private readonly Message* _message;
+        private readonly int _meta;
+
+        public RingSpace(Endpoint owner, int index, int destination, Message* message, int meta)
+        {
+            _owner = owner;
+            _index = index;
+            _destination = destination;
+            _message = message;
+            _meta = meta;
+        }
+
+        public int Poll()
+        {
+            EndpointSlot* slot = _owner._dc.Slot(_index);
+            if (Volatile.Read(ref slot->State) != SegmentLayout.SlotLocal || slot->Endpoint != _destination)
+            {
+                return (int)DvsError.DstDied;
+            }
+            return Shim.RingOffer(_owner._dc.Ring(_index), _owner._dc.RingCapacity, _message, _meta, slot) == 0 ? 1 : 0;
+        }
+
+        public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);
+    }
+
+    private struct ReplyArrived : IWaitCondition
+    {
+        private readonly Endpoint _owner;
+        private readonly int _destination;
+        public Message Message;
+
+        public ReplyArrived(Endpoint owner, int destination)
+        {
+            _owner = owner;
+            _destination = destination;
+            Message = default;
+        }
+
+        public int Poll()
+        {
+            EndpointSlot* self = _owner._self;
+            ulong word = Volatile.Read(ref self->ReplyWord);
+            uint state = ReplyWord.State(word);
+            if (state == ReplyWord.Done)
+            {
+                Message = self->Reply;
+                Volatile.Write(ref self->ReplyWord, 0UL);
+                self->Replies++;
+                return 1;
+            }
+            if (state == ReplyWord.PeerDied)
+            {
+                Volatile.Write(ref self->ReplyWord, 0UL);
+                return (int)DvsError.DstDied;
+            }
+            return state == ReplyWord.Idle ? (int)DvsError.NotBind : 0; // Idle: our slot was reclaimed
+        }
+
+        public DvsError CheckPeer()
+        {
+            int index = _owner._dc.SlotIndexOf(_destination);
+            return _owner.PeerState(index, _destination, DvsError.DstDied);
+        }
+    }
+}

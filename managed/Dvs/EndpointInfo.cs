@@ -1,0 +1,31 @@
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+
+namespace Dvs;
+
+/// <summary>A snapshot of an endpoint slot: state, owner, epoch, queue depth and counters.</summary>
+public sealed record EndpointInfo(
+    int DcId, int Endpoint, int ProcNr, string State, string Name, int OwnerPid, int OwnerNode, uint Epoch,
+    bool Privileged, uint QueueDepth, ulong Sent, ulong Received, ulong Replies)
+{
+    internal static unsafe EndpointInfo Read(in DcView dc, int index)
+    {
+        EndpointSlot* slot = dc.Slot(index);
+        uint state = Volatile.Read(ref slot->State);
+        return new EndpointInfo(dc.DcId, slot->Endpoint, slot->PNr, StateName(state), NodeSegment.ReadName(slot->Name, 16),
+            slot->OwnerPid, slot->OwnerNode, slot->Epoch, index < dc.NrSysProcs, Shim.RingCount(dc.Ring(index)),
+            slot->Sent, slot->Received, slot->Replies);
+    }
+
+    internal static string StateName(uint state) => state switch
+    {
+        SegmentLayout.SlotFree => "free",
+        SegmentLayout.SlotLocal => "local",
+        SegmentLayout.SlotRemote => "remote",
+        SegmentLayout.SlotMigrating => "migrating",
+        SegmentLayout.SlotBackup => "backup",
+        SegmentLayout.SlotBinding => "binding",
+        _ => $"state{state}",
+    };
+}

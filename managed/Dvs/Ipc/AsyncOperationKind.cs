@@ -1,0 +1,9 @@
+namespace Dvs.Ipc;
+
+internal enum AsyncOperationKind
+{
+    Send,
+    Receive,
+    ReceiveRequest,
+    WaitReply,
+}

@@ -1,0 +1,54 @@
+using Dvs.Layout;
+
+namespace Dvs.Ipc;
+
+/// <summary>
+/// Pointers into one DC of a mapped node segment, computed once from the descriptor so the hot
+/// path never recomputes an offset. Valid while the mapping is referenced.
+/// </summary>
+internal readonly unsafe struct DcView
+{
+    public readonly DcDescriptor* Descriptor;
+    public readonly EndpointSlot* Slots;
+    private readonly byte* _rings;
+    private readonly ulong* _notify;
+    public readonly ulong RingStride;
+    public readonly int NrTasks;
+    public readonly int NrSlots;
+    public readonly int NrSysProcs;
+    public readonly int NotifyWords;
+    public readonly uint RingCapacity;
+    public readonly int DcId;
+
+    public DcView(byte* segmentBase, SegmentHeader* header, int dcid)
+    {
+        Descriptor = (DcDescriptor*)(segmentBase + header->DcsOffset) + dcid;
+        Slots = (EndpointSlot*)(segmentBase + Descriptor->SlotsOffset);
+        _rings = segmentBase + Descriptor->RingsOffset;
+        _notify = (ulong*)(segmentBase + Descriptor->NotifyOffset);
+        RingStride = Descriptor->RingStride;
+        NrTasks = Descriptor->NrTasks;
+        NrSlots = Descriptor->NrSlots;
+        NrSysProcs = Descriptor->NrSysProcs;
+        NotifyWords = (int)Descriptor->NotifyWords;
+        RingCapacity = header->RingCapacity;
+        DcId = dcid;
+    }
+
+    public EndpointSlot* Slot(int index) => Slots + index;
+
+    public RingHeader* Ring(int index) => (RingHeader*)(_rings + (ulong)index * RingStride);
+
+    public ulong* Notify(int index) => _notify + index * NotifyWords;
+
+    /// <summary>Slot index of an endpoint number, or -1 when out of this DC's range.</summary>
+    public int SlotIndexOf(int endpoint)
+    {
+        // Generation 0 (the common case) needs no division.
+        int pnr = (uint)(endpoint + SegmentLayout.MaxTasks) < (uint)EndpointNumber.GenerationSize
+            ? endpoint
+            : EndpointNumber.ProcNr(endpoint);
+        int index = pnr + NrTasks;
+        return (uint)index < (uint)NrSlots ? index : -1;
+    }
+}

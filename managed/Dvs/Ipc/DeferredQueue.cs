@@ -1,0 +1,54 @@
+namespace Dvs.Ipc;
+
+/// <summary>
+/// Messages the owner took off its ring while receiving from one source (or only requests) and
+/// that wait for a later receive, in arrival order. Private to the owning process: the ring is a
+/// FIFO, DVS receive(src) is not. Preallocated; when full the owner stops draining its ring, so
+/// senders feel back-pressure instead of the owner growing memory.
+/// </summary>
+internal sealed class DeferredQueue
+{
+    private readonly Message[] _messages;
+    private readonly int[] _metas;
+    private int _count;
+
+    public DeferredQueue(int capacity)
+    {
+        _messages = new Message[capacity];
+        _metas = new int[capacity];
+    }
+
+    public int Count => _count;
+
+    public bool IsFull => _count == _messages.Length;
+
+    public void Add(in Message message, int meta)
+    {
+        _messages[_count] = message;
+        _metas[_count] = meta;
+        _count++;
+    }
+
+    /// <summary>Takes the oldest message from <paramref name="source"/> (or any), optionally only requests.</summary>
+    public bool TryTake(int source, bool requestsOnly, out Message message, out int meta)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if ((source == EndpointNumber.Any || _messages[i].Source == source) &&
+                (!requestsOnly || (_metas[i] & Layout.SegmentLayout.KindMask) == Layout.SegmentLayout.KindSendRec))
+            {
+                message = _messages[i];
+                meta = _metas[i];
+                _count--;
+                Array.Copy(_messages, i + 1, _messages, i, _count - i);
+                Array.Copy(_metas, i + 1, _metas, i, _count - i);
+                return true;
+            }
+        }
+        message = default;
+        meta = 0;
+        return false;
+    }
+
+    public void Clear() => _count = 0;
+}

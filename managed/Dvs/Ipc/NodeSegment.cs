@@ -1,0 +1,132 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Dvs.Interop;
+using Dvs.Layout;
+
+namespace Dvs.Ipc;
+
+/// <summary>A mapped node segment: created by the node host, opened by every process of the node.</summary>
+internal sealed unsafe partial class NodeSegment : IDisposable
+{
+    private NodeSegment(string nodeName, nint baseAddress, ulong size)
+    {
+        NodeName = nodeName;
+        Name = SegmentNameOf(nodeName);
+        Mapping = new SegmentMapping(baseAddress, size);
+        Base = (byte*)baseAddress;
+        Header = (SegmentHeader*)baseAddress;
+    }
+
+    public string NodeName { get; }
+    public string Name { get; }
+    public SegmentMapping Mapping { get; }
+    public byte* Base { get; }
+    public SegmentHeader* Header { get; }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    private static partial Regex NodeNamePattern();
+
+    public static string SegmentNameOf(string nodeName)
+    {
+        if (!NodeNamePattern().IsMatch(nodeName))
+        {
+            throw new DvsException(DvsError.BadValue,
+                $"node name '{nodeName}' must be 1..100 letters, digits, '.', '_' or '-'");
+        }
+        return "/dvs-" + nodeName;
+    }
+
+    public static NodeSegment Open(string nodeName)
+    {
+        string name = SegmentNameOf(nodeName);
+        Shim.ThrowIfFailed(Shim.SegmentOpen(name, out nint baseAddress, out ulong size), $"attach to node '{nodeName}'");
+        return new NodeSegment(nodeName, baseAddress, size);
+    }
+
+    public static NodeSegment Create(NodeHostOptions options)
+    {
+        string name = SegmentNameOf(options.NodeName);
+        int count = options.Dcs.Count;
+        DcConfigNative* dcs = stackalloc DcConfigNative[Math.Max(1, count)];
+        for (int i = 0; i < count; i++)
+        {
+            DcOptions dc = options.Dcs[i];
+            dcs[i] = new DcConfigNative
+            {
+                DcId = dc.DcId, NrProcs = dc.NrProcs, NrTasks = dc.NrTasks, NrSysProcs = dc.NrSysProcs, Nodes = dc.Nodes,
+            };
+            CopyName(dc.Name, dcs[i].Name, 32);
+        }
+        NodeConfigNative cfg = new()
+        {
+            NodeId = options.NodeId,
+            RingCapacity = (uint)options.RingCapacity,
+            DcCount = count,
+            Dcs = dcs,
+        };
+        CopyName(options.NodeName, cfg.NodeName, 32);
+        CopyName(options.Cluster, cfg.ClusterName, 32);
+
+        int rc = Shim.SegmentCreate(name, &cfg, out nint baseAddress, out ulong size);
+        if (rc < 0 && ReplaceIfStale(name, options.NodeName))
+        {
+            rc = Shim.SegmentCreate(name, &cfg, out baseAddress, out size);
+        }
+        Shim.ThrowIfFailed(rc, $"create node segment {name}");
+        return new NodeSegment(options.NodeName, baseAddress, size);
+    }
+
+    /// <summary>
+    /// An existing segment whose host died (or that has another layout) is left-over state: remove
+    /// it. One whose host still runs is an error: two hosts for one node.
+    /// </summary>
+    private static bool ReplaceIfStale(string name, string nodeName)
+    {
+        if (Shim.SegmentOpen(name, out nint baseAddress, out ulong size) == 0)
+        {
+            var header = (SegmentHeader*)baseAddress;
+            int pid = header->HostPid;
+            bool alive = Shim.PidAlive(pid, header->HostStartTime) == 1;
+            Shim.SegmentClose(baseAddress, size);
+            if (alive)
+            {
+                throw new DvsException(DvsError.NodeBusy, $"node '{nodeName}' is already hosted by process {pid}");
+            }
+        }
+        return Shim.SegmentUnlink(name) == 0;
+    }
+
+    private static void CopyName(string value, byte* destination, int capacity)
+    {
+        int n = Encoding.UTF8.GetBytes(value.AsSpan(), new Span<byte>(destination, capacity - 1));
+        destination[n] = 0;
+    }
+
+    public static string ReadName(byte* source, int capacity)
+    {
+        var span = new ReadOnlySpan<byte>(source, capacity);
+        int end = span.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? span : span[..end]);
+    }
+
+    /// <summary>The DC view for <paramref name="dcid"/>: BadDcId out of 0..31, DcNotRun when not on this node.</summary>
+    public DvsError TryGetDc(int dcid, out DcView view)
+    {
+        view = default;
+        if ((uint)dcid >= SegmentLayout.MaxDcs)
+        {
+            return DvsError.BadDcId;
+        }
+        var descriptor = (DcDescriptor*)(Base + Header->DcsOffset) + dcid;
+        if (Volatile.Read(ref descriptor->State) != 1)
+        {
+            return DvsError.DcNotRun;
+        }
+        view = new DcView(Base, Header, dcid);
+        return DvsError.Ok;
+    }
+
+    public void Unlink() => Shim.SegmentUnlink(Name);
+
+    public void Dispose() => Mapping.Dispose();
+}

@@ -1,0 +1,23 @@
+namespace Dvs.Layout;
+
+/// <summary>Constants of the node segment layout; the values of native/include/dvs/dvs.h.</summary>
+internal static class SegmentLayout
+{
+    public const ulong Magic = 0x31474553535644UL;
+    public const uint Version = 1;
+    public const int MaxDcs = 32;
+    public const int MaxNodes = 32;
+    public const int MaxTasks = 35;
+    public const int MaxSlots = 4096;
+
+    public const uint SlotFree = 0;
+    public const uint SlotLocal = 1;
+    public const uint SlotRemote = 2;
+    public const uint SlotMigrating = 3;
+    public const uint SlotBackup = 4;
+    public const uint SlotBinding = 5;
+
+    public const int KindSend = 1;
+    public const int KindSendRec = 2;
+    public const int KindMask = 0xff;
+}

@@ -1,0 +1,222 @@
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+
+namespace Dvs;
+
+/// <summary>
+/// A process's attachment to its node: maps the node segment created by the node host and binds
+/// endpoints in the node's DCs. Thread-safe. Disposing it does not unmap memory that a live
+/// <see cref="Endpoint"/> still uses.
+/// </summary>
+public sealed unsafe class Node : IDisposable
+{
+    private readonly NodeSegment _segment;
+    private readonly int _pid;
+    private readonly ulong _startTime;
+
+    internal Node(NodeSegment segment, WaitStrategy? wait)
+    {
+        _segment = segment;
+        Wait = wait ?? WaitStrategy.Default;
+        _pid = Shim.GetPid();
+        _startTime = Shim.PidStartTime(_pid);
+    }
+
+    /// <summary>Attaches to the node named <paramref name="nodeName"/> on this machine.</summary>
+    /// <exception cref="DvsException">No such node, or its segment has another layout version.</exception>
+    public static Node Attach(string nodeName, WaitStrategy? wait = null) => new(NodeSegment.Open(nodeName), wait);
+
+    public string Name => _segment.NodeName;
+    public int NodeId => _segment.Header->NodeId;
+    public ulong Incarnation => _segment.Header->Incarnation;
+    /// <summary>The wait strategy endpoints bound through this node use unless told otherwise.</summary>
+    public WaitStrategy Wait { get; }
+
+    internal NodeSegment Segment => _segment;
+
+    /// <summary>Binds <paramref name="endpoint"/> in DC <paramref name="dcid"/> to the calling process (SELF_BIND).</summary>
+    /// <exception cref="DvsException">The DC, slot or endpoint is wrong or the slot is in use.</exception>
+    public Endpoint Bind(int dcid, int endpoint, string? name = null, WaitStrategy? wait = null)
+    {
+        DvsError error = TryBind(dcid, endpoint, out Endpoint? bound, name, wait);
+        return error == DvsError.Ok ? bound! : throw new DvsException(error, $"bind endpoint {endpoint} in DC {dcid} on node '{Name}'");
+    }
+
+    /// <summary>Binds like <see cref="Bind"/>, returning an error code instead of throwing.</summary>
+    public DvsError TryBind(int dcid, int endpoint, out Endpoint? bound, string? name = null, WaitStrategy? wait = null)
+    {
+        bound = null;
+        DvsError error = BindSlot(dcid, endpoint, _pid, _startTime, name, out DcView dc, out int index);
+        if (error == DvsError.Ok)
+        {
+            bound = new Endpoint(this, dc, index, endpoint, _pid, wait ?? Wait);
+        }
+        return error;
+    }
+
+    /// <summary>
+    /// Binds <paramref name="endpoint"/> to another local process (LCL_BIND); that process takes it
+    /// with <see cref="WaitForBind"/>.
+    /// </summary>
+    public DvsError BindProcess(int dcid, int endpoint, int pid, string? name = null)
+    {
+        ulong start = Shim.PidStartTime(pid);
+        if (start == 0 || Shim.PidAlive(pid, start) != 1)
+        {
+            return DvsError.BadPid;
+        }
+        return BindSlot(dcid, endpoint, pid, start, name, out _, out _);
+    }
+
+    /// <summary>Waits until <paramref name="endpoint"/> is bound to this process by another (wait4bind), then opens it.</summary>
+    public DvsError WaitForBind(int dcid, int endpoint, DvsTimeout timeout, out Endpoint? bound, WaitStrategy? wait = null)
+    {
+        bound = null;
+        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int index = dc.SlotIndexOf(endpoint);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        var condition = new BoundTo(slot, endpoint, _pid);
+        error = Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, wait ?? Wait, Waiter.Deadline(timeout));
+        if (error == DvsError.Ok)
+        {
+            bound = new Endpoint(this, dc, index, endpoint, _pid, wait ?? Wait);
+        }
+        return error;
+    }
+
+    /// <summary>Unbinds an endpoint of this node whoever owns it (an administrative unbind).</summary>
+    public DvsError Unbind(int dcid, int endpoint)
+    {
+        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int index = dc.SlotIndexOf(endpoint);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        if (Volatile.Read(ref slot->State) == SegmentLayout.SlotFree || slot->Endpoint != endpoint)
+        {
+            return DvsError.NotBind;
+        }
+        return SlotReclaimer.Reclaim(dc, index, endpoint, slot->OwnerPid) ? DvsError.Ok : DvsError.NotBind;
+    }
+
+    /// <summary>A snapshot of one slot, for tools and tests (not for the hot path).</summary>
+    public EndpointInfo? GetEndpointInfo(int dcid, int endpoint)
+    {
+        if (_segment.TryGetDc(dcid, out DcView dc) != DvsError.Ok)
+        {
+            return null;
+        }
+        int index = dc.SlotIndexOf(endpoint);
+        return index < 0 ? null : EndpointInfo.Read(dc, index);
+    }
+
+    /// <summary>All bound slots of a DC, for tools.</summary>
+    public IReadOnlyList<EndpointInfo> ListEndpoints(int dcid)
+    {
+        var list = new List<EndpointInfo>();
+        if (_segment.TryGetDc(dcid, out DcView dc) == DvsError.Ok)
+        {
+            for (int i = 0; i < dc.NrSlots; i++)
+            {
+                if (Volatile.Read(ref dc.Slot(i)->State) != SegmentLayout.SlotFree)
+                {
+                    list.Add(EndpointInfo.Read(dc, i));
+                }
+            }
+        }
+        return list;
+    }
+
+    internal DvsError BindSlot(int dcid, int endpoint, int pid, ulong startTime, string? name, out DcView dc, out int index)
+    {
+        index = -1;
+        DvsError error = _segment.TryGetDc(dcid, out dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        index = dc.SlotIndexOf(endpoint);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        while (true)
+        {
+            uint state = Volatile.Read(ref slot->State);
+            if (state == SegmentLayout.SlotFree)
+            {
+                if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, state) == state)
+                {
+                    break;
+                }
+                continue;
+            }
+            if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotBinding) && !Liveness.OwnerAlive(slot))
+            {
+                // The previous owner died without unbinding: take the slot over.
+                SlotReclaimer.Reclaim(dc, index, slot->Endpoint, slot->OwnerPid);
+                continue;
+            }
+            return DvsError.SlotUsed;
+        }
+        slot->OwnerPid = pid;
+        slot->OwnerStartTime = startTime;
+        slot->OwnerNode = _segment.Header->NodeId;
+        slot->Endpoint = endpoint;
+        slot->Epoch = 0;
+        slot->Flags = 0;
+        slot->Sent = 0;
+        slot->Received = 0;
+        slot->Replies = 0;
+        slot->BindCount++;
+        WriteName(slot, name ?? $"ep{endpoint}");
+        SlotReclaimer.Clear(dc, index);
+        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+        Doorbell.Ring(slot);
+        return DvsError.Ok;
+    }
+
+    private static void WriteName(EndpointSlot* slot, string name)
+    {
+        var span = new Span<byte>(slot->Name, 16);
+        span.Clear();
+        System.Text.Encoding.UTF8.GetBytes(name.AsSpan(0, Math.Min(name.Length, 15)), span[..15]);
+    }
+
+    public void Dispose() => _segment.Dispose();
+
+    private readonly struct BoundTo : IWaitCondition
+    {
+        private readonly EndpointSlot* _slot;
+        private readonly int _endpoint;
+        private readonly int _pid;
+
+        public BoundTo(EndpointSlot* slot, int endpoint, int pid)
+        {
+            _slot = slot;
+            _endpoint = endpoint;
+            _pid = pid;
+        }
+
+        public int Poll() =>
+            Volatile.Read(ref _slot->State) == SegmentLayout.SlotLocal && _slot->Endpoint == _endpoint && _slot->OwnerPid == _pid ? 1 : 0;
+
+        public DvsError CheckPeer() => DvsError.Ok;
+    }
+}
