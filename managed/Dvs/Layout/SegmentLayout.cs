@@ -4,7 +4,7 @@ namespace Dvs.Layout;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x31474553535644UL;
-    public const uint Version = 1;
+    public const uint Version = 2;
     public const int MaxDcs = 32;
     public const int MaxNodes = 32;
     public const int MaxTasks = 35;
