@@ -144,6 +144,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
                 worked |= DrainOutbound();
+                worked |= ProcessCopyJobs();
                 long deadline = PollSessions();
                 if (worked || _stopping)
                 {
@@ -152,8 +153,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 IdleWait(observed, deadline);
             }
         }
-        catch (Exception e) when (!_stopping)
+        catch (Exception e)
         {
+            // A proxy that stops silently would strand every remote call: say so loudly.
             _log.LogCritical(e, "node proxy outbound thread failed");
         }
     }
@@ -227,6 +229,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             return true;
         }
         EnsureSourceAnnounced(dc, _pendingMessage.Source);
+        if (kind == SegmentLayout.KindVCopy)
+        {
+            return ForwardVCopy(dc, destination, in _pendingMessage, sequence);
+        }
         int index = dc.SlotIndexOf(destination);
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
         int node = slot == null ? -1 : slot->OwnerNode;
@@ -394,7 +400,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 Doorbell.Wake(&_proxySlot->WakeSeq);
             }
         }
-        catch (Exception e) when (!_stopping)
+        catch (Exception e)
         {
             _log.LogCritical(e, "node proxy inbound thread failed");
         }
@@ -438,6 +444,12 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 return true;
             case CallKindUnbind:
                 ApplyUnbind(dc, index, header.Destination, session.PeerNode);
+                return true;
+            case CallKindVCopyRequest:
+            case CallKindVCopyData:
+            case CallKindVCopyDone:
+            case CallKindVCopyComplete:
+                DeliverVCopy(session, dc, header, m);
                 return true;
         }
         if (Volatile.Read(ref slot->State) != SegmentLayout.SlotLocal || slot->Endpoint != header.Destination)

@@ -21,6 +21,7 @@ internal static class SegmentLayout
     public const int KindSendRec = 2;
     public const int KindReply = 3;
     public const int KindNotify = 4;
+    public const int KindVCopy = 5;
 
     public const uint NodeUnknown = 0;
     public const uint NodeUp = 1;

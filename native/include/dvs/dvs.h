@@ -57,6 +57,7 @@ extern "C" {
 #define DVS_KIND_SENDREC       2
 #define DVS_KIND_REPLY         3   /* outbound ring only: a reply for a remote caller */
 #define DVS_KIND_NOTIFY        4   /* outbound ring only: a notify for a remote endpoint */
+#define DVS_KIND_VCOPY         5   /* outbound ring only: a vcopy with a remote side, routed to the source's node */
 #define DVS_KIND_MASK          0xff
 
 /* Reply word (dvs_slot_t.reply_word): state in bits 56..63, request sequence in bits 32..55,

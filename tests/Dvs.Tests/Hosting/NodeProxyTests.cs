@@ -133,3 +133,48 @@ public class NodeProxyTests
         Assert.That(inDc0.Send(2, new Message(1), DvsTimeout.NoWait), Is.EqualTo(DvsError.NotBind));
     }
 }
+
+[TestFixture]
+public class RemoteVCopyTests
+{
+    private static readonly DvsTimeout Long = DvsTimeout.FromMilliseconds(30_000);
+
+    [TestCase(1, 1 << 20)]
+    [TestCase(2, 3_000_017)]
+    [TestCase(3, 100)]
+    public unsafe void VCopyMovesBytesBetweenEndpointsOnDifferentNodes(int seed, int size)
+    {
+        using var nodes = new TwoNodes();
+        using Endpoint a = nodes.Node0.Bind(0, 1);
+        using Endpoint b = nodes.Node1.Bind(0, 2);
+        Assert.That(nodes.Node0.WaitForRemote(0, 2, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(nodes.Node1.WaitForRemote(0, 1, Long), Is.EqualTo(DvsError.Ok));
+        byte[] source = GC.AllocateArray<byte>(size, pinned: true);
+        byte[] pushed = GC.AllocateArray<byte>(size, pinned: true);
+        byte[] pulled = GC.AllocateArray<byte>(size, pinned: true);
+        new Random(seed).NextBytes(source);
+        fixed (byte* s = source, d1 = pushed, d2 = pulled)
+        {
+            // Push: the requester owns the source; the bytes go to the other node.
+            Assert.That(a.VCopy(1, (nint)s, 2, (nint)d1, size), Is.EqualTo(DvsError.Ok));
+            // Pull: the requester owns the destination; the other node reads the source.
+            Assert.That(b.VCopy(1, (nint)s, 2, (nint)d2, size), Is.EqualTo(DvsError.Ok));
+        }
+        Assert.That(pushed.AsSpan().SequenceEqual(source), Is.True, "pushed bytes");
+        Assert.That(pulled.AsSpan().SequenceEqual(source), Is.True, "pulled bytes");
+    }
+
+    [Test]
+    public unsafe void ARemoteVCopyFromABadAddressFailsWithFault()
+    {
+        using var nodes = new TwoNodes();
+        using Endpoint a = nodes.Node0.Bind(0, 1);
+        using Endpoint b = nodes.Node1.Bind(0, 2);
+        Assert.That(nodes.Node1.WaitForRemote(0, 1, Long), Is.EqualTo(DvsError.Ok));
+        byte[] target = GC.AllocateArray<byte>(4096, pinned: true);
+        fixed (byte* d = target)
+        {
+            Assert.That(b.VCopy(1, 8, 2, (nint)d, 4096), Is.EqualTo(DvsError.Fault));
+        }
+    }
+}
