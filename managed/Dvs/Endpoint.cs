@@ -28,6 +28,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly int[] _lastRequest;
     private int _nextSequence;
     private int _released;
+    private volatile int _interrupt;
     private AsyncPump? _pump;
 
     internal Endpoint(Node node, in DcView dc, int index, int number, int pid, WaitStrategy wait)
@@ -139,13 +140,49 @@ public sealed unsafe partial class Endpoint : IDisposable
     public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout)
     {
         long deadline = Waiter.Deadline(timeout);
-        DvsError error = BeginSendRec(destination, in message, deadline, timeout.IsNoWait, out ulong awaiting);
-        if (error != DvsError.Ok)
+        int sequence = NextSequence();
+        Message request = message;
+        for (int attempt = 0; ; attempt++)
         {
-            return error;
+            int index = _dc.SlotIndexOf(destination);
+            EndpointSlot* slot = index < 0 ? null : _dc.Slot(index);
+            int owner = slot == null ? -1 : slot->OwnerNode;
+            uint epoch = slot == null ? 0 : slot->Epoch;
+            DvsError error = BeginSendRec(destination, in request, deadline, timeout.IsNoWait, sequence, out ulong awaiting);
+            if (error == DvsError.Ok)
+            {
+                Message reply = request;
+                error = WaitReply(destination, awaiting, ref reply, deadline);
+                if (error == DvsError.Ok)
+                {
+                    message = reply;
+                    return error;
+                }
+            }
+            // The server moved (migration) while the request was on its way to the old node, and
+            // that node is gone or answered for it: replay the same request (same sequence, so the
+            // server's exactly-once table answers it at most once) to where it lives now. The
+            // original DVS replayed on EDVSMIGRATE the same way, invisibly to the caller.
+            if (attempt >= 3 || slot == null || !IsReplayable(error) || !WaitForMove(slot, destination, owner, epoch, deadline))
+            {
+                return error;
+            }
         }
-        return WaitReply(destination, awaiting, ref message, deadline);
     }
+
+    private static bool IsReplayable(DvsError error) =>
+        error is DvsError.NotConnected or DvsError.DstDied or DvsError.Migrate or DvsError.NotBind;
+
+    /// <summary>Waits (bounded) until the destination's slot shows a new owner or epoch.</summary>
+    private bool WaitForMove(EndpointSlot* slot, int destination, int owner, uint epoch, long deadline)
+    {
+        var moved = new Moved(slot, destination, owner, epoch);
+        long bound = Math.Min(deadline, System.Diagnostics.Stopwatch.GetTimestamp() + 2 * System.Diagnostics.Stopwatch.Frequency);
+        return Waiter.Wait(ref moved, &slot->WakeSeq, &slot->Sleeping, WaitStrategy.Blocking, bound) == DvsError.Ok;
+    }
+
+    private int NextSequence() =>
+        _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
 
     /// <summary>
     /// Replies to <paramref name="destination"/>, which must be waiting in SendRec for this
@@ -291,7 +328,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     private DvsError RemoteVCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
     {
-        int sequence = _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
+        int sequence = NextSequence();
         ulong awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, sourceEndpoint);
         Volatile.Write(ref _self->ReplyWord, awaiting);
         var request = new Message(0) { [0] = sourceAddress, [1] = destinationEndpoint, [2] = destinationAddress, [3] = bytes };
@@ -336,8 +373,9 @@ public sealed unsafe partial class Endpoint : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DvsError CheckSelf(bool privilegedOnly)
     {
-        if (_released != 0 || _self->Endpoint != Number || Volatile.Read(ref _self->State) != SegmentLayout.SlotLocal ||
-            _self->OwnerPid != _pid)
+        uint state = Volatile.Read(ref _self->State);
+        if (_released != 0 || _self->Endpoint != Number ||
+            (state != SegmentLayout.SlotLocal && state != SegmentLayout.SlotMigrating) || _self->OwnerPid != _pid)
         {
             return DvsError.NotBind;
         }
@@ -384,7 +422,9 @@ public sealed unsafe partial class Endpoint : IDisposable
             remote = true;
             return DvsError.Ok;
         }
-        return state == SegmentLayout.SlotMigrating ? DvsError.Migrate : DvsError.ProcSts;
+        // Migrating: the owner is paused and its ring holds new messages in arrival order; they
+        // move with the endpoint (or are served here again on rollback).
+        return state == SegmentLayout.SlotMigrating ? DvsError.Ok : DvsError.ProcSts;
     }
 
     private DvsError OwnerOf(int endpoint, out int pid, out bool remote)
@@ -427,7 +467,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         return DvsError.Ok;
     }
 
-    private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, out ulong awaiting)
+    private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, int sequence, out ulong awaiting)
     {
         awaiting = 0;
         DvsError error = CheckSelf(privilegedOnly: false);
@@ -444,7 +484,6 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        int sequence = _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
         awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, destination);
         Volatile.Write(ref _self->ReplyWord, awaiting);
         Message copy = message;
@@ -641,7 +680,16 @@ public sealed unsafe partial class Endpoint : IDisposable
             Message = default;
         }
 
-        public int Poll() => _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+        public int Poll()
+        {
+            if (_owner._interrupt != 0)
+            {
+                _owner._interrupt = 0;
+                Message = default;
+                return (int)DvsError.Intr;
+            }
+            return _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+        }
 
         public DvsError CheckPeer()
         {
@@ -677,8 +725,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             ref readonly DcView dc = ref _owner._dc;
             EndpointSlot* slot = dc.Slot(_index);
-            uint expected = _remote ? SegmentLayout.SlotRemote : SegmentLayout.SlotLocal;
-            if (Volatile.Read(ref slot->State) != expected || slot->Endpoint != _destination)
+            uint state = Volatile.Read(ref slot->State);
+            bool deliverable = _remote ? state == SegmentLayout.SlotRemote
+                : state is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating;
+            if (!deliverable || slot->Endpoint != _destination)
             {
                 return (int)DvsError.DstDied;
             }
@@ -689,6 +739,31 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
 
         public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);
+    }
+
+    private readonly struct Moved : IWaitCondition
+    {
+        private readonly EndpointSlot* _slot;
+        private readonly int _endpoint;
+        private readonly int _owner;
+        private readonly uint _epoch;
+
+        public Moved(EndpointSlot* slot, int endpoint, int owner, uint epoch)
+        {
+            _slot = slot;
+            _endpoint = endpoint;
+            _owner = owner;
+            _epoch = epoch;
+        }
+
+        public int Poll()
+        {
+            uint state = Volatile.Read(ref _slot->State);
+            bool usable = (state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotRemote) && _slot->Endpoint == _endpoint;
+            return usable && (_slot->OwnerNode != _owner || _slot->Epoch != _epoch) ? 1 : 0;
+        }
+
+        public DvsError CheckPeer() => DvsError.Ok;
     }
 
     private struct ReplyArrived : IWaitCondition

@@ -247,6 +247,46 @@ public sealed unsafe class Node : IDisposable
         return DvsError.Ok;
     }
 
+    /// <summary>
+    /// The target side of a migration commit: binds <paramref name="endpoint"/> here (it was remote
+    /// or free) to this process with the new epoch.
+    /// </summary>
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound)
+    {
+        bound = null;
+        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int index = dc.SlotIndexOf(endpoint);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        uint state = Volatile.Read(ref slot->State);
+        if ((state != SegmentLayout.SlotRemote && state != SegmentLayout.SlotFree) ||
+            Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, state) != state)
+        {
+            return DvsError.SlotUsed;
+        }
+        slot->OwnerPid = _pid;
+        slot->OwnerStartTime = _startTime;
+        slot->OwnerNode = _segment.Header->NodeId;
+        slot->Endpoint = endpoint;
+        slot->Epoch = epoch;
+        slot->Flags = 0;
+        slot->BindCount++;
+        WriteName(slot, $"ep{endpoint}");
+        SlotReclaimer.Clear(dc, index);
+        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+        Doorbell.Ring(slot);
+        dc.DirectoryChanged();
+        bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);
+        return DvsError.Ok;
+    }
+
     private static void WriteName(EndpointSlot* slot, string name)
     {
         var span = new Span<byte>(slot->Name, 16);

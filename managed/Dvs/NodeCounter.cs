@@ -30,4 +30,8 @@ public enum NodeCounter
     EndpointsAnnounced = 27,
     OutboundBackPressure = 28,
     InboundBackPressure = 29,
+    Forwarded = 30,
+    MigrationsStarted = 31,
+    MigrationsCommitted = 32,
+    MigrationsRolledBack = 33,
 }

@@ -22,14 +22,23 @@ public sealed unsafe class NodeHost : IDisposable
     private int _disposed;
 
     private readonly Hosting.NodeProxy? _proxy;
+    private readonly Hosting.ServiceRegistry _services;
+    private readonly ILogger _log;
 
     private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
     {
         _segment = segment;
         _reapInterval = options.ReapInterval;
+        _log = log;
+        _services = new Hosting.ServiceRegistry(log);
         try
         {
             _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
+            if (_proxy is not null)
+            {
+                _proxy.Services = _services;
+            }
+            _services.Node = Node.Attach(segment.NodeName);
         }
         catch
         {
@@ -59,6 +68,72 @@ public sealed unsafe class NodeHost : IDisposable
 
     /// <summary>Endpoints reclaimed because their owner died.</summary>
     public long Reclaimed => Interlocked.Read(ref _reclaimed);
+
+    /// <summary>Lets this host create services of <paramref name="kind"/>: the ones it hosts, and ones migrated to it.</summary>
+    public void RegisterServiceKind(string kind, Func<Services.IMigratableService> factory) => _services.AddFactory(kind, factory);
+
+    /// <summary>Starts a hosted service of <paramref name="kind"/> on <paramref name="endpoint"/> (bound by this host's process).</summary>
+    /// <exception cref="DvsException">Unknown kind, or the endpoint cannot be bound.</exception>
+    public Services.ServiceHost HostService(int dcid, int endpoint, string kind)
+    {
+        Services.IMigratableService service = _services.Create(kind)
+            ?? throw new DvsException(DvsError.BadValue, $"no service kind '{kind}' is registered on node '{NodeName}'");
+        Endpoint bound = _services.Node!.Bind(dcid, endpoint, kind);
+        var host = new Services.ServiceHost(bound, service, kind, null, _log);
+        _services.Add(host);
+        return host;
+    }
+
+    /// <summary>The hosted service on an endpoint of this node, if any.</summary>
+    public Services.ServiceHost? FindService(int dcid, int endpoint) => _services.Find(dcid, endpoint);
+
+    /// <summary>How long a migration may take before it rolls back.</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Moves a hosted service's endpoint to node <paramref name="toNode"/> (migr_start, then
+    /// migr_commit; migr_rollback on any failure before commit). Clients keep calling it by the
+    /// same number, with nothing lost, executed twice or reordered. Blocks until done.
+    /// </summary>
+    public MigrationResult Migrate(int dcid, int endpoint, int toNode)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (_proxy is null)
+        {
+            return new MigrationResult(DvsError.NoProxy, "start", 0, NodeId, toNode, clock.Elapsed, 0);
+        }
+        Count(NodeCounter.MigrationsStarted);
+        DvsError error = _proxy.MigrateStart(dcid, endpoint, toNode, MigrationTimeout, out string phase, out long bytes);
+        if (error != DvsError.Ok)
+        {
+            Count(NodeCounter.MigrationsRolledBack);
+            return new MigrationResult(error, phase, 0, NodeId, toNode, clock.Elapsed, bytes);
+        }
+        error = _proxy.MigrateCommit(dcid, endpoint, MigrationTimeout, out uint epoch);
+        if (error == DvsError.Ok)
+        {
+            Count(NodeCounter.MigrationsCommitted);
+        }
+        return new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, toNode, clock.Elapsed, bytes);
+    }
+
+    /// <summary>migr_start: pause, pack and transfer; the target is ready but does not serve yet.</summary>
+    public DvsError MigrateStart(int dcid, int endpoint, int toNode) =>
+        _proxy is null ? DvsError.NoProxy : _proxy.MigrateStart(dcid, endpoint, toNode, MigrationTimeout, out _, out _);
+
+    /// <summary>migr_commit of a started migration.</summary>
+    public DvsError MigrateCommit(int dcid, int endpoint) =>
+        _proxy is null ? DvsError.NoProxy : _proxy.MigrateCommit(dcid, endpoint, MigrationTimeout, out _);
+
+    /// <summary>migr_rollback of a started migration: the service resumes here.</summary>
+    public DvsError MigrateRollback(int dcid, int endpoint) =>
+        _proxy is null ? DvsError.NoProxy : _proxy.MigrateRollback(dcid, endpoint, MigrationTimeout);
+
+    private void Count(NodeCounter counter)
+    {
+        var counters = (ulong*)(_segment.Base + _segment.Header->CountersOffset);
+        Interlocked.Increment(ref *(long*)&counters[(int)counter]);
+    }
 
     /// <summary>Attaches this process to the hosted node.</summary>
     public Node Attach(WaitStrategy? wait = null) => Node.Attach(NodeName, wait);
@@ -113,7 +188,12 @@ public sealed unsafe class NodeHost : IDisposable
         }
         _stop.Set();
         _reaper.Join();
+        foreach (Services.ServiceHost service in _services.All())
+        {
+            service.Dispose();
+        }
         _proxy?.Dispose();
+        _services.Node?.Dispose();
         Volatile.Write(ref _segment.Header->State, 2u);
         _segment.Unlink();
         _segment.Dispose();

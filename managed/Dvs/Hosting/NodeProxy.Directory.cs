@@ -136,6 +136,7 @@ internal sealed unsafe partial class NodeProxy
         bool all = true;
         Message m = default;
         m.Source = endpoint;
+        m.Type = _nodeId;   // bind: the owner
         var header = new MessageHeader((ushort)dc.DcId, (byte)kind, endpoint, epoch, 0);
         foreach (int peer in _peerIds)
         {
@@ -182,6 +183,10 @@ internal sealed unsafe partial class NodeProxy
             }
             if (state == SegmentLayout.SlotRemote)
             {
+                if (slot->Endpoint == endpoint && epoch < slot->Epoch)
+                {
+                    return;   // older news than what this node knows (a late redirect)
+                }
                 slot->Endpoint = endpoint;
                 slot->OwnerNode = peer;
                 slot->Epoch = epoch;

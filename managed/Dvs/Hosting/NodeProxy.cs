@@ -143,7 +143,12 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
-                worked |= DrainOutbound();
+                worked |= ProcessMigrations();
+                if (_forward.IsEmpty)
+                {
+                    // Forwarded messages (a migration's commit and held requests) go before new ones.
+                    worked |= DrainOutbound();
+                }
                 worked |= ProcessCopyJobs();
                 long deadline = PollSessions();
                 if (worked || _stopping)
@@ -444,7 +449,12 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         switch (kind)
         {
             case CallKindBind:
-                ApplyBind(dc, index, header.Destination, session.PeerNode, header.Epoch);
+                // The owner is named in the message: a node redirecting to a migrated endpoint's new home.
+                int owner = m.Type;
+                if ((uint)owner < SegmentLayout.MaxNodes && owner != _nodeId)
+                {
+                    ApplyBind(dc, index, header.Destination, owner, header.Epoch);
+                }
                 return true;
             case CallKindUnbind:
                 ApplyUnbind(dc, index, header.Destination, session.PeerNode);
@@ -455,9 +465,20 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindVCopyComplete:
                 DeliverVCopy(session, dc, header, m);
                 return true;
+            case >= CallKindMigrateOffer and <= CallKindMigrateCommitted:
+                DeliverMigration(session, dc, header, m);
+                return true;
         }
-        if (Volatile.Read(ref slot->State) != SegmentLayout.SlotLocal || slot->Endpoint != header.Destination)
+        uint slotState = Volatile.Read(ref slot->State);
+        if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
+            if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination && slot->OwnerNode != session.PeerNode &&
+                kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
+            {
+                // It moved away from here (migration): forward, in order, and tell the sender where it is.
+                Forward(session.PeerNode, header, in m, slot);
+                return true;
+            }
             if (kind == SegmentLayout.KindSendRec)
             {
                 // Tell the caller now; its node would learn of the unbind anyway.

@@ -8,8 +8,8 @@ namespace Dvs.Ipc;
 /// </summary>
 internal sealed class DeferredQueue
 {
-    private readonly Message[] _messages;
-    private readonly int[] _metas;
+    private Message[] _messages;
+    private int[] _metas;
     private int _count;
 
     public DeferredQueue(int capacity)
@@ -20,7 +20,7 @@ internal sealed class DeferredQueue
 
     public int Count => _count;
 
-    public bool IsFull => _count == _messages.Length;
+    public bool IsFull => _count >= _messages.Length;
 
     public void Add(in Message message, int meta)
     {
@@ -51,4 +51,23 @@ internal sealed class DeferredQueue
     }
 
     public void Clear() => _count = 0;
+
+    /// <summary>Puts <paramref name="held"/> before everything queued (a migration's transferred queue); grows if needed.</summary>
+    public void InsertFront(IReadOnlyList<HeldMessage> held)
+    {
+        int n = held.Count;
+        if (_count + n > _messages.Length)
+        {
+            Array.Resize(ref _messages, _count + n);
+            Array.Resize(ref _metas, _count + n);
+        }
+        Array.Copy(_messages, 0, _messages, n, _count);
+        Array.Copy(_metas, 0, _metas, n, _count);
+        for (int i = 0; i < n; i++)
+        {
+            _messages[i] = held[i].Message;
+            _metas[i] = held[i].Meta;
+        }
+        _count += n;
+    }
 }

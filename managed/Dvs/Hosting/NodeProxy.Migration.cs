@@ -1,0 +1,551 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+using Dvs.Services;
+using Dvs.Transport;
+using MemoryPack;
+using Microsoft.Extensions.Logging;
+
+namespace Dvs.Hosting;
+
+/// <summary>
+/// Server migration with epochs (shared DESIGN "Directory, epochs, migration").
+/// Old node: START pauses the service at a message boundary (new requests stay queued in its ring
+/// in arrival order: the slot is MIGRATING), packs state + exactly-once table + held requests and
+/// streams the package to the target, which restores the service and answers READY. COMMIT (on the
+/// outbound thread, so it is ordered with everything else this node sends): epoch + 1, the slot
+/// becomes a forwarding stub (REMOTE, owner = target), what is still in its ring is forwarded in
+/// order behind the COMMIT, and the other nodes are told. The target binds the endpoint, serves the
+/// transferred requests first, announces itself (epoch + 1) and acknowledges. ROLLBACK (target
+/// down, error, or timeout before commit): the old node serves again, held requests first; the
+/// epoch does not change. Late messages reaching the old node are forwarded and their senders
+/// redirected; a client whose request was lost with a dead old node replays it (same sequence:
+/// the table answers it at most once).
+/// </summary>
+internal sealed unsafe partial class NodeProxy
+{
+    private const int CallKindMigrateOffer = 30;
+    private const int CallKindMigrateData = 31;
+    private const int CallKindMigratePrepare = 32;
+    private const int CallKindMigrateReady = 33;
+    private const int CallKindMigrateCommit = 34;
+    private const int CallKindMigrateAbort = 35;
+    private const int CallKindMigrateCommitted = 36;
+
+    private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
+    private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
+    private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
+    private readonly ConcurrentQueue<(int Peer, MessageHeader Header, Message Message)> _forward = new();
+    private readonly List<(int DcId, int Index, int Endpoint)> _stubs = new();
+    // The proxy reads a stub's ring; once the endpoint is bound here again its owner does: never both.
+    private readonly Lock _stubLock = new();
+    private readonly IncomingMigration?[] _incoming = new IncomingMigration?[SegmentLayout.MaxNodes];
+    private int _nextMigrationId;
+
+    /// <summary>The services of this host; set by the NodeHost.</summary>
+    internal ServiceRegistry? Services { get; set; }
+
+    /// <summary>A migration this node started (it owns the endpoint until commit).</summary>
+    private sealed class OutgoingMigration
+    {
+        public int Id;
+        public int DcId;
+        public int Endpoint;
+        public int Target;
+        public uint NewEpoch;
+        public byte[] Package = [];
+        public int Offset;
+        public bool Sent;
+        public ServiceHost Host = null!;
+        public List<HeldMessage> Held = new();
+        public readonly TaskCompletionSource<DvsError> Ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<DvsError> Committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<DvsError> RolledBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A migration arriving here from the endpoint's current owner.</summary>
+    private sealed class IncomingMigration
+    {
+        public int Id;
+        public int From;
+        public byte[] Buffer = [];
+        public MigrationPackage? Package;
+        public IMigratableService? Service;
+        public ExactlyOnceTable? Table;
+        public List<HeldMessage>? Held;
+    }
+
+    // ------------------------------------------------------------------ old node
+
+    /// <summary>START and transfer: pauses the service, sends its package, waits for READY.</summary>
+    public DvsError MigrateStart(int dcid, int endpoint, int target, TimeSpan timeout, out string phase, out long stateBytes)
+    {
+        phase = "start";
+        stateBytes = 0;
+        if (_dcs[dcid] is not DcView dc)
+        {
+            return DvsError.BadDcId;
+        }
+        if ((uint)target >= SegmentLayout.MaxNodes || _sessions[target] is null || (dc.Descriptor->Nodes & (1UL << target)) == 0)
+        {
+            return DvsError.DcNode;   // the target is not a node of this DC
+        }
+        if (Volatile.Read(ref _nodes[target].State) != SegmentLayout.NodeUp)
+        {
+            return DvsError.NotConnected;
+        }
+        ServiceHost? host = Services?.Find(dcid, endpoint);
+        int index = dc.SlotIndexOf(endpoint);
+        if (host is null || index < 0)
+        {
+            return DvsError.NotBind;  // only endpoints of services hosted here can move
+        }
+        if (_outgoing.Values.Any(m => m.DcId == dcid && m.Endpoint == endpoint))
+        {
+            return DvsError.Migrate;  // already migrating
+        }
+        if (_copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)))
+        {
+            return DvsError.OnCopy;   // in the middle of a vcopy
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotMigrating, SegmentLayout.SlotLocal) != SegmentLayout.SlotLocal)
+        {
+            return DvsError.ProcSts;
+        }
+        var migration = new OutgoingMigration
+        {
+            Id = Interlocked.Increment(ref _nextMigrationId),
+            DcId = dcid,
+            Endpoint = endpoint,
+            Target = target,
+            NewEpoch = slot->Epoch + 1,
+            Host = host,
+        };
+        if (!host.Pause(timeout))
+        {
+            host.Resume(null);
+            Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+            return DvsError.TimedOut;
+        }
+        phase = "transfer";
+        MigrationPackage package = host.TakePackage(migration.NewEpoch, migration.Held);
+        migration.Package = MemoryPackSerializer.Serialize(package);
+        stateBytes = package.State.Length;
+        _outgoing[migration.Id] = migration;
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+        phase = "prepare";
+        if (!migration.Ready.Task.Wait(timeout) || migration.Ready.Task.Result != DvsError.Ok)
+        {
+            DvsError why = migration.Ready.Task.IsCompleted ? migration.Ready.Task.Result : DvsError.TimedOut;
+            Rollback(migration, timeout);
+            return why;
+        }
+        return DvsError.Ok;
+    }
+
+    /// <summary>COMMIT of a started migration; returns when the target serves and announced itself.</summary>
+    public DvsError MigrateCommit(int dcid, int endpoint, TimeSpan timeout, out uint epoch)
+    {
+        epoch = 0;
+        OutgoingMigration? migration = _outgoing.Values.FirstOrDefault(m => m.DcId == dcid && m.Endpoint == endpoint);
+        if (migration is null || !migration.Ready.Task.IsCompletedSuccessfully || migration.Ready.Task.Result != DvsError.Ok)
+        {
+            return DvsError.ProcSts;   // not started, or not prepared
+        }
+        _toCommit.Enqueue(migration);
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+        epoch = migration.NewEpoch;
+        // After the commit point the endpoint belongs to the target whatever happens: no rollback.
+        bool acknowledged = migration.Committed.Task.Wait(timeout);
+        _outgoing.TryRemove(migration.Id, out _);
+        return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
+    }
+
+    /// <summary>ROLLBACK of a started, uncommitted migration.</summary>
+    public DvsError MigrateRollback(int dcid, int endpoint, TimeSpan timeout)
+    {
+        OutgoingMigration? migration = _outgoing.Values.FirstOrDefault(m => m.DcId == dcid && m.Endpoint == endpoint);
+        if (migration is null)
+        {
+            return DvsError.ProcSts;
+        }
+        Rollback(migration, timeout);
+        return DvsError.Ok;
+    }
+
+    private void Rollback(OutgoingMigration migration, TimeSpan timeout)
+    {
+        _toRollback.Enqueue(migration);
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+        migration.RolledBack.Task.Wait(timeout);
+        _outgoing.TryRemove(migration.Id, out _);
+    }
+
+    /// <summary>Outbound thread: streams packages, performs commits and rollbacks, forwards.</summary>
+    private bool ProcessMigrations()
+    {
+        bool worked = false;
+        while (_toRollback.TryDequeue(out OutgoingMigration? rollback))
+        {
+            DoRollback(rollback);
+            worked = true;
+        }
+        while (_toCommit.TryDequeue(out OutgoingMigration? commit))
+        {
+            DoCommit(commit);
+            worked = true;
+        }
+        foreach (OutgoingMigration migration in _outgoing.Values)
+        {
+            if (!migration.Sent && !migration.RolledBack.Task.IsCompleted)
+            {
+                worked |= SendPackage(migration);
+            }
+        }
+        worked |= DrainStubs();
+        while (_forward.TryPeek(out var f))
+        {
+            if (_sessions[f.Peer] is not ReliableSession session)
+            {
+                _forward.TryDequeue(out _);
+                continue;
+            }
+            Message m = f.Message;
+            SendStatus status;
+            lock (session)
+            {
+                status = session.TrySend(f.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+            }
+            if (status == SendStatus.BackPressured)
+            {
+                break;
+            }
+            _forward.TryDequeue(out _);
+            worked = true;
+        }
+        return worked;
+    }
+
+    private bool SendPackage(OutgoingMigration migration)
+    {
+        ReliableSession session = _sessions[migration.Target]!;
+        var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
+        Message m = default;
+        lock (session)
+        {
+            if (migration.Offset == 0)
+            {
+                header.CallKind = CallKindMigrateOffer;
+                m[0] = migration.Package.Length;
+                if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
+                {
+                    return false;
+                }
+                migration.Offset = -1;   // offer sent, data from 0
+            }
+            int offset = migration.Offset < 0 ? 0 : migration.Offset;
+            header.CallKind = CallKindMigrateData;
+            while (offset < migration.Package.Length)
+            {
+                int n = Math.Min(sizeof(Message), migration.Package.Length - offset);
+                m = default;
+                migration.Package.AsSpan(offset, n).CopyTo(new Span<byte>(&m, sizeof(Message)));
+                header.RequestSequence = (uint)offset;
+                header.Flags = (byte)n;
+                SendStatus status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+                if (status == SendStatus.BackPressured)
+                {
+                    migration.Offset = offset == 0 ? -1 : offset;
+                    return true;
+                }
+                if (status != SendStatus.Ok)
+                {
+                    migration.Ready.TrySetResult(DvsError.NotConnected);
+                    return true;
+                }
+                offset += n;
+            }
+            migration.Offset = offset;
+            header.CallKind = CallKindMigratePrepare;
+            header.Flags = 0;
+            header.RequestSequence = 0;
+            m = default;
+            if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) == SendStatus.BackPressured)
+            {
+                return true;
+            }
+            migration.Sent = true;
+        }
+        return true;
+    }
+
+    private void DoCommit(OutgoingMigration migration)
+    {
+        if (_dcs[migration.DcId] is not DcView dc)
+        {
+            migration.Committed.TrySetResult(DvsError.BadDcId);
+            return;
+        }
+        int index = dc.SlotIndexOf(migration.Endpoint);
+        EndpointSlot* slot = dc.Slot(index);
+        // 1. The commit point: from here on the endpoint is the target's; this slot forwards.
+        slot->Epoch = migration.NewEpoch;
+        slot->OwnerNode = migration.Target;
+        slot->OwnerPid = 0;
+        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
+        _directory[migration.DcId]!.Announced[index] = 0;   // moved, not unbound: no unbind announcement
+        migration.Host.Stop();
+        Services?.Remove(migration.DcId, migration.Endpoint);
+        // 2. COMMIT first, then what reached the ring after the package was taken, in order.
+        var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
+        Message m = default;
+        _forward.Enqueue((migration.Target, header, m));
+        RingHeader* ring = dc.Ring(index);
+        long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+        while (true)
+        {
+            Message held;
+            int meta;
+            if (Shim.RingPoll(ring, dc.RingCapacity, &held, &meta) == 0)
+            {
+                var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
+                    migration.NewEpoch, (uint)(meta >>> 8));
+                _forward.Enqueue((migration.Target, forwarded, held));
+                continue;
+            }
+            // A producer that saw MIGRATING may still be writing a claimed cell: wait for it.
+            if (Volatile.Read(ref ring->Tail) == Volatile.Read(ref ring->Head) || Stopwatch.GetTimestamp() > quiet)
+            {
+                break;
+            }
+        }
+        migration.Host.Endpoint.Abandon();
+        // 3. A sender that saw MIGRATING just before the switch may still land a message in this
+        //    ring: the proxy keeps forwarding from it. The target announces the new home to the DC.
+        lock (_stubLock)
+        {
+            _stubs.Add((migration.DcId, index, migration.Endpoint));
+        }
+        _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} committed to node {Target}, epoch {Epoch}",
+            migration.Id, migration.Endpoint, migration.DcId, migration.Target, migration.NewEpoch);
+    }
+
+    private void DoRollback(OutgoingMigration migration)
+    {
+        if (_dcs[migration.DcId] is DcView dc)
+        {
+            EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(migration.Endpoint));
+            Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotLocal, SegmentLayout.SlotMigrating);
+            var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
+            _forward.Enqueue((migration.Target, header, default));
+        }
+        migration.Sent = true;
+        migration.Host.Resume(migration.Held);
+        migration.Ready.TrySetResult(DvsError.TimedOut);
+        migration.RolledBack.TrySetResult(DvsError.Ok);
+        _log.LogWarning("migration {Id}: endpoint {Endpoint} of DC {Dc} rolled back, it serves on this node again",
+            migration.Id, migration.Endpoint, migration.DcId);
+    }
+
+    /// <summary>Forwards stragglers from the rings of endpoints that moved away from this node.</summary>
+    private bool DrainStubs()
+    {
+        lock (_stubLock)
+        {
+            return DrainStubsLocked();
+        }
+    }
+
+    private bool DrainStubsLocked()
+    {
+        bool worked = false;
+        for (int i = _stubs.Count - 1; i >= 0; i--)
+        {
+            (int dcid, int index, int endpoint) = _stubs[i];
+            if (_dcs[dcid] is not DcView dc)
+            {
+                continue;
+            }
+            EndpointSlot* slot = dc.Slot(index);
+            if (Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->Endpoint != endpoint)
+            {
+                _stubs.RemoveAt(i);   // bound here again (migrated back): its owner reads the ring
+                continue;
+            }
+            RingHeader* ring = dc.Ring(index);
+            Message m;
+            int meta;
+            while (Shim.RingPoll(ring, dc.RingCapacity, &m, &meta) == 0)
+            {
+                _forward.Enqueue((slot->OwnerNode,
+                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8)), m));
+                Count(NodeCounter.Forwarded);
+                worked = true;
+            }
+        }
+        return worked;
+    }
+
+    /// <summary>Sends "endpoint lives on owner, epoch" to the peers of the DC (or one).</summary>
+    private void Redirect(in DcView dc, int endpoint, int owner, uint epoch, int onlyTo)
+    {
+        foreach (int peer in _peerIds)
+        {
+            if ((onlyTo >= 0 && peer != onlyTo) || peer == owner || (dc.Descriptor->Nodes & (1UL << peer)) == 0)
+            {
+                continue;
+            }
+            Message m = default;
+            m.Source = endpoint;
+            m.Type = owner;
+            _forward.Enqueue((peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m));
+        }
+    }
+
+    /// <summary>A message for an endpoint that moved away: forward it in order, redirect its sender.</summary>
+    private void Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot)
+    {
+        int owner = slot->OwnerNode;
+        var forwarded = header;
+        forwarded.Epoch = slot->Epoch;
+        _forward.Enqueue((owner, forwarded, m));
+        if (header.Epoch < slot->Epoch && _dcs[header.DcId] is DcView dc)
+        {
+            Redirect(dc, header.Destination, owner, slot->Epoch, onlyTo: fromPeer);
+        }
+        Count(NodeCounter.Forwarded);
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+    }
+
+    // ------------------------------------------------------------------ target node
+
+    /// <summary>Migration kinds from a peer (under its session lock).</summary>
+    private void DeliverMigration(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
+    {
+        int peer = session.PeerNode;
+        int id = (int)header.Epoch;
+        switch (header.CallKind)
+        {
+            case CallKindMigrateOffer:
+                long length = m[0];
+                _incoming[peer] = length is >= 0 and <= 1L << 31
+                    ? new IncomingMigration { Id = id, From = peer, Buffer = new byte[length] }
+                    : null;
+                return;
+            case CallKindMigrateData:
+                if (_incoming[peer] is IncomingMigration data && data.Id == id)
+                {
+                    int offset = (int)header.RequestSequence;
+                    int n = Math.Min((int)header.Flags, sizeof(Message));
+                    if (offset >= 0 && offset + n <= data.Buffer.Length)
+                    {
+                        fixed (Message* pm = &m)
+                        {
+                            new ReadOnlySpan<byte>(pm, n).CopyTo(data.Buffer.AsSpan(offset));
+                        }
+                    }
+                }
+                return;
+            case CallKindMigratePrepare:
+                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)Prepare(peer, id));
+                return;
+            case CallKindMigrateCommit:
+                if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
+                {
+                    // Bind now, before this session delivers the next entry: the forwarded requests
+                    // that follow the COMMIT must find the endpoint served here.
+                    _incoming[peer] = null;
+                    BindMigrated(commit);
+                }
+                return;
+            case CallKindMigrateAbort:
+                if (_incoming[peer] is IncomingMigration abort && abort.Id == id)
+                {
+                    _incoming[peer] = null;
+                }
+                return;
+            case CallKindMigrateReady:
+                if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
+                {
+                    ready.Ready.TrySetResult((DvsError)m.Type);
+                }
+                return;
+            case CallKindMigrateCommitted:
+                if (_outgoing.TryGetValue(id, out OutgoingMigration? committed))
+                {
+                    committed.Committed.TrySetResult((DvsError)m.Type);
+                }
+                return;
+        }
+    }
+
+    /// <summary>Restores the service from the package; the endpoint is bound only at COMMIT.</summary>
+    private DvsError Prepare(int peer, int id)
+    {
+        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != id)
+        {
+            return DvsError.ProcSts;
+        }
+        try
+        {
+            MigrationPackage? package = MemoryPackSerializer.Deserialize<MigrationPackage>(incoming.Buffer);
+            if (package is null)
+            {
+                return DvsError.BadValue;
+            }
+            IMigratableService? service = Services?.Create(package.Kind);
+            if (service is null)
+            {
+                _log.LogWarning("migration {Id} from node {Peer}: no service of kind '{Kind}' can be created here", id, peer, package.Kind);
+                return DvsError.BadValue;
+            }
+            (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, service);
+            incoming.Package = package;
+            incoming.Service = service;
+            incoming.Buffer = [];
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException)
+        {
+            _log.LogWarning(e, "migration {Id} from node {Peer}: the package could not be restored", id, peer);
+            return DvsError.BadValue;
+        }
+    }
+
+    /// <summary>Target side of COMMIT (inbound thread, under the old owner's session lock): bind, serve the transferred requests first, acknowledge.</summary>
+    private void BindMigrated(IncomingMigration incoming)
+    {
+        MigrationPackage package = incoming.Package!;
+        Node? node = Services?.Node;
+        Endpoint? endpoint = null;
+        DvsError error;
+        lock (_stubLock)
+        {
+            error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+            _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
+        }
+        if (error == DvsError.Ok && endpoint is Endpoint bound)
+        {
+            bound.Requeue(incoming.Held!);
+            var host = new ServiceHost(bound, incoming.Service!, package.Kind, incoming.Table, Services!.Log);
+            Services.Add(host);
+            // The outbound thread announces it (the directory version changed) before it sends the
+            // acknowledgement queued below, so the old node returns only once the DC was told.
+        }
+        SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+        _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
+            incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
+    }
+
+    private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status)
+    {
+        Message m = default;
+        m.Source = endpoint;
+        m.Type = status;
+        _forward.Enqueue((peer, new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0), m));
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+    }
+}

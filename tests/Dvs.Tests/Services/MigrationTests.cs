@@ -1,0 +1,80 @@
+using Dvs.Services;
+
+namespace Dvs.Tests.Services;
+
+[TestFixture]
+public class MigrationTests
+{
+    private static readonly DvsTimeout Long = DvsTimeout.FromMilliseconds(30_000);
+    private const int Server = 10;
+
+    [Test]
+    public void AServiceMovesBetweenNodesWhileClientsOnEveryNodeKeepCallingIt()
+    {
+        using var cluster = new ThreeNodes();
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        for (int i = 1; i < 3; i++)
+        {
+            Assert.That(cluster.Nodes[i].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        }
+        using var stop = new CancellationTokenSource();
+        var clients = new List<Task<(long Calls, string? Failure)>>();
+        for (int node = 0; node < 3; node++)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                Endpoint client = cluster.Nodes[node].Bind(0, 100 + node * 10 + c);
+                clients.Add(Task.Run(() => Call(client, stop.Token)));
+            }
+        }
+        int at = 0;
+        int migrations = 0;
+        foreach (int to in new[] { 1, 2, 0, 1, 2, 0 })
+        {
+            MigrationResult result = cluster.Hosts[at].Migrate(0, Server, to);
+            TestContext.Progress.WriteLine(result.ToString());
+            Assert.That(result.Error, Is.EqualTo(DvsError.Ok), result.ToString());
+            Assert.That(result.Epoch, Is.EqualTo((uint)(migrations + 1)));
+            at = to;
+            migrations++;
+            Assert.That(cluster.Hosts[at].FindService(0, Server), Is.Not.Null, $"served on node {at} after migration {migrations}");
+        }
+        stop.Cancel();
+        long total = 0;
+        foreach (var task in clients)
+        {
+            (long calls, string? failure) = task.GetAwaiter().GetResult();
+            Assert.That(failure, Is.Null);
+            total += calls;
+        }
+        ServiceHost host = cluster.Hosts[at].FindService(0, Server)!;
+        var kv = (KeyValueService)host.Service;
+        Assert.That(kv.Executed, Is.EqualTo(total), "every request executed exactly once, across all migrations");
+        Assert.That(total, Is.GreaterThan(0));
+        TestContext.Progress.WriteLine($"{total} calls, {kv.Executed} executed, {host.Repeats} repeats answered from the table");
+    }
+
+    /// <summary>Increments the client's own key: the n-th reply must be n (no loss, no repeat, no reorder).</summary>
+    private static (long, string?) Call(Endpoint client, CancellationToken stop)
+    {
+        using (client)
+        {
+            long n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var m = new Message(KeyValueService.Increment) { [0] = client.Number };
+                DvsError e = client.SendRec(Server, ref m, Long);
+                if (e != DvsError.Ok)
+                {
+                    return (n, $"client {client.Number} call {n + 1}: {e}");
+                }
+                if (m[0] != n + 1)
+                {
+                    return (n, $"client {client.Number} call {n + 1} got {m[0]}");
+                }
+                n++;
+            }
+            return (n, null);
+        }
+    }
+}
