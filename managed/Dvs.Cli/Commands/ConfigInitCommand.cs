@@ -40,30 +40,6 @@ internal sealed class ConfigInitCommand : Command
 
     public ConfigInitCommand() : base("init", "Write node ini files and a cluster key for a cluster on this machine")
     {
-        _nodes.Validators.Add(result =>
-        {
-            int n = result.GetValueOrDefault<int>();
-            if (n < 1 || n > NodeConfig.MaxNodes)
-            {
-                result.AddError($"--nodes: {n} is out of range (1..{NodeConfig.MaxNodes})");
-            }
-        });
-        _basePort.Validators.Add(result =>
-        {
-            int port = result.GetValueOrDefault<int>();
-            if (port < 1 || port > 65535 - NodeConfig.MaxNodes)
-            {
-                result.AddError($"--base-port: {port} is out of range (1..{65535 - NodeConfig.MaxNodes})");
-            }
-        });
-        _cluster.Validators.Add(result =>
-        {
-            string? name = result.GetValueOrDefault<string>();
-            if (name is null || !NodeConfig.IsValidName(name))
-            {
-                result.AddError($"--cluster: '{name}' is not a valid name ({NodeConfig.NameRule})");
-            }
-        });
         Add(_nodes);
         Add(_dir);
         Add(_basePort);
@@ -78,7 +54,21 @@ internal sealed class ConfigInitCommand : Command
         TextWriter error = parse.InvocationConfiguration.Error;
         string dir = parse.GetRequiredValue(_dir).ToString();
         int nodes = parse.GetValue(_nodes);
+        int basePort = parse.GetValue(_basePort);
+        string cluster = parse.GetRequiredValue(_cluster);
         bool force = parse.GetValue(_force);
+        // Checked here rather than as option validators: those also run when the value did not
+        // even parse as a number, and then throw instead of reporting.
+        string? usage = nodes is < 1 or > NodeConfig.MaxNodes ? $"--nodes: {nodes} is out of range (1..{NodeConfig.MaxNodes})"
+            : basePort < 1 || basePort + nodes - 1 > 65535 ? $"--base-port: {basePort} is out of range (1..{65536 - nodes})"
+            : !NodeConfig.IsValidName(cluster) ? $"--cluster: '{cluster}' is not a valid name ({NodeConfig.NameRule})"
+            : null;
+        if (usage is not null)
+        {
+            error.WriteLine($"dvs config init: {usage}");
+            return ExitCode.Usage;
+        }
+
         string? existing = LocalCluster.FilesFor(dir, nodes).FirstOrDefault(File.Exists);
         if (existing is not null && !force)
         {
@@ -89,8 +79,7 @@ internal sealed class ConfigInitCommand : Command
         IReadOnlyList<string> written;
         try
         {
-            written = LocalCluster.WriteFiles(dir, nodes, parse.GetValue(_basePort),
-                parse.GetRequiredValue(_cluster), overwrite: force);
+            written = LocalCluster.WriteFiles(dir, nodes, basePort, cluster, overwrite: force);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
