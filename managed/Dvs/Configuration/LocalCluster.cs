@@ -29,9 +29,9 @@ public static class LocalCluster
         ArgumentOutOfRangeException.ThrowIfLessThan(basePort, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(basePort + nodeCount - 1, 65535, nameof(basePort));
         ReadOnlyMemory<byte> key = ClusterKey.FromText(keyText);
-        if (key.IsEmpty)
+        if (key.Length < ClusterKey.MinBytes)
         {
-            throw new ArgumentException("the cluster key is empty", nameof(keyText));
+            throw new ArgumentException($"the cluster key has {key.Length} bytes, fewer than {ClusterKey.MinBytes}", nameof(keyText));
         }
 
         var cluster = new ClusterConfig { Name = clusterName, Key = key, KeyFile = keyFile };

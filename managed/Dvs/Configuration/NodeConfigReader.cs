@@ -23,10 +23,6 @@ internal static partial class NodeConfigReader
     private const string DcPrefix = "dc.";
     private const string ServicePrefix = "service.";
 
-    /// <summary>Below this many bytes a key file draws a warning (not an error: the HMAC works with any
-    /// key, but a short one is guessable).</summary>
-    private const int ShortKeyBytes = 16;
-
     public static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
     public static NodeConfig Read(string text, string file, string baseDirectory)
@@ -324,9 +320,11 @@ internal static partial class NodeConfigReader
                 return null;
             }
 
-            if (key.Length < ShortKeyBytes)
+            if (key.Length < ClusterKey.MinBytes)
             {
-                r.Warn("key_file", $"{path} holds only {key.Length} bytes; use at least {ShortKeyBytes}");
+                r.Error("key_file", $"{path} holds only {key.Length} bytes; a cluster key needs at least {ClusterKey.MinBytes} "
+                    + "(dvs config init writes a random one)");
+                return null;
             }
 
             if (!OperatingSystem.IsWindows())

@@ -24,6 +24,20 @@ public class NodeRunCommandTests
     }
 
     [Test]
+    public void ATransportThisBuildLacksIsAConfigurationError()
+    {
+        using var dir = new ConfigDir();
+        string name = ConfigDir.UniqueNodeName();
+        string path = dir.Write("node0.ini", ConfigDir.RunnableIni(name).Replace("[cluster]", "transport = tcp\n[cluster]"));
+
+        CliResult r = CliRun.Run("node", "run", "--config", path);
+
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Error, Does.Contain("transport tcp is not available"));
+        Assert.Throws<DvsException>(() => Node.Attach(name).Dispose(), "no node host may have started");
+    }
+
+    [Test]
     public void WithoutConfigItIsAUsageError()
     {
         CliResult r = CliRun.Run("node", "run");
@@ -37,7 +51,7 @@ public class NodeRunCommandTests
     {
         using var dir = new ConfigDir();
         string name = ConfigDir.UniqueNodeName();
-        string path = dir.Write("node0.ini", ConfigDir.ValidIni.Replace("alpha", name));
+        string path = dir.Write("node0.ini", ConfigDir.RunnableIni(name));
         using var stop = new CancellationTokenSource();
         var output = new ObservedWriter();
 
@@ -70,7 +84,7 @@ public class NodeRunCommandTests
     {
         using var dir = new ConfigDir();
         string name = ConfigDir.UniqueNodeName();
-        string path = dir.Write("node0.ini", ConfigDir.ValidIni.Replace("alpha", name));
+        string path = dir.Write("node0.ini", ConfigDir.RunnableIni(name));
         using NodeHost first = NodeHost.Start(new NodeHostOptions { NodeName = name });
 
         CliResult r = CliRun.Run("node", "run", "--config", path);
@@ -84,7 +98,7 @@ public class NodeRunCommandTests
     {
         using var dir = new ConfigDir();
         string name = ConfigDir.UniqueNodeName();
-        string path = dir.Write("node0.ini", ConfigDir.ValidIni.Replace("alpha", name));
+        string path = dir.Write("node0.ini", ConfigDir.RunnableIni(name));
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {

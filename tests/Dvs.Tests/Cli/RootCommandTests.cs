@@ -32,11 +32,11 @@ public class RootCommandTests
     }
 
     [Test]
-    public void TheDemoPlaceholderSaysSoAndExitsWithTwo()
+    public void ABadDemoOptionIsAUsageError()
     {
-        CliResult r = CliRun.Run("demo");
+        CliResult r = CliRun.Run("demo", "--wait", "sometimes");
 
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        Assert.That(r.Error, Does.Contain("not implemented"));
+        Assert.That(r.Error, Does.Contain("sometimes"));
     }
 }
