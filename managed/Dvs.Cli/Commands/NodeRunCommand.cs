@@ -48,6 +48,14 @@ internal sealed class NodeRunCommand : Command
             log.LogWarning("{Warning}", warning);
         }
 
+        if (config.Services.Count > 0)
+        {
+            // Checked by the loader, but the host has no service starter yet: say so rather than
+            // let a configured server silently not exist.
+            log.LogWarning("{File}: {Count} [service.*] sections are checked but not started by this build",
+                path, config.Services.Count);
+        }
+
         LocalNodeConfig node = config.Node;
         log.LogDebug("Configuration {File}: node {Name} (id {Id}), {Peers} peers, {Dcs} DCs",
             path, node.Name, node.Id, config.Peers.Count, config.Dcs.Count);
@@ -69,6 +77,8 @@ internal sealed class NodeRunCommand : Command
             return ExitCode.Failure;
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using SignalListener signals = SignalListener.For(parse, stop);
         NodeHost host;
         try
         {
@@ -90,7 +100,7 @@ internal sealed class NodeRunCommand : Command
             await output.FlushAsync(CancellationToken.None);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancel);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {

@@ -29,6 +29,7 @@ public class RootCommandTests
 
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Output, Does.Contain("demo").And.Contain("node").And.Contain("config").And.Contain("--verbose"));
+        Assert.That(r.Output, Does.Contain("Usage:\n  dvs [command] [options]").Or.Contain("Usage:\r\n  dvs [command] [options]"));
     }
 
     [Test]
