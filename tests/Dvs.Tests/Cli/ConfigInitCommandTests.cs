@@ -56,6 +56,7 @@ public class ConfigInitCommandTests
     [TestCase("--nodes", "three")]
     [TestCase("--base-port", "0")]
     [TestCase("--cluster", "bad/name")]
+    [TestCase("--prefix", "-x")]
     public void BadOptionsAreUsageErrorsAndWriteNothing(string option, string value)
     {
         using var dir = new ConfigDir();
@@ -66,6 +67,21 @@ public class ConfigInitCommandTests
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
         Assert.That(r.Error, Does.Contain(option == "--nodes" && value == "three" ? "three" : option));
         Assert.That(Directory.Exists(target), Is.False);
+    }
+
+    [Test]
+    public void APrefixNamesTheNodesAndTheirFiles()
+    {
+        using var dir = new ConfigDir();
+        string target = Path.Combine(dir.Path, "lab");
+
+        CliResult r = CliRun.Run("config", "init", "--nodes", "2", "--dir", target, "--prefix", "lab-");
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        NodeConfig lab1 = NodeConfig.Load(Path.Combine(target, "lab-1.ini"));
+        Assert.That(lab1.Node.Name, Is.EqualTo("lab-1"));
+        Assert.That(lab1.Peers.Single().Name, Is.EqualTo("lab-0"));
+        Assert.That(File.Exists(Path.Combine(target, "node0.ini")), Is.False);
     }
 
     [Test]
