@@ -73,6 +73,10 @@ internal static partial class NodeConfigReader
         private int? _selfId;
         private string? _selfName;
 
+        // The transport as soon as it parses, so peers are checked against it (MAC or IP addresses)
+        // even when another [node] key is bad.
+        private TransportKind _transport = TransportKind.Udp;
+
         // Every name a [peer.<name>] section declares, valid or not: a DC naming a peer whose
         // section has errors is not reported again.
         private readonly HashSet<string> _peerNames = new(StringComparer.OrdinalIgnoreCase);
@@ -137,7 +141,7 @@ internal static partial class NodeConfigReader
             }
 
             LocalNodeConfig? node = nodeIni is null ? null : ReadNode(nodeIni);
-            TransportKind transport = node?.Transport ?? TransportKind.Udp;
+            TransportKind transport = _transport;
             ClusterConfig? cluster = clusterIni is null ? null : ReadCluster(clusterIni);
             IpcConfig? ipc = ipcIni is null ? new IpcConfig() : ReadIpc(ipcIni);
             List<PeerConfig> peers = ReadPeers(peerInis, node, transport);
@@ -194,6 +198,7 @@ internal static partial class NodeConfigReader
             string? name = r.Name("name", required: true);
             (_selfId, _selfName) = (id, name);
             TransportKind? transport = ReadTransport(r);
+            _transport = transport ?? TransportKind.Udp;
             bool raw = transport == TransportKind.Raw;
             string? address = r.String("address", required: !raw);
             if (address is { Length: 0 })
