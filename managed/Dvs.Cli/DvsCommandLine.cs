@@ -21,6 +21,8 @@ internal static class DvsCommandLine
             new NodeCommand(),
             new ConfigCommand(),
         };
+        // The assembly is Dvs.Cli (see the csproj), but the command people type is dvs.
+        root.HelpName = "dvs";
         return root;
     }
 

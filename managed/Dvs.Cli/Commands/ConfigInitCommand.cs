@@ -33,6 +33,12 @@ internal sealed class ConfigInitCommand : Command
         DefaultValueFactory = _ => "dvs",
     };
 
+    private readonly Option<string> _prefix = new("--prefix")
+    {
+        Description = "Node names are <prefix>0, <prefix>1, ...; node segments are named after nodes, so two clusters on one machine need different prefixes",
+        DefaultValueFactory = _ => LocalCluster.DefaultNamePrefix,
+    };
+
     private readonly Option<bool> _force = new("--force")
     {
         Description = "Replace existing files (and so the cluster key)",
@@ -40,34 +46,11 @@ internal sealed class ConfigInitCommand : Command
 
     public ConfigInitCommand() : base("init", "Write node ini files and a cluster key for a cluster on this machine")
     {
-        _nodes.Validators.Add(result =>
-        {
-            int n = result.GetValueOrDefault<int>();
-            if (n < 1 || n > NodeConfig.MaxNodes)
-            {
-                result.AddError($"--nodes: {n} is out of range (1..{NodeConfig.MaxNodes})");
-            }
-        });
-        _basePort.Validators.Add(result =>
-        {
-            int port = result.GetValueOrDefault<int>();
-            if (port < 1 || port > 65535 - NodeConfig.MaxNodes)
-            {
-                result.AddError($"--base-port: {port} is out of range (1..{65535 - NodeConfig.MaxNodes})");
-            }
-        });
-        _cluster.Validators.Add(result =>
-        {
-            string? name = result.GetValueOrDefault<string>();
-            if (name is null || !NodeConfig.IsValidName(name))
-            {
-                result.AddError($"--cluster: '{name}' is not a valid name ({NodeConfig.NameRule})");
-            }
-        });
         Add(_nodes);
         Add(_dir);
         Add(_basePort);
         Add(_cluster);
+        Add(_prefix);
         Add(_force);
         SetAction(Run);
     }
@@ -78,8 +61,24 @@ internal sealed class ConfigInitCommand : Command
         TextWriter error = parse.InvocationConfiguration.Error;
         string dir = parse.GetRequiredValue(_dir).ToString();
         int nodes = parse.GetValue(_nodes);
+        int basePort = parse.GetValue(_basePort);
+        string cluster = parse.GetRequiredValue(_cluster);
+        string prefix = parse.GetRequiredValue(_prefix);
         bool force = parse.GetValue(_force);
-        string? existing = LocalCluster.FilesFor(dir, nodes).FirstOrDefault(File.Exists);
+        // Checked here rather than as option validators: those also run when the value did not
+        // even parse as a number, and then throw instead of reporting.
+        string? usage = nodes is < 1 or > NodeConfig.MaxNodes ? $"--nodes: {nodes} is out of range (1..{NodeConfig.MaxNodes})"
+            : basePort < 1 || basePort + nodes - 1 > 65535 ? $"--base-port: {basePort} is out of range (1..{65536 - nodes})"
+            : !NodeConfig.IsValidName(cluster) ? $"--cluster: '{cluster}' is not a valid name ({NodeConfig.NameRule})"
+            : !NodeConfig.IsValidName($"{prefix}{NodeConfig.MaxNodes - 1}") ? $"--prefix: '{prefix}' + a number is not a valid name ({NodeConfig.NameRule})"
+            : null;
+        if (usage is not null)
+        {
+            error.WriteLine($"dvs config init: {usage}");
+            return ExitCode.Usage;
+        }
+
+        string? existing = LocalCluster.FilesFor(dir, nodes, prefix).FirstOrDefault(File.Exists);
         if (existing is not null && !force)
         {
             error.WriteLine($"dvs config init: {existing} already exists; pass --force to replace it (and the cluster key)");
@@ -89,8 +88,7 @@ internal sealed class ConfigInitCommand : Command
         IReadOnlyList<string> written;
         try
         {
-            written = LocalCluster.WriteFiles(dir, nodes, parse.GetValue(_basePort),
-                parse.GetRequiredValue(_cluster), overwrite: force);
+            written = LocalCluster.WriteFiles(dir, nodes, basePort, cluster, overwrite: force, namePrefix: prefix);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -103,7 +101,7 @@ internal sealed class ConfigInitCommand : Command
             output.WriteLine($"wrote {file}");
         }
 
-        output.WriteLine($"Start each node in its own terminal: dvs node run --config {Path.Combine(dir, "node0.ini")} (node1.ini, ...)");
+        output.WriteLine($"Start each node: dvs node run --config {Path.Combine(dir, $"{prefix}0.ini")} ({prefix}1.ini, ...)");
         return ExitCode.Ok;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Sockets;
 using Dvs.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -47,14 +48,41 @@ internal sealed class NodeRunCommand : Command
             log.LogWarning("{Warning}", warning);
         }
 
+        if (config.Services.Count > 0)
+        {
+            // Checked by the loader, but the host has no service starter yet: say so rather than
+            // let a configured server silently not exist.
+            log.LogWarning("{File}: {Count} [service.*] sections are checked but not started by this build",
+                path, config.Services.Count);
+        }
+
         LocalNodeConfig node = config.Node;
         log.LogDebug("Configuration {File}: node {Name} (id {Id}), {Peers} peers, {Dcs} DCs",
             path, node.Name, node.Id, config.Peers.Count, config.Dcs.Count);
 
+        NodeHostOptions options;
+        try
+        {
+            options = config.ToNodeHostOptions();
+        }
+        catch (DvsException e)
+        {
+            // A valid file asking for what this build lacks (tcp / raw transport): still the file's to change.
+            await error.WriteLineAsync($"dvs node run: {e.Message}");
+            return ExitCode.Usage;
+        }
+        catch (SocketException e)
+        {
+            await error.WriteLineAsync($"dvs node run: {path}: an address does not resolve: {e.Message}");
+            return ExitCode.Failure;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using SignalListener signals = SignalListener.For(parse, stop);
         NodeHost host;
         try
         {
-            host = NodeHost.Start(config.ToNodeHostOptions(), logs.CreateLogger("dvs.proxy"));
+            host = NodeHost.Start(options, logs.CreateLogger("dvs.proxy"));
         }
         catch (DvsException e)
         {
@@ -72,7 +100,7 @@ internal sealed class NodeRunCommand : Command
             await output.FlushAsync(CancellationToken.None);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancel);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {

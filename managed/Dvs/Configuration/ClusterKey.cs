@@ -10,6 +10,9 @@ namespace Dvs.Configuration;
 /// </summary>
 public static class ClusterKey
 {
+    /// <summary>Shortest key accepted: the node proxy refuses shorter ones, which are guessable.</summary>
+    public const int MinBytes = 16;
+
     /// <summary>Random bytes in a generated key (written as twice as many hex digits).</summary>
     public const int GeneratedBytes = 32;
 

@@ -12,6 +12,9 @@ public static class LocalCluster
     /// <summary>UDP port of node 0 in the default cluster; node n listens on DefaultBasePort + n.</summary>
     public const int DefaultBasePort = 7100;
 
+    /// <summary>Node n is named DefaultNamePrefix + n.</summary>
+    public const string DefaultNamePrefix = "node";
+
     /// <summary>Name of the key file <see cref="WriteFiles"/> writes beside the ini files.</summary>
     public const string KeyFileName = "cluster.key";
 
@@ -21,17 +24,25 @@ public static class LocalCluster
     /// <param name="keyText">The cluster key as key-file text.</param>
     /// <param name="clusterName">The cluster name.</param>
     /// <param name="keyFile">Absolute key file path to record, or null when the key lives only in memory.</param>
+    /// <param name="namePrefix">Node n is named namePrefix + n. Node segments are named after nodes, so
+    /// two clusters on one machine need different prefixes.</param>
     public static IReadOnlyList<NodeConfig> Create(int nodeCount, int basePort, string keyText,
-        string clusterName = "dvs", string? keyFile = null)
+        string clusterName = "dvs", string? keyFile = null, string namePrefix = DefaultNamePrefix)
     {
+        string NodeName(int id) => $"{namePrefix}{id}";
+        if (!NodeConfig.IsValidName(NodeName(NodeConfig.MaxNodes - 1)))
+        {
+            throw new ArgumentException($"'{namePrefix}' + a node id is not a valid name ({NodeConfig.NameRule})", nameof(namePrefix));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nodeCount, NodeConfig.MaxNodes);
         ArgumentOutOfRangeException.ThrowIfLessThan(basePort, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(basePort + nodeCount - 1, 65535, nameof(basePort));
         ReadOnlyMemory<byte> key = ClusterKey.FromText(keyText);
-        if (key.IsEmpty)
+        if (key.Length < ClusterKey.MinBytes)
         {
-            throw new ArgumentException("the cluster key is empty", nameof(keyText));
+            throw new ArgumentException($"the cluster key has {key.Length} bytes, fewer than {ClusterKey.MinBytes}", nameof(keyText));
         }
 
         var cluster = new ClusterConfig { Name = clusterName, Key = key, KeyFile = keyFile };
@@ -55,18 +66,18 @@ public static class LocalCluster
     }
 
     /// <summary>
-    /// Writes <c>node0.ini</c>..<c>node{n-1}.ini</c> and a fresh <see cref="KeyFileName"/> (mode 0600)
+    /// Writes <c>node0.ini</c>..<c>node{n-1}.ini</c> (named after the nodes) and a fresh <see cref="KeyFileName"/> (mode 0600)
     /// into <paramref name="directory"/>, creating it if needed. Refuses to replace any existing file
     /// unless <paramref name="overwrite"/> is set, and then writes nothing. Blocking file I/O.
     /// </summary>
     /// <returns>The files written, key file first.</returns>
     /// <exception cref="IOException">A file exists and <paramref name="overwrite"/> is false, or I/O failed.</exception>
     public static IReadOnlyList<string> WriteFiles(string directory, int nodeCount, int basePort,
-        string clusterName = "dvs", bool overwrite = false)
+        string clusterName = "dvs", bool overwrite = false, string namePrefix = DefaultNamePrefix)
     {
         string keyText = ClusterKey.Generate();
-        IReadOnlyList<NodeConfig> configs = Create(nodeCount, basePort, keyText, clusterName);
-        IReadOnlyList<string> files = FilesFor(directory, nodeCount);
+        IReadOnlyList<NodeConfig> configs = Create(nodeCount, basePort, keyText, clusterName, namePrefix: namePrefix);
+        IReadOnlyList<string> files = FilesFor(directory, nodeCount, namePrefix);
         if (!overwrite && files.FirstOrDefault(File.Exists) is { } existing)
         {
             throw new IOException($"{existing} already exists");
@@ -83,9 +94,7 @@ public static class LocalCluster
     }
 
     /// <summary>The files <see cref="WriteFiles"/> writes: the key file, then node0.ini...</summary>
-    public static IReadOnlyList<string> FilesFor(string directory, int nodeCount) =>
-        Enumerable.Range(0, nodeCount).Select(id => Path.Combine(directory, $"{NodeName(id)}.ini"))
+    public static IReadOnlyList<string> FilesFor(string directory, int nodeCount, string namePrefix = DefaultNamePrefix) =>
+        Enumerable.Range(0, nodeCount).Select(id => Path.Combine(directory, $"{namePrefix}{id}.ini"))
             .Prepend(Path.Combine(directory, KeyFileName)).ToArray();
-
-    private static string NodeName(int id) => $"node{id}";
 }

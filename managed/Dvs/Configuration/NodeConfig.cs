@@ -129,8 +129,11 @@ public sealed class NodeConfig
 
     /// <summary>
     /// What <see cref="NodeHost.Start"/> needs from this configuration: the node's name and id, the
-    /// cluster, the ring capacity and every DC (with its node bitmap). Returns a new object each call.
+    /// cluster, the ring capacity, every DC (with its node bitmap) and, when there are peers, the
+    /// network options. Returns a new object each call. Resolves host names (blocking DNS).
     /// </summary>
+    /// <exception cref="DvsException">The configuration asks for what this build cannot do (a transport other than udp).</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">A host name does not resolve.</exception>
     public NodeHostOptions ToNodeHostOptions() => new()
     {
         NodeName = Node.Name,
@@ -176,8 +179,21 @@ public sealed class NodeConfig
         };
     }
 
-    private static System.Net.IPAddress Resolve(string address) =>
-        System.Net.IPAddress.TryParse(address, out var ip) ? ip : System.Net.Dns.GetHostAddresses(address)[0];
+    /// <summary>An IP address as is; a host name by DNS, IPv4 first (peers written as 127.0.0.1 and
+    /// as localhost must meet, and localhost often resolves to ::1 first).</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The name does not resolve.</exception>
+    private static System.Net.IPAddress Resolve(string address)
+    {
+        if (System.Net.IPAddress.TryParse(address, out var ip))
+        {
+            return ip;
+        }
+
+        System.Net.IPAddress[] all = System.Net.Dns.GetHostAddresses(address);
+        return all.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? all.FirstOrDefault()
+            ?? throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+    }
 
     /// <summary>Whether <paramref name="name"/> can name a node, peer, cluster, DC or service.</summary>
     public static bool IsValidName(string name) => NodeConfigReader.IsValidName(name);

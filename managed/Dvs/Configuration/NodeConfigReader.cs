@@ -23,10 +23,6 @@ internal static partial class NodeConfigReader
     private const string DcPrefix = "dc.";
     private const string ServicePrefix = "service.";
 
-    /// <summary>Below this many bytes a key file draws a warning (not an error: the HMAC works with any
-    /// key, but a short one is guessable).</summary>
-    private const int ShortKeyBytes = 16;
-
     public static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
     public static NodeConfig Read(string text, string file, string baseDirectory)
@@ -76,6 +72,10 @@ internal static partial class NodeConfigReader
         // DC listing this node does not draw a second, misleading error.
         private int? _selfId;
         private string? _selfName;
+
+        // The transport as soon as it parses, so peers are checked against it (MAC or IP addresses)
+        // even when another [node] key is bad.
+        private TransportKind _transport = TransportKind.Udp;
 
         // Every name a [peer.<name>] section declares, valid or not: a DC naming a peer whose
         // section has errors is not reported again.
@@ -141,7 +141,7 @@ internal static partial class NodeConfigReader
             }
 
             LocalNodeConfig? node = nodeIni is null ? null : ReadNode(nodeIni);
-            TransportKind transport = node?.Transport ?? TransportKind.Udp;
+            TransportKind transport = _transport;
             ClusterConfig? cluster = clusterIni is null ? null : ReadCluster(clusterIni);
             IpcConfig? ipc = ipcIni is null ? new IpcConfig() : ReadIpc(ipcIni);
             List<PeerConfig> peers = ReadPeers(peerInis, node, transport);
@@ -198,6 +198,7 @@ internal static partial class NodeConfigReader
             string? name = r.Name("name", required: true);
             (_selfId, _selfName) = (id, name);
             TransportKind? transport = ReadTransport(r);
+            _transport = transport ?? TransportKind.Udp;
             bool raw = transport == TransportKind.Raw;
             string? address = r.String("address", required: !raw);
             if (address is { Length: 0 })
@@ -324,9 +325,11 @@ internal static partial class NodeConfigReader
                 return null;
             }
 
-            if (key.Length < ShortKeyBytes)
+            if (key.Length < ClusterKey.MinBytes)
             {
-                r.Warn("key_file", $"{path} holds only {key.Length} bytes; use at least {ShortKeyBytes}");
+                r.Error("key_file", $"{path} holds only {key.Length} bytes; a cluster key needs at least {ClusterKey.MinBytes} "
+                    + "(dvs config init writes a random one)");
+                return null;
             }
 
             if (!OperatingSystem.IsWindows())

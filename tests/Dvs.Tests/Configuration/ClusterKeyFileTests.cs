@@ -20,6 +20,17 @@ public class ClusterKeyFileTests
     }
 
     [Test]
+    public void AKeyShorterThanSixteenBytesIsAnError()
+    {
+        using var dir = new ConfigDir();
+        File.WriteAllText(dir.KeyFile, "fifteen-bytes!!\n");
+
+        var e = Assert.Throws<ConfigException>(() => NodeConfig.Parse(ConfigDir.ValidIni, "node0.ini", dir.Path))!;
+
+        Assert.That(e.Message, Does.StartWith($"node0.ini:9: [cluster] key_file: {dir.KeyFile} holds only 15 bytes; a cluster key needs at least 16"));
+    }
+
+    [Test]
     public void AKeyFileThatIsAFolderIsAnError()
     {
         using var dir = new ConfigDir();

@@ -63,6 +63,24 @@ internal sealed class ConfigDir : IDisposable
     public static string UniqueNodeName() =>
         $"cfgtest-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
 
+    /// <summary>
+    /// <see cref="ValidIni"/> for a node host that really starts: a node name and UDP ports no other
+    /// test or host uses (the peer's port is free too; it is simply never up).
+    /// </summary>
+    public static string RunnableIni(string nodeName) => ValidIni
+        .Replace("alpha", nodeName)
+        .Replace("port = 7100", $"port = {FreeUdpPort()}")
+        .Replace("port = 7101", $"port = {FreeUdpPort()}");
+
+    /// <summary>A UDP port the kernel just handed out on 127.0.0.1 (free again once returned).</summary>
+    public static int FreeUdpPort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
     /// <summary>Writes <paramref name="text"/> as <paramref name="name"/> in the folder; returns its path.</summary>
     public string Write(string name, string text)
     {

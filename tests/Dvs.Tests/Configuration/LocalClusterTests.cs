@@ -72,9 +72,9 @@ public class LocalClusterTests
     [Test]
     public void TheEmbeddedDefaultTakesAKeyFromTheCaller()
     {
-        NodeConfig config = NodeConfig.EmbeddedDefault(0, nodeCount: 2, basePort: 9000, keyText: "shared");
+        NodeConfig config = NodeConfig.EmbeddedDefault(0, nodeCount: 2, basePort: 9000, keyText: "shared-demo-key-123");
 
-        Assert.That(config.Cluster.Key.ToArray(), Is.EqualTo("shared"u8.ToArray()));
+        Assert.That(config.Cluster.Key.ToArray(), Is.EqualTo("shared-demo-key-123"u8.ToArray()));
         Assert.That(config.Peers.Single().Port, Is.EqualTo(9001));
     }
 

@@ -88,6 +88,19 @@ public class NodeConfigLoadTests
     }
 
     [Test]
+    public void WindowsLineEndingsKeepTheLineNumbers()
+    {
+        using var dir = new ConfigDir();
+        string text = ConfigDir.ValidIni.Replace("nr_tasks = 20", "nr_tasks = 36").ReplaceLineEndings("\r\n");
+
+        var e = Assert.Throws<ConfigException>(() => NodeConfig.Parse(text, "node0.ini", dir.Path))!;
+
+        Assert.That(e.Message, Is.EqualTo("node0.ini:20: [dc.web] nr_tasks: 36 is out of range (0..35)"));
+        Assert.That(NodeConfig.Parse(ConfigDir.ValidIni.ReplaceLineEndings("\r\n"), "node0.ini", dir.Path).Node.Name,
+            Is.EqualTo("alpha"));
+    }
+
+    [Test]
     public void RawTransportNeedsAnInterfaceAndTakesMacAddressesForPeers()
     {
         using var dir = new ConfigDir();
