@@ -1,0 +1,153 @@
+using Dvs.Transport;
+using NUnit.Framework;
+using static Dvs.Tests.Transport.TransportTestKit;
+
+namespace Dvs.Tests.Transport;
+
+/// <summary>Selective acks, driven frame by frame without a network.</summary>
+public sealed class ReliableSessionAckTest
+{
+    private const long Ms = TimeSpan.TicksPerMillisecond;
+
+    private sealed class NullSink : ISessionSink
+    {
+        public long Delivered;
+
+        public bool TryDeliver(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> message)
+        {
+            Assert.That(MessageValue(message), Is.EqualTo(Delivered));
+            Delivered++;
+            return true;
+        }
+
+        public void OnPeerStateChanged(ReliableSession session, PeerState state)
+        {
+        }
+
+        public void OnPeerReset(ReliableSession session, ulong newIncarnation, int discardedMessages)
+        {
+        }
+    }
+
+    private readonly SessionOptions _options = new()
+    {
+        InitialRto = TimeSpan.FromMilliseconds(100),
+        HeartbeatInterval = TimeSpan.FromSeconds(1),
+        PeerDownAfter = TimeSpan.FromSeconds(10),
+    };
+
+    private readonly DropCounters _drops = new();
+    private ReliableSession _a = null!;
+    private ReliableSession _b = null!;
+    private NullSink _sinkB = null!;
+    private FrameReader _readerA = null!;
+    private FrameReader _readerB = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _sinkB = new NullSink();
+        _a = new ReliableSession(_options, Credentials, NodeA, NodeB, 1, new NullSink(), _drops, 0);
+        _b = new ReliableSession(_options, Credentials, NodeB, NodeA, 2, _sinkB, _drops, 0);
+        _readerA = new FrameReader(Credentials, NodeA, KnownAB, _options.Mtu, _drops);
+        _readerB = new FrameReader(Credentials, NodeB, KnownAB, _options.Mtu, _drops);
+        // Handshake: A's hello, B's answer.
+        Deliver(Poll(_a, 0), _readerB, _b, 0);
+        Deliver(Poll(_b, 0), _readerA, _a, 0);
+        Assert.That(_a.PeerIncarnation, Is.EqualTo(2));
+        Assert.That(_b.PeerIncarnation, Is.EqualTo(1));
+    }
+
+    private List<byte[]> Poll(ReliableSession s, long now)
+    {
+        var batch = new DatagramBatch(64, _options.Mtu);
+        s.Poll(now, batch);
+        return Enumerable.Range(0, batch.Count).Select(i => batch[i].ToArray()).ToList();
+    }
+
+    private static DropReason Deliver(IEnumerable<byte[]> frames, FrameReader reader, ReliableSession to, long now)
+    {
+        DropReason last = DropReason.None;
+        foreach (byte[] f in frames)
+        {
+            Assert.That(reader.TryRead(f, out FrameHeader h), Is.EqualTo(DropReason.None));
+            last = to.OnFrame(h, f, now);
+        }
+        return last;
+    }
+
+    private FrameHeader Decode(byte[] frame, FrameReader reader)
+    {
+        Assert.That(reader.TryRead(frame, out FrameHeader h), Is.EqualTo(DropReason.None));
+        return h;
+    }
+
+    [Test]
+    public void OnlyTheLostFrameIsRetransmitted()
+    {
+        int perFrame = _a.MessagesPerFrame;
+        for (int i = 0; i < 3 * perFrame; i++)
+        {
+            Assert.That(_a.TrySend(new MessageHeader(0, 1, 5, 0, (uint)i), Message(i)), Is.EqualTo(SendStatus.Ok));
+        }
+        List<byte[]> data = Poll(_a, 1 * Ms);
+        Assert.That(data.Select(f => Decode(f, _readerB).Sequence), Is.EqualTo(new ulong[] { 0, 1, 2 }));
+
+        // Frame 0 is lost; 1 and 2 arrive and wait for it.
+        Deliver(data.Skip(1), _readerB, _b, 2 * Ms);
+        Assert.That(_sinkB.Delivered, Is.Zero);
+        List<byte[]> ack = Poll(_b, 2 * Ms);
+        FrameHeader ackHeader = Decode(ack.Single(), _readerA);
+        Assert.That(ackHeader.Kind, Is.EqualTo(FrameKind.Ack));
+        Assert.That(ackHeader.CumulativeAck, Is.Zero);
+        Assert.That(ackHeader.SelectiveAcks, Is.EqualTo(0b11UL), "sequences 1 and 2");
+        Deliver(ack, _readerA, _a, 3 * Ms);
+
+        // After the timeout, only frame 0 goes again.
+        List<byte[]> resent = Poll(_a, 1 * Ms + _a.RetransmissionTimeout);
+        Assert.That(resent.Select(f => Decode(f, _readerB)).Where(h => h.Kind == FrameKind.Data).Select(h => h.Sequence),
+            Is.EqualTo(new ulong[] { 0 }));
+        Deliver(resent, _readerB, _b, 200 * Ms);
+        Assert.That(_sinkB.Delivered, Is.EqualTo(3 * perFrame));
+
+        // The cumulative ack frees the window.
+        Deliver(Poll(_b, 200 * Ms), _readerA, _a, 201 * Ms);
+        Assert.That(_a.FramesInFlight, Is.Zero);
+    }
+
+    [Test]
+    public void DuplicateFrameIsDeliveredOnceAndAcknowledgedAgain()
+    {
+        _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(0));
+        List<byte[]> data = Poll(_a, Ms);
+        Assert.That(Deliver(data, _readerB, _b, 2 * Ms), Is.EqualTo(DropReason.None));
+        Poll(_b, 2 * Ms);
+        Assert.That(Deliver(data, _readerB, _b, 3 * Ms), Is.EqualTo(DropReason.Duplicate));
+        Assert.That(_sinkB.Delivered, Is.EqualTo(1));
+        Assert.That(_drops[DropReason.Duplicate], Is.EqualTo(1));
+        Assert.That(Poll(_b, 3 * Ms).Select(f => Decode(f, _readerA).Kind), Is.EqualTo(new[] { FrameKind.Ack }));
+    }
+
+    [Test]
+    public void FrameFromAnotherPeerIsNotTakenBySession()
+    {
+        var readerC = new FrameReader(Credentials, NodeB, KnownAB | (1UL << 5), _options.Mtu, _drops);
+        byte[] fromC = DataFrame(1, source: 5);
+        Assert.That(readerC.TryRead(fromC, out FrameHeader h), Is.EqualTo(DropReason.None));
+        Assert.That(_b.OnFrame(h, fromC, Ms), Is.EqualTo(DropReason.UnknownNode));
+        Assert.That(_sinkB.Delivered, Is.Zero);
+    }
+
+    [Test]
+    public void DataFrameFarBeyondTheWindowIsDroppedAndNotAcknowledged()
+    {
+        _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(0));
+        byte[] frame = Poll(_a, Ms).Single();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(FrameDescriptor.SequenceOffset),
+            (ulong)_options.WindowFrames);
+        Reseal(frame);
+        Assert.That(Deliver([frame], _readerB, _b, 2 * Ms), Is.EqualTo(DropReason.OutOfWindow));
+        FrameHeader ack = Decode(Poll(_b, 2 * Ms).Single(), _readerA);
+        Assert.That((ack.CumulativeAck, ack.SelectiveAcks), Is.EqualTo((0UL, 0UL)));
+    }
+}
