@@ -20,13 +20,15 @@ public class LayoutAgreementTests
             ["dc_size"] = "DcSize", ["ring_header_size"] = "RingHeaderSize", ["state"] = "State",
             ["dcs_offset"] = "DcsOffset", ["host_start_time"] = "HostStartTime", ["node_name"] = "NodeName",
             ["cluster_name"] = "ClusterName", ["cell_size"] = "CellSize", ["message_size"] = "MessageSize",
+            ["outbound_offset"] = "OutboundOffset", ["proxy_offset"] = "ProxyOffset", ["nodes_offset"] = "NodesOffset",
+            ["counters_offset"] = "CountersOffset", ["outbound_capacity"] = "OutboundCapacity", ["proxy_pid"] = "ProxyPid",
         }),
         ["dvs_dc_t"] = (typeof(DcDescriptor), new()
         {
             ["dcid"] = "DcId", ["state"] = "State", ["nr_procs"] = "NrProcs", ["nr_tasks"] = "NrTasks",
             ["nr_sysprocs"] = "NrSysProcs", ["nr_slots"] = "NrSlots", ["nodes"] = "Nodes", ["slots_offset"] = "SlotsOffset",
             ["rings_offset"] = "RingsOffset", ["ring_stride"] = "RingStride", ["notify_offset"] = "NotifyOffset",
-            ["notify_words"] = "NotifyWords", ["name"] = "Name",
+            ["notify_words"] = "NotifyWords", ["dir_version"] = "DirVersion", ["name"] = "Name",
         }),
         ["dvs_slot_t"] = (typeof(EndpointSlot), new()
         {
@@ -41,7 +43,13 @@ public class LayoutAgreementTests
             ["tail"] = "Tail", ["head"] = "Head", ["space_seq"] = "SpaceSeq", ["space_waiters"] = "SpaceWaiters",
             ["full_count"] = "FullCount",
         }),
-        ["dvs_cell_t"] = (typeof(RingCell), new() { ["seq"] = "Seq", ["meta"] = "Meta", ["message"] = "Message" }),
+        ["dvs_cell_t"] = (typeof(RingCell), new() { ["seq"] = "Seq", ["meta"] = "Meta", ["aux"] = "Aux", ["message"] = "Message" }),
+        ["dvs_node_entry_t"] = (typeof(NodeEntry), new()
+        {
+            ["state"] = "State", ["node_id"] = "NodeId", ["incarnation"] = "Incarnation", ["rtt_ns"] = "RttNs",
+            ["retransmissions"] = "Retransmissions", ["name"] = "Name",
+        }),
+        ["dvs_counters_t"] = (typeof(NodeCounters), new() { ["values"] = "Values" }),
     };
 
     private static unsafe List<(string Type, string Field, uint Offset, uint Size)> NativeFields()

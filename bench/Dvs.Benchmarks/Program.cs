@@ -1,0 +1,69 @@
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Dvs.Benchmarks.Partners;
+using Dvs.Benchmarks.Results;
+
+namespace Dvs.Benchmarks;
+
+/// <summary>
+/// dotnet run -c Release --project bench/Dvs.Benchmarks -- [options] [BenchmarkDotNet args]
+///   --filter '*' --job short        a real run; then writes docs/benchmarks/&lt;date&gt;-&lt;name&gt;.md
+///   --results &lt;name&gt;              the name of that file (default "ipc"); --no-results: none
+///   --smoke                         every benchmark once, quickly (build.ps1); exit 1 on a failure
+///   --echo ... / --sink ...         partner modes, started by the benchmarks themselves
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] is "--echo" or "--sink")
+        {
+            return PartnerMode.Run(args);
+        }
+#if DEBUG
+        Console.Error.WriteLine("benchmarks run from a Release build only: dotnet run -c Release --project bench/Dvs.Benchmarks -- ...");
+        return 1;
+#else
+        if (args.Contains("--smoke"))
+        {
+            return Smoke();
+        }
+        var rest = new List<string>(args);
+        var name = TakeOption(rest, "--results") ?? "ipc";
+        var write = !rest.Remove("--no-results");
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Full()).ToList();
+        if (write && summaries.Any(s => s.Reports.Length > 0))
+        {
+            var path = ResultsWriter.Write(summaries, name);
+            Console.WriteLine($"results written to {path}");
+        }
+        return Failed(summaries) ? 1 : 0;
+#endif
+    }
+
+    private static int Smoke()
+    {
+        var summaries = BenchmarkRunner.Run([typeof(RoundTripBenchmarks), typeof(OneWayBenchmarks)], BenchConfig.Smoke());
+        var failed = Failed(summaries);
+        foreach (var report in summaries.SelectMany(s => s.Reports))
+        {
+            Console.WriteLine($"smoke: {report.BenchmarkCase.Descriptor.WorkloadMethod.Name}: {(report.Success ? "ok" : "FAILED")}");
+        }
+        return failed ? 1 : 0;
+    }
+
+    private static bool Failed(IEnumerable<Summary> summaries) =>
+        summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Length != s.BenchmarksCases.Length || s.Reports.Any(r => !r.Success));
+
+    private static string? TakeOption(List<string> args, string option)
+    {
+        var at = args.IndexOf(option);
+        if (at < 0 || at + 1 >= args.Count)
+        {
+            return null;
+        }
+        var value = args[at + 1];
+        args.RemoveRange(at, 2);
+        return value;
+    }
+}
