@@ -96,6 +96,9 @@ public sealed class ReliableSessionTest
             return pair.A.Sink.Next == total && pair.B.Sink.Next == total;
         }, 600_000 * Ms, "100,000 messages each way");
 
+        TestContext.Out.WriteLine($"virtual {pair.Now / Ms} ms; A: {pair.A.Session.DataFramesSent} data frames, " +
+            $"{pair.A.Session.Retransmissions} retransmissions ({pair.A.Session.FastRetransmissions} fast); " +
+            $"network dropped {network.Dropped} of {network.Sent}; B drops: {pair.B.Drops}");
         Assert.Multiple(() =>
         {
             Assert.That(pair.B.Sink.FirstError, Is.Null);
