@@ -130,8 +130,8 @@ public sealed class UdpChannelTest
     public void BindingABusyPortFailsWithTheReason()
     {
         using var a = UdpChannel.Open(AnyLoopback);
-        var e = Assert.Throws<IOException>(() => UdpChannel.Open(a.LocalEndPoint));
-        Assert.That(e!.Message, Does.Contain("bind").And.Contain("in use"));
+        var e = Assert.Throws<DvsException>(() => UdpChannel.Open(a.LocalEndPoint));
+        Assert.That(e!.Message, Does.Contain("bind").And.Contain("in use").And.Contain(a.LocalEndPoint.ToString()));
     }
 
     [Test]
