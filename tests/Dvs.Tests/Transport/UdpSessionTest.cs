@@ -13,7 +13,7 @@ public sealed class UdpSessionTest
 {
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
-    private static SessionOptions Options() => new()
+    internal static SessionOptions Options() => new()
     {
         WindowFrames = 64,
         InitialRto = TimeSpan.FromMilliseconds(20),
@@ -26,7 +26,7 @@ public sealed class UdpSessionTest
 
     /// <summary>Pumps both sides on this thread until each received <paramref name="total"/>
     /// messages. Receives wait in the kernel until the session's next deadline (at most 2 ms).</summary>
-    private static void Exchange(SessionNode a, SessionNode b, long total)
+    internal static void Exchange(SessionNode a, SessionNode b, long total)
     {
         var guard = Stopwatch.StartNew();
         while (a.Sink.Next < total || b.Sink.Next < total)
