@@ -71,6 +71,9 @@ internal sealed class ReliableSession
     private int _deliverIndex;
     private ulong _rcvNext;
     private bool _ackPending;
+    private long _ackDue = long.MaxValue;
+    private int _unackedData;
+    private readonly long _ackDelay;
     private uint _advertisedWindow;
 
     private long _lastHeard;
@@ -111,6 +114,7 @@ internal sealed class ReliableSession
         _perFrame = FrameDescriptor.MessagesPerFrame(_mtu);
         _frameBytes = _perFrame * FrameDescriptor.EntryLength;
         _heartbeatInterval = options.HeartbeatInterval.Ticks;
+        _ackDelay = options.AckDelay.Ticks;
         _peerDownAfter = options.PeerDownAfter.Ticks;
         _send = new SendSlot[_window];
         _sendEntries = new byte[_window * _frameBytes];
@@ -226,7 +230,7 @@ internal sealed class ReliableSession
             int discarded = restarted ? ResetStreams() : 0;
             PeerIncarnation = header.SenderIncarnation;
             // Whatever we send next carries our incarnation: that is how the peer learns it.
-            _ackPending = true;
+            AckNow(now);
             if (restarted)
             {
                 Resets++;
@@ -241,7 +245,7 @@ internal sealed class ReliableSession
         }
         if (header.ReceiverIncarnation != LocalIncarnation)
         {
-            _ackPending = true;
+            AckNow(now);
             // 0: the peer has not heard from us yet (its hellos). Otherwise it talks to an
             // earlier incarnation of ours: its acks and data belong to a stream that is gone.
             return header.ReceiverIncarnation == 0 && header.Kind != FrameKind.Data
@@ -251,11 +255,11 @@ internal sealed class ReliableSession
         ApplyAcks(header, now);
         if (header.Kind == FrameKind.Data)
         {
-            return ReceiveData(header, frame);
+            return ReceiveData(header, frame, now);
         }
         if (header.Kind == FrameKind.Hello)
         {
-            _ackPending = true;
+            AckNow(now);
         }
         return DropReason.None;
     }
@@ -323,22 +327,24 @@ internal sealed class ReliableSession
         }
     }
 
-    private DropReason ReceiveData(in FrameHeader header, ReadOnlySpan<byte> frame)
+    private DropReason ReceiveData(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
     {
         ulong seq = header.Sequence;
-        _ackPending = true; // also for duplicates: our earlier ack may have been lost
         if (seq < _rcvNext)
         {
+            AckNow(now); // a duplicate: our earlier ack may have been lost
             return DropReason.Duplicate;
         }
         if (seq >= _deliverBase + (ulong)_window)
         {
+            AckNow(now);
             return DropReason.OutOfWindow;
         }
         int slot = (int)(seq & (ulong)_mask);
         ref ReceiveSlot r = ref _receive[slot];
         if (r.Present)
         {
+            AckNow(now);
             return DropReason.Duplicate;
         }
         if (header.MessageCount > _perFrame)
@@ -350,15 +356,42 @@ internal sealed class ReliableSession
             .CopyTo(_receiveEntries.AsSpan(slot * _frameBytes, _frameBytes));
         r.Present = true;
         r.Count = header.MessageCount;
+        bool inOrder = seq == _rcvNext;
+        ulong before = _rcvNext;
         while (_rcvNext < _deliverBase + (ulong)_window && _receive[(int)(_rcvNext & (ulong)_mask)].Present)
         {
             _rcvNext++;
         }
-        Deliver();
+        // Delayed ack (as TCP's): a lone in-order frame waits up to AckDelay for data going back
+        // to carry the ack (a request's reply does, in a ping-pong). Every second frame, and any
+        // frame out of order or filling a gap, is acknowledged at once so the sender's window
+        // and loss detection keep moving.
+        bool gap = !inOrder || _rcvNext - before > 1;
+        if (++_unackedData >= 2 || gap)
+        {
+            AckNow(now);
+        }
+        else
+        {
+            AckLater(now);
+        }
+        Deliver(now);
         return DropReason.None;
     }
 
-    private void Deliver()
+    private void AckNow(long now)
+    {
+        _ackPending = true;
+        _ackDue = Math.Min(_ackDue, now);
+    }
+
+    private void AckLater(long now)
+    {
+        _ackPending = true;
+        _ackDue = Math.Min(_ackDue, now + _ackDelay);
+    }
+
+    private void Deliver(long now)
     {
         while (_deliverBase < _rcvNext)
         {
@@ -383,7 +416,7 @@ internal sealed class ReliableSession
         // After a refusal shrank the window we advertised, tell the peer it may send again.
         if (_advertisedWindow < (uint)(_window / 2) && ReceiveWindow > _advertisedWindow)
         {
-            _ackPending = true;
+            AckNow(now);
         }
     }
 
@@ -411,7 +444,7 @@ internal sealed class ReliableSession
             State = PeerState.Down;
             _sink.OnPeerStateChanged(this, PeerState.Down);
         }
-        Deliver();
+        Deliver(now);
         if (PeerIncarnation == 0)
         {
             if (now >= _nextHello && !output.IsFull)
@@ -457,7 +490,7 @@ internal sealed class ReliableSession
             EmitData(_sent, now, output);
             _sent++;
         }
-        if (!output.IsFull && (_ackPending || now - _lastSent >= _heartbeatInterval))
+        if (!output.IsFull && ((_ackPending && now >= _ackDue) || now - _lastSent >= _heartbeatInterval))
         {
             EmitControl(_ackPending ? FrameKind.Ack : FrameKind.Heartbeat, now, output);
         }
@@ -470,12 +503,16 @@ internal sealed class ReliableSession
     /// </summary>
     public long NextDeadline(long now)
     {
-        if (_ackPending || (_sent < _open && _sent < _una + _peerWindow)
+        if ((_sent < _open && _sent < _una + _peerWindow)
             || (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0))
         {
             return now;
         }
         long deadline = State == PeerState.Down ? long.MaxValue : _lastHeard + _peerDownAfter;
+        if (_ackPending)
+        {
+            deadline = Math.Min(deadline, _ackDue);
+        }
         if (PeerIncarnation == 0)
         {
             return Math.Min(deadline, _nextHello);
@@ -516,6 +553,8 @@ internal sealed class ReliableSession
         FramesSent++;
         _lastSent = now;
         _ackPending = false;
+        _ackDue = long.MaxValue;
+        _unackedData = 0;
     }
 
     private FrameHeader Header(FrameKind kind)

@@ -116,6 +116,40 @@ public sealed class ReliableSessionAckTest
     }
 
     [Test]
+    public void LoneFrameAckRidesOnTheReplyOrGoesAfterTheAckDelay()
+    {
+        long delay = _options.AckDelay.Ticks;
+        _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(0));
+        Deliver(Poll(_a, Ms), _readerB, _b, 2 * Ms);
+        Assert.That(Poll(_b, 2 * Ms), Is.Empty, "no ack of its own yet");
+        Assert.That(_b.NextDeadline(2 * Ms), Is.EqualTo(2 * Ms + delay));
+
+        // The reply carries the ack.
+        _b.TrySend(new MessageHeader(0, 1, 6, 0, 0), Message(0));
+        FrameHeader reply = Decode(Poll(_b, 2 * Ms).Single(), _readerA);
+        Assert.That((reply.Kind, reply.CumulativeAck), Is.EqualTo((FrameKind.Data, 1UL)));
+
+        // Without a reply, a lone ack goes once the delay is over.
+        _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(1));
+        Deliver(Poll(_a, 3 * Ms), _readerB, _b, 4 * Ms);
+        Assert.That(Poll(_b, 4 * Ms + delay - 1), Is.Empty);
+        FrameHeader ack = Decode(Poll(_b, 4 * Ms + delay).Single(), _readerA);
+        Assert.That((ack.Kind, ack.CumulativeAck), Is.EqualTo((FrameKind.Ack, 2UL)));
+    }
+
+    [Test]
+    public void EverySecondFrameIsAcknowledgedAtOnce()
+    {
+        for (int i = 0; i < 2 * _a.MessagesPerFrame; i++)
+        {
+            _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(i));
+        }
+        Deliver(Poll(_a, Ms), _readerB, _b, 2 * Ms);
+        FrameHeader ack = Decode(Poll(_b, 2 * Ms).Single(), _readerA);
+        Assert.That((ack.Kind, ack.CumulativeAck), Is.EqualTo((FrameKind.Ack, 2UL)));
+    }
+
+    [Test]
     public void DuplicateFrameIsDeliveredOnceAndAcknowledgedAgain()
     {
         _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(0));
