@@ -118,7 +118,7 @@ internal sealed class TcpChannel : IDatagramChannel
         {
             return batch.Count;
         }
-        if (!Poll(timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds * 1000))
+        if (!Poll(timeoutMilliseconds < 0 ? -1 : (int)Math.Min(timeoutMilliseconds * 1000L, int.MaxValue)))
         {
             return 0;
         }
