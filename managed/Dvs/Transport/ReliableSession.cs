@@ -478,9 +478,12 @@ internal sealed class ReliableSession
             Retransmissions++;
             EmitData(seq, now, output);
         }
-        if (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0)
+        // A Poll is the batching boundary: the partly filled frame is sealed and sent, unless the
+        // peer's window or the batch has no room for it; then it keeps filling.
+        if (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0
+            && _open < _una + _peerWindow && output.Count + (int)(_open - _sent) < output.Capacity)
         {
-            _open++; // seal the partly filled frame: a Poll is the batching boundary
+            _open++;
         }
         while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull)
         {
@@ -503,8 +506,11 @@ internal sealed class ReliableSession
     /// </summary>
     public long NextDeadline(long now)
     {
+        // Frames the peer's window lets out now. While it is closed, nothing is due here: the
+        // window reopens with a frame from the peer, which the caller hands to OnFrame.
         if ((_sent < _open && _sent < _una + _peerWindow)
-            || (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0))
+            || (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0
+                && _open < _una + _peerWindow))
         {
             return now;
         }

@@ -13,8 +13,14 @@ public sealed class ReliableSessionAckTest
     {
         public long Delivered;
 
+        public bool Accepting = true;
+
         public bool TryDeliver(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> message)
         {
+            if (!Accepting)
+            {
+                return false;
+            }
             Assert.That(MessageValue(message), Is.EqualTo(Delivered));
             Delivered++;
             return true;
@@ -147,6 +153,41 @@ public sealed class ReliableSessionAckTest
         Deliver(Poll(_a, Ms), _readerB, _b, 2 * Ms);
         FrameHeader ack = Decode(Poll(_b, 2 * Ms).Single(), _readerA);
         Assert.That((ack.Kind, ack.CumulativeAck), Is.EqualTo((FrameKind.Ack, 2UL)));
+    }
+
+    [Test]
+    public void ClosedPeerWindowHoldsFramesBackWithoutBusyPolling()
+    {
+        // B holds two frames and its owner takes nothing; A's own window is much larger.
+        var small = new SessionOptions { WindowFrames = 2, HeartbeatInterval = _options.HeartbeatInterval, PeerDownAfter = _options.PeerDownAfter };
+        _b = new ReliableSession(small, Credentials, NodeB, NodeA, 3, _sinkB, _drops, 0);
+        _sinkB.Accepting = false;
+        Deliver(Poll(_b, 0), _readerA, _a, 0); // B's new incarnation resets A's session
+        Deliver(Poll(_a, 0), _readerB, _b, 0);
+
+        for (int i = 0; i < 2 * _a.MessagesPerFrame; i++)
+        {
+            _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(i));
+        }
+        Deliver(Poll(_a, Ms), _readerB, _b, 2 * Ms);
+        List<byte[]> acks = Poll(_b, 2 * Ms);
+        FrameHeader ack = Decode(acks.Single(), _readerA);
+        Assert.That((ack.CumulativeAck, ack.ReceiveWindow), Is.EqualTo((2UL, 0u)), "both held, no room left");
+        Deliver(acks, _readerA, _a, 2 * Ms);
+        Assert.That(_a.FramesInFlight, Is.Zero);
+
+        // More messages wait in A's open frame; nothing may go out, and nothing is due now.
+        Assert.That(_a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(99)), Is.EqualTo(SendStatus.Ok));
+        Assert.That(Poll(_a, 4 * Ms).Select(f => Decode(f, _readerB).Kind), Has.No.Member(FrameKind.Data));
+        Assert.That(_a.NextDeadline(4 * Ms), Is.GreaterThan(4 * Ms));
+
+        // The owner drains: B reopens its window and A sends at once.
+        _sinkB.Accepting = true;
+        List<byte[]> update = Poll(_b, 5 * Ms);
+        Assert.That(Decode(update.Single(), _readerA).ReceiveWindow, Is.EqualTo(2u));
+        Deliver(update, _readerA, _a, 5 * Ms);
+        Assert.That(_a.NextDeadline(5 * Ms), Is.EqualTo(5 * Ms));
+        Assert.That(Poll(_a, 5 * Ms).Select(f => Decode(f, _readerB).Kind), Has.Member(FrameKind.Data));
     }
 
     [Test]

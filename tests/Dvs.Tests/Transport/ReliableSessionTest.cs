@@ -140,6 +140,9 @@ public sealed class ReliableSessionTest
             Assert.That(pair.B.Drops[DropReason.OutOfWindow], Is.Zero);
         });
 
+        // A closed window is nothing to do for the sender: no busy loop in the proxy.
+        Assert.That(pair.A.Session.NextDeadline(pair.Now), Is.GreaterThan(pair.Now));
+
         long offered = pair.A.Offered;
         pair.B.Sink.Accepting = true;
         pair.RunUntil(() => pair.B.Sink.Next == offered, 5000 * Ms, "delivery once B accepts again");
