@@ -125,7 +125,7 @@ int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_size, int3
             next += r;
         } else if (r < 0 && errno == EINTR) {
             continue;
-        } else if (r < 0 && dvs_udp_transient(errno)) {
+        } else if (r == 0 || dvs_udp_transient(errno)) {
             next++; /* the first datagram of the chunk failed: skip it, keep the rest */
         } else {
             return dvs_set_error(errno, "udp send: sendmmsg: %s", strerror(errno));

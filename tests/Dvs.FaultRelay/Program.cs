@@ -36,7 +36,7 @@ try
     {
         HoldMilliseconds = int.Parse(values.GetValueOrDefault("hold-ms", "5"), CultureInfo.InvariantCulture),
     };
-    using var relay = new FaultRelay(IPEndPoint.Parse(a), IPEndPoint.Parse(b), options,
+    using var relay = new UdpRelay(IPEndPoint.Parse(a), IPEndPoint.Parse(b), options,
         values.TryGetValue("listen-a", out string? la) ? IPEndPoint.Parse(la) : null,
         values.TryGetValue("listen-b", out string? lb) ? IPEndPoint.Parse(lb) : null);
     using var stop = new ManualResetEventSlim();

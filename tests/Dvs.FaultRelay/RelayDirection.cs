@@ -3,12 +3,12 @@ using System.Net.Sockets;
 
 namespace Dvs.FaultRelay;
 
-/// <summary>One direction of a <see cref="FaultRelay"/>: its own thread, plan and counters.</summary>
+/// <summary>One direction of a <see cref="UdpRelay"/>: its own thread, plan and counters.</summary>
 internal sealed class RelayDirection
 {
     private const int MaxHeld = 16;
 
-    private readonly FaultRelay _relay;
+    private readonly UdpRelay _relay;
     private readonly Socket _from;
     private readonly Socket _to;
     private readonly IPEndPoint _target;
@@ -18,7 +18,7 @@ internal sealed class RelayDirection
     private readonly List<(byte[] Data, int Length, int Remaining)> _held = new();
     private Thread? _thread;
 
-    public RelayDirection(FaultRelay relay, Socket from, Socket to, IPEndPoint target, FaultPlan plan, int holdMilliseconds)
+    public RelayDirection(UdpRelay relay, Socket from, Socket to, IPEndPoint target, FaultPlan plan, int holdMilliseconds)
     {
         _relay = relay;
         _from = from;

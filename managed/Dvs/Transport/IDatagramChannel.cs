@@ -8,6 +8,10 @@ namespace Dvs.Transport;
 /// </summary>
 internal interface IDatagramChannel : IDisposable
 {
+    /// <summary>Where datagrams for <paramref name="node"/> go. Call before traffic starts (not
+    /// thread-safe with Send / Receive).</summary>
+    void SetPeer(int node, System.Net.IPEndPoint address);
+
     /// <summary>
     /// Sends every datagram of <paramref name="batch"/> to the node its slot names. Does not block
     /// for long (a full kernel buffer drops the datagram). Returns how many went out; datagrams to

@@ -21,6 +21,10 @@ internal sealed class SessionOptions
     /// <summary>Upper bound of the exponential backoff.</summary>
     public TimeSpan MaxRto { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the ack of a lone in-order data frame may wait for data going back
+    /// (which carries it for free). Zero acknowledges every frame at once. Below MinRto.</summary>
+    public TimeSpan AckDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>A heartbeat goes out when nothing else was sent for this long.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -42,6 +46,10 @@ internal sealed class SessionOptions
         if (MinRto <= TimeSpan.Zero || MaxRto < MinRto || InitialRto < MinRto || InitialRto > MaxRto)
         {
             throw new ArgumentOutOfRangeException(nameof(InitialRto), "0 < MinRto <= InitialRto <= MaxRto");
+        }
+        if (AckDelay < TimeSpan.Zero || AckDelay >= MinRto)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AckDelay), AckDelay, "0 <= AckDelay < MinRto");
         }
         if (HeartbeatInterval <= TimeSpan.Zero || PeerDownAfter <= HeartbeatInterval)
         {

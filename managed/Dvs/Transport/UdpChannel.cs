@@ -36,7 +36,8 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     /// <summary>Datagrams not sent: unknown destination node, or refused by the kernel.</summary>
     public long SendFailures => Interlocked.Read(ref _sendFailures);
 
-    /// <summary>Binds a UDP socket. Throws <see cref="IOException"/> on failure (off the hot path).</summary>
+    /// <summary>Binds a UDP socket. Throws <see cref="DvsException"/> with the reason on failure
+    /// (off the hot path).</summary>
     /// <param name="local">IPv4 address and port (0: any free port).</param>
     /// <param name="bufferBytes">SO_RCVBUF / SO_SNDBUF (the kernel caps them at rmem_max / wmem_max).</param>
     public static UdpChannel Open(IPEndPoint local, int bufferBytes = DefaultBufferBytes)
@@ -45,7 +46,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
             out int fd, out ushort port);
         if (r != 0)
         {
-            throw new IOException(Shim.LastErrorMessage());
+            throw LastError(Shim.LastErrorMessage());
         }
         return new UdpChannel(new UdpSocketHandle(fd), new IPEndPoint(local.Address, port));
     }
@@ -62,6 +63,8 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     }
 
     /// <inheritdoc/>
+    /// <remarks>Throws <see cref="DvsException"/> only for a broken socket (transient refusals are
+    /// counted in <see cref="SendFailures"/>), ObjectDisposedException after Dispose.</remarks>
     public int Send(DatagramBatch batch)
     {
         int count = batch.Count;
@@ -113,6 +116,8 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     }
 
     /// <inheritdoc/>
+    /// <remarks>Throws <see cref="DvsException"/> only for a broken socket, ObjectDisposedException
+    /// after Dispose.</remarks>
     public int Receive(DatagramBatch batch, int timeoutMilliseconds)
     {
         batch.Clear();
@@ -184,6 +189,13 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     {
         string message = Shim.LastErrorMessage();
         ObjectDisposedException.ThrowIf(_socket.IsClosed, this);
-        throw new IOException($"UDP {LocalEndPoint}: {message}");
+        throw LastError($"UDP {LocalEndPoint}: {message}");
+    }
+
+    // The shim reports socket failures with the errno as code; DvsError numbers errnos negatively.
+    private static DvsException LastError(string message)
+    {
+        var error = (DvsError)(-Shim.ErrCode());
+        return new DvsException(Enum.IsDefined(error) ? error : DvsError.Generic, message);
     }
 }

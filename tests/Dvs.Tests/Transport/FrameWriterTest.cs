@@ -112,6 +112,27 @@ public sealed class FrameWriterTest
     }
 
     [Test]
+    public void TagIsTheTruncatedHmacSha256OfTheFrameOnEveryThread()
+    {
+        byte[] data = DataFrame(3);
+        byte[] expected = System.Security.Cryptography.HMACSHA256.HashData(Key, data)[..FrameDescriptor.HmacLength];
+        var tags = new byte[4][];
+        Parallel.For(0, 4, i =>
+        {
+            var tag = new byte[FrameDescriptor.HmacLength];
+            for (int k = 0; k < 100; k++)
+            {
+                Credentials.ComputeTag(data, tag); // the state resets after each use
+            }
+            tags[i] = tag;
+        });
+        Assert.That(tags, Is.All.EqualTo(expected));
+        Assert.That(Credentials.VerifyTag(data, expected), Is.True);
+        expected[0] ^= 1;
+        Assert.That(Credentials.VerifyTag(data, expected), Is.False);
+    }
+
+    [Test]
     public void ClusterIdIsAStableHashOfTheName()
     {
         Assert.That(ClusterCredentials.ComputeClusterId("dvs"), Is.EqualTo(ClusterCredentials.ComputeClusterId("dvs")));

@@ -85,6 +85,11 @@ internal sealed class LossyNetwork
     {
         public int Node => node;
 
+        /// <summary>Nodes are addressed by id here; addresses do not matter.</summary>
+        public void SetPeer(int peer, System.Net.IPEndPoint address)
+        {
+        }
+
         public int Send(DatagramBatch batch)
         {
             for (int i = 0; i < batch.Count; i++)

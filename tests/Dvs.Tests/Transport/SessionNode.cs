@@ -78,10 +78,15 @@ internal sealed class SessionNode
     }
 
     /// <summary>Receives what arrived and hands valid frames to the session.</summary>
-    public void Pump(long now)
+    public void Pump(long now) => PumpBlocking(now, 0);
+
+    /// <summary>Like <see cref="Pump"/>, but the first receive waits up to the timeout.</summary>
+    public void PumpBlocking(long now, int timeoutMilliseconds)
     {
-        while (Channel.Receive(_in, 0) > 0)
+        int timeout = timeoutMilliseconds;
+        while (Channel.Receive(_in, timeout) > 0)
         {
+            timeout = 0;
             for (int i = 0; i < _in.Count; i++)
             {
                 ReadOnlySpan<byte> d = _in[i];

@@ -10,7 +10,7 @@ namespace Dvs.FaultRelay;
 /// reaches B from ForB, so each side sees one stable address for the other. One thread per
 /// direction, blocking in receive with a short timeout (no spinning). Dispose stops both.
 /// </summary>
-public sealed class FaultRelay : IDisposable
+public sealed class UdpRelay : IDisposable
 {
     private readonly Socket _forA;
     private readonly Socket _forB;
@@ -24,7 +24,7 @@ public sealed class FaultRelay : IDisposable
     /// <param name="options">Fault probabilities and seed.</param>
     /// <param name="listenForA">Local address A sends to (port 0: any free port on 127.0.0.1).</param>
     /// <param name="listenForB">Local address B sends to.</param>
-    public FaultRelay(IPEndPoint a, IPEndPoint b, FaultOptions options, IPEndPoint? listenForA = null,
+    public UdpRelay(IPEndPoint a, IPEndPoint b, FaultOptions options, IPEndPoint? listenForA = null,
         IPEndPoint? listenForB = null)
     {
         options.Validate();
