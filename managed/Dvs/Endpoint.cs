@@ -246,12 +246,20 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.Invalid;
         }
-        error = OwnerOf(sourceEndpoint, out int sourcePid);
+        if (sourceEndpoint == EndpointNumber.Self)
+        {
+            sourceEndpoint = Number;
+        }
+        if (destinationEndpoint == EndpointNumber.Self)
+        {
+            destinationEndpoint = Number;
+        }
+        error = OwnerOf(sourceEndpoint, out int sourcePid, out bool sourceRemote);
         if (error != DvsError.Ok)
         {
             return error;
         }
-        error = OwnerOf(destinationEndpoint, out int destinationPid);
+        error = OwnerOf(destinationEndpoint, out int destinationPid, out bool destinationRemote);
         if (error != DvsError.Ok)
         {
             return error;
@@ -259,6 +267,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         if (bytes == 0)
         {
             return DvsError.Ok;
+        }
+        if (sourceRemote || destinationRemote)
+        {
+            return RemoteVCopy(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes);
         }
         if (Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes) != 0)
         {
@@ -271,6 +283,28 @@ public sealed unsafe partial class Endpoint : IDisposable
             };
         }
         return DvsError.Ok;
+    }
+
+    /// <summary>
+    /// A copy with a side on another node: the node of the source streams the bytes to the node of
+    /// the destination (in chunks, any size), which writes them and reports completion here.
+    /// </summary>
+    private DvsError RemoteVCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
+    {
+        int sequence = _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
+        ulong awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, sourceEndpoint);
+        Volatile.Write(ref _self->ReplyWord, awaiting);
+        var request = new Message(0) { [0] = sourceAddress, [1] = destinationEndpoint, [2] = destinationAddress, [3] = bytes };
+        request.Source = Number;
+        int rc = Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, &request, SegmentLayout.KindVCopy | (sequence << 8),
+            _dc.Route(sourceEndpoint), _dc.Proxy);
+        if (rc != 0)
+        {
+            Volatile.Write(ref _self->ReplyWord, 0UL);
+            return DvsError.Again;
+        }
+        Message completion = default;
+        return WaitReply(sourceEndpoint, awaiting, ref completion, long.MaxValue);
     }
 
     /// <summary>Unbinds the endpoint; callers waiting on it get DstDied / SrcDied. Idempotent.</summary>
@@ -353,21 +387,18 @@ public sealed unsafe partial class Endpoint : IDisposable
         return state == SegmentLayout.SlotMigrating ? DvsError.Migrate : DvsError.ProcSts;
     }
 
-    private DvsError OwnerOf(int endpoint, out int pid)
+    private DvsError OwnerOf(int endpoint, out int pid, out bool remote)
     {
         pid = 0;
-        if (endpoint == Number || endpoint == EndpointNumber.Self)
+        remote = false;
+        if (endpoint == Number)
         {
             pid = _pid;
             return DvsError.Ok;
         }
-        DvsError error = Resolve(endpoint, out int index, out bool remote);
-        if (error == DvsError.Ok)
+        DvsError error = Resolve(endpoint, out int index, out remote);
+        if (error == DvsError.Ok && !remote)
         {
-            if (remote)
-            {
-                return DvsError.RmtProc;    // remote vcopy goes through the node hosts (not yet)
-            }
             pid = _dc.Slot(index)->OwnerPid;
         }
         return error;

@@ -29,4 +29,5 @@ public enum NodeCounter
     PeerRestarts = 26,
     EndpointsAnnounced = 27,
     OutboundBackPressure = 28,
+    InboundBackPressure = 29,
 }

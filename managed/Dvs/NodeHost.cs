@@ -1,5 +1,7 @@
 using Dvs.Ipc;
 using Dvs.Layout;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dvs;
 
@@ -19,21 +21,36 @@ public sealed unsafe class NodeHost : IDisposable
     private long _reclaimed;
     private int _disposed;
 
-    private NodeHost(NodeSegment segment, TimeSpan reapInterval)
+    private readonly Hosting.NodeProxy? _proxy;
+
+    private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
     {
         _segment = segment;
-        _reapInterval = reapInterval;
+        _reapInterval = options.ReapInterval;
+        try
+        {
+            _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
+        }
+        catch
+        {
+            segment.Unlink();
+            segment.Dispose();
+            throw;
+        }
         _reaper = new Thread(ReapLoop) { IsBackground = true, Name = $"dvs-reaper-{segment.NodeName}" };
         _reaper.Start();
     }
 
     /// <summary>Creates the node segment and starts the host.</summary>
     /// <exception cref="DvsException">Bad options, or another live host already runs this node.</exception>
-    public static NodeHost Start(NodeHostOptions options)
+    public static NodeHost Start(NodeHostOptions options, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new NodeHost(NodeSegment.Create(options), options.ReapInterval);
+        return new NodeHost(NodeSegment.Create(options), options, log ?? NullLogger.Instance);
     }
+
+    /// <summary>The UDP endpoint the proxy listens on; null for a host without network.</summary>
+    public System.Net.IPEndPoint? ListenEndPoint => _proxy?.LocalEndPoint;
 
     public string NodeName => _segment.NodeName;
     public string SegmentName => _segment.Name;
@@ -96,6 +113,7 @@ public sealed unsafe class NodeHost : IDisposable
         }
         _stop.Set();
         _reaper.Join();
+        _proxy?.Dispose();
         Volatile.Write(ref _segment.Header->State, 2u);
         _segment.Unlink();
         _segment.Dispose();

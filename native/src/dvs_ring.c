@@ -31,7 +31,7 @@ static inline void dvs_wake_word(uint32_t *word)
 void dvs_doorbell_ring(dvs_slot_t *slot)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (DVS_LOAD_RELAXED(&slot->sleeping) != 0) {
+    if (DVS_LOAD_SEQCST(&slot->sleeping) != 0) {
         dvs_wake_word(&slot->wake_seq);
     }
 }
@@ -59,7 +59,7 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
                 cell->aux = aux;
                 /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
                 DVS_STORE_SEQCST(&cell->seq, pos + 1);
-                if (owner != NULL && DVS_LOAD_RELAXED(&owner->sleeping) != 0) {
+                if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
                     dvs_wake_word(&owner->wake_seq);
                 }
                 return DVS_OK;
@@ -94,7 +94,7 @@ int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t 
     *aux_out = cell->aux;
     DVS_STORE_RELEASE(&ring->head, pos + 1);
     DVS_STORE_SEQCST(&cell->seq, pos + capacity);
-    if (DVS_LOAD_RELAXED(&ring->space_waiters) != 0) {
+    if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
         dvs_wake_word(&ring->space_seq);
     }
     return DVS_OK;

@@ -187,7 +187,8 @@ int dvs_segment_create(const char *name, const dvs_node_config_t *cfg, void **ba
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         int e = errno;
-        return dvs_set_error(e == EEXIST ? EDVSBADFILE : EDVSBADFILE, "shm_open(%s): %s", name, strerror(e));
+        return dvs_set_error(EDVSBADFILE, "shm_open(%s): %s%s", name, strerror(e),
+                             e == EEXIST ? " (a node of that name exists)" : "");
     }
     if (ftruncate(fd, (off_t)size) != 0) {
         int e = errno;

@@ -513,7 +513,7 @@ static const struct expected_field g_expected[] = {
     F(dvs_dc_t, dcid), F(dvs_dc_t, state), F(dvs_dc_t, nr_procs), F(dvs_dc_t, nr_tasks),
     F(dvs_dc_t, nr_sysprocs), F(dvs_dc_t, nr_slots), F(dvs_dc_t, nodes), F(dvs_dc_t, slots_offset),
     F(dvs_dc_t, rings_offset), F(dvs_dc_t, ring_stride), F(dvs_dc_t, notify_offset),
-    F(dvs_dc_t, notify_words), F(dvs_dc_t, name),
+    F(dvs_dc_t, notify_words), F(dvs_dc_t, dir_version), F(dvs_dc_t, name),
     F(dvs_slot_t, endpoint), F(dvs_slot_t, state), F(dvs_slot_t, owner_pid),
     F(dvs_slot_t, owner_node), F(dvs_slot_t, epoch), F(dvs_slot_t, flags),
     F(dvs_slot_t, owner_start_time), F(dvs_slot_t, name), F(dvs_slot_t, bind_count),

@@ -54,7 +54,7 @@ internal sealed class NodeRunCommand : Command
         NodeHost host;
         try
         {
-            host = NodeHost.Start(config.ToNodeHostOptions());
+            host = NodeHost.Start(config.ToNodeHostOptions(), logs.CreateLogger("dvs.proxy"));
         }
         catch (DvsException e)
         {

@@ -146,7 +146,38 @@ public sealed class NodeConfig
             NrSysProcs = dc.NrSysProcs,
             Nodes = dc.NodeMask,
         }).ToList(),
+        Network = ToNetworkOptions(),
     };
+
+    /// <summary>The proxy's options; null for a node without peers.</summary>
+    private NetworkOptions? ToNetworkOptions()
+    {
+        if (Peers.Count == 0)
+        {
+            return null;
+        }
+        if (Node.Transport != TransportKind.Udp)
+        {
+            throw new DvsException(DvsError.BadValue,
+                $"{SourceFile ?? "config"}: [node] transport {Node.Transport.ToString().ToLowerInvariant()} is not available in this build; use udp");
+        }
+        return new NetworkOptions
+        {
+            Listen = new System.Net.IPEndPoint(Resolve(Node.Address ?? "127.0.0.1"), Node.Port),
+            Peers = Peers.Select(p => new PeerOptions
+            {
+                NodeId = p.Id,
+                Name = p.Name,
+                Address = new System.Net.IPEndPoint(Resolve(p.Address), p.Port),
+            }).ToList(),
+            ClusterKey = Cluster.Key.ToArray(),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(Cluster.HeartbeatMs),
+            PeerDownAfter = TimeSpan.FromMilliseconds(Cluster.PeerDownMs),
+        };
+    }
+
+    private static System.Net.IPAddress Resolve(string address) =>
+        System.Net.IPAddress.TryParse(address, out var ip) ? ip : System.Net.Dns.GetHostAddresses(address)[0];
 
     /// <summary>Whether <paramref name="name"/> can name a node, peer, cluster, DC or service.</summary>
     public static bool IsValidName(string name) => NodeConfigReader.IsValidName(name);

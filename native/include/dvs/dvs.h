@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     1u
+#define DVS_LAYOUT_VERSION     2u  /* bump at every change of a shared struct */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
@@ -57,6 +57,7 @@ extern "C" {
 #define DVS_KIND_SENDREC       2
 #define DVS_KIND_REPLY         3   /* outbound ring only: a reply for a remote caller */
 #define DVS_KIND_NOTIFY        4   /* outbound ring only: a notify for a remote endpoint */
+#define DVS_KIND_VCOPY         5   /* outbound ring only: a vcopy with a remote side, routed to the source's node */
 #define DVS_KIND_MASK          0xff
 
 /* Reply word (dvs_slot_t.reply_word): state in bits 56..63, request sequence in bits 32..55,
