@@ -122,7 +122,7 @@ int RemoteClients(string nodeName, int dcid, int firstEp, int threads, int serve
     }
     try
     {
-        DvsError seen = WaitForRemote(node, dcid, server, remoteTimeout);
+        DvsError seen = node.WaitForRemote(dcid, server, remoteTimeout);
         if (seen != DvsError.Ok)
         {
             Console.WriteLine($"FAIL server {server} of DC {dcid} not visible on {nodeName}: {seen}");
@@ -188,7 +188,7 @@ int Caller(string nodeName, int dcid, int ep, int server)
 {
     using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
     using Endpoint self = node.Bind(dcid, ep);
-    DvsError seen = WaitForRemote(node, dcid, server, remoteTimeout);
+    DvsError seen = node.WaitForRemote(dcid, server, remoteTimeout);
     if (seen != DvsError.Ok)
     {
         Console.WriteLine($"FAIL server {server} of DC {dcid} not visible on {nodeName}: {seen}");
@@ -231,12 +231,6 @@ static bool Answers(in Message m, int server, long i, long? tag, out string? why
     }
     return why is null;
 }
-
-// TEMPORARY until the proxy lands on main with Node.WaitForRemote: then this becomes a direct call.
-static DvsError WaitForRemote(Node node, int dcid, int endpoint, DvsTimeout timeout) =>
-    typeof(Node).GetMethod("WaitForRemote") is { } wait
-        ? (DvsError)wait.Invoke(node, [dcid, endpoint, timeout])!
-        : DvsError.NoProxy;
 
 static void Ready()
 {

@@ -1,0 +1,65 @@
+using Dvs.Tests.Ipc;
+
+namespace Dvs.Tests.Cluster;
+
+/// <summary>kill -9 of a node host while callers on other nodes use its server, then a restart.</summary>
+[TestFixture]
+[NonParallelizable]
+[Category("Cluster")]
+public class HostFailureTests
+{
+    private const int Server = 1;
+
+    [Test]
+    public void CallersOfAKilledHostGetAnErrorNotAHangAndServiceResumesWhenItRestarts()
+    {
+        using var cluster = TestCluster.Start(heartbeatMs: 100, peerDownMs: 1000);
+        using (ChildProcess server = ClusterApps.Server(cluster.NodeName(0), 0, Server, 1))
+        {
+            using var caller1 = new ChildProcess("caller", cluster.NodeName(1), "0", "100", "1");
+            using var caller2 = new ChildProcess("caller", cluster.NodeName(2), "0", "200", "1");
+            foreach (ChildProcess caller in new[] { caller1, caller2 })
+            {
+                caller.ExpectLine("ready");
+                caller.ExpectLine("flowing");
+            }
+
+            // Calls are in flight from both nodes when node0's host dies without a word.
+            cluster.Host(0).Kill();
+            foreach (ChildProcess caller in new[] { caller1, caller2 })
+            {
+                string line = caller.ReadLine();
+                Assert.That(line, Does.Match(@"^stopped (NotConnected|DstDied) after \d+$"),
+                    "a call to a dead node ends with a DVS error (each call may wait 60 s, the peer-down time is 1 s)");
+                Assert.That(caller.WaitForExit(), Is.EqualTo(0));
+            }
+
+            using Node node1 = cluster.Attach(1);
+            Assert.That(node1.GetPeerState(0), Is.EqualTo("down"));
+            Assert.That(node1.GetCounter(NodeCounter.PeerDownEvents), Is.Positive);
+            // A new call to the dead node fails at once too, rather than waiting out its timeout.
+            using (Endpoint late = node1.Bind(0, 101))
+            {
+                var m = new Message(1);
+                Assert.That(late.SendRec(Server, ref m, DvsTimeout.FromMilliseconds(60_000)), Is.AnyOf(DvsError.NotConnected, DvsError.DstDied));
+            }
+
+            // The server's own host is gone; it is restarted with the host.
+            server.Kill();
+        }
+
+        cluster.Restart(0);
+        using ChildProcess again = ClusterApps.Server(cluster.NodeName(0), 0, Server, 2);
+        using ChildProcess c1 = ClusterApps.Clients(cluster.NodeName(1), 0, 100, 2, Server, 1000, 2);
+        using ChildProcess c2 = ClusterApps.Clients(cluster.NodeName(2), 0, 200, 2, Server, 1000, 2);
+        ClusterApps.ExpectDone(c1, 2, 1000);
+        ClusterApps.ExpectDone(c2, 2, 1000);
+
+        using Node node0 = cluster.Attach(0);
+        using Node node2 = cluster.Attach(2);
+        Assert.That(node2.GetPeerState(0), Is.EqualTo("up"));
+        Assert.That(node2.GetCounter(NodeCounter.PeerRestarts), Is.Positive, "node2 noticed node0's new incarnation");
+        using Endpoint stopper = node0.Bind(0, 2);
+        Assert.That(ClusterApps.StopServer(again, stopper, Server), Is.EqualTo(4000));
+    }
+}
