@@ -18,8 +18,13 @@ public class GarbageDatagramTests
     private const int Burst = 100;
     private const int Server = 1;
 
+    // Every drop counter but those the peers' own traffic can move (a spurious retransmission under
+    // load is a duplicate; a late reply or a full ring is about messages, not datagrams): garbage
+    // never passes the HMAC, so it never reaches a session or an endpoint.
     private static readonly NodeCounter[] DropCounters =
-        Enum.GetValues<NodeCounter>().Where(c => c.ToString().StartsWith("Drop", StringComparison.Ordinal)).ToArray();
+        Enum.GetValues<NodeCounter>().Where(c => c.ToString().StartsWith("Drop", StringComparison.Ordinal))
+            .Except([NodeCounter.DropDuplicate, NodeCounter.DropStaleIncarnation, NodeCounter.DropLateReply, NodeCounter.DropFullRing])
+            .ToArray();
 
     [Test]
     public void AHostHitByAHundredThousandBadDatagramsKeepsServingAndCountsThemAll()

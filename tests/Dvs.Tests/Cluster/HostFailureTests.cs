@@ -62,4 +62,28 @@ public class HostFailureTests
         using Endpoint stopper = node0.Bind(0, 2);
         Assert.That(ClusterApps.StopServer(again, stopper, Server), Is.EqualTo(4000));
     }
+
+    [Test]
+    public void CallersOfAServerKilledOnAnotherNodeGetDstDiedAndANewServerIsReachedAgain()
+    {
+        using var cluster = TestCluster.Start(nodeCount: 2);
+        using (ChildProcess server = ClusterApps.Server(cluster.NodeName(0), 0, Server, 1))
+        using (var caller = new ChildProcess("caller", cluster.NodeName(1), "0", "100", "1"))
+        {
+            caller.ExpectLine("ready");
+            caller.ExpectLine("flowing");
+            // The server process dies with a call of node1 in flight; its host lives on and reaps it.
+            server.Kill();
+            Assert.That(caller.ReadLine(), Does.Match(@"^stopped (DstDied|NotBind|DeadSrcDst) after \d+$"),
+                "a call to a server that died on another node ends with a DVS error");
+            Assert.That(caller.WaitForExit(), Is.EqualTo(0));
+        }
+
+        using ChildProcess again = ClusterApps.Server(cluster.NodeName(0), 0, Server, 2);
+        using ChildProcess clients = ClusterApps.Clients(cluster.NodeName(1), 0, 100, 1, Server, 1000, 2);
+        ClusterApps.ExpectDone(clients, 1, 1000);
+        using Node node0 = cluster.Attach(0);
+        using Endpoint stopper = node0.Bind(0, 2);
+        Assert.That(ClusterApps.StopServer(again, stopper, Server), Is.EqualTo(1000));
+    }
 }

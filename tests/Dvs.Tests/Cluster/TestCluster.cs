@@ -55,10 +55,12 @@ internal sealed class TestCluster : IDisposable
     /// fails (e.g. a port taken between picking and binding it) is retried with new ports.
     /// </summary>
     /// <param name="dcs">DCs as (name, dcid), each spanning every node; default one DC dc0 (dcid 0).</param>
+    /// <param name="peerDownMs">Silence after which a peer is down: long by default, so a test that is
+    /// not about failures never sees a peer "die" of a busy machine.</param>
     /// <param name="faults">When set, a relay with these faults between every pair of hosts; pair k
     /// uses seed <c>faults.Seed + k</c>.</param>
     public static TestCluster Start(int nodeCount = 3, IReadOnlyList<(string Name, int DcId)>? dcs = null,
-        FaultOptions? faults = null, int heartbeatMs = 100, int peerDownMs = 1000)
+        FaultOptions? faults = null, int heartbeatMs = 100, int peerDownMs = 5000)
     {
         string? failure = null;
         for (int attempt = 0; attempt < StartAttempts; attempt++)
