@@ -1,7 +1,8 @@
 // Roles for the multi-process and multi-node tests. Each prints "ready" once bound, then works, then
 // prints its result line and exits 0; any failure prints "FAIL ..." and exits 1.
 //   server <node> <dc> <ep> [tag]            : rcvrqst/reply until a request of type -1; every reply
-//                                              carries the tag in word 3 (which server answered)
+//                                              carries the tag in word 3 (which server answered); a
+//                                              failed reply (dead client) is counted, not fatal
 //   client <node> <dc> <ep> <server> <count> : <count> sendrec calls, each reply checked
 // Multi-node roles (the server may be bound on another node; they wait until it is visible here):
 //   rclient <node> <dc> <firstEp> <threads> <server> <countEach> [tag]
@@ -49,6 +50,7 @@ int Server(string nodeName, int dcid, int ep, long tag)
     // request must be the server's i-th from that client.
     var perClient = new Dictionary<int, long>();
     long executed = 0;
+    long replyErrors = 0;
     while (true)
     {
         DvsError e = self.ReceiveRequest(out Message rq, DvsTimeout.Forever);
@@ -74,14 +76,20 @@ int Server(string nodeName, int dcid, int ep, long tag)
         e = self.Reply(rq.Source, in reply);
         if (e != DvsError.Ok)
         {
-            Console.WriteLine($"FAIL reply {e}");
-            return 1;
+            // A client (or its whole node) may die between its request and this reply: a server
+            // lives on; the error is counted and reported on exit.
+            Console.Error.WriteLine($"reply to {rq.Source}: {e}");
+            replyErrors++;
         }
     }
     Console.WriteLine($"executed {executed}");
     foreach ((int client, long n) in perClient.OrderBy(p => p.Key))
     {
         Console.WriteLine($"client {client} executed {n}");
+    }
+    if (replyErrors > 0)
+    {
+        Console.WriteLine($"reply errors {replyErrors}");
     }
     return 0;
 }

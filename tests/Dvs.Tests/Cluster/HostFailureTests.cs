@@ -64,6 +64,35 @@ public class HostFailureTests
     }
 
     [Test]
+    public void AServerOutlivesAClientNodeKilledMidCallAndKeepsServingTheOthers()
+    {
+        using var cluster = TestCluster.Start(peerDownMs: 1000);
+        using ChildProcess server = ClusterApps.Server(cluster.NodeName(0), 0, Server, 1);
+        using (var doomed = new ChildProcess("caller", cluster.NodeName(1), "0", "100", "1"))
+        using (ChildProcess survivors = ClusterApps.Clients(cluster.NodeName(2), 0, 200, 2, Server, 20_000, 1))
+        {
+            doomed.ExpectLine("ready");
+            doomed.ExpectLine("flowing");
+            // node1's host dies with its caller's request (or the reply to it) on the way, while
+            // node2's callers keep the server busy.
+            cluster.Host(1).Kill();
+            doomed.Kill();
+            ClusterApps.ExpectDone(survivors, 2, 20_000);
+        }
+
+        // node1 comes back; a new caller there is served (a new endpoint: the server's per-caller
+        // order check remembers the dead one's count).
+        cluster.Restart(1);
+        using (ChildProcess newcomer = ClusterApps.Clients(cluster.NodeName(1), 0, 101, 1, Server, 1000, 1))
+        {
+            ClusterApps.ExpectDone(newcomer, 1, 1000);
+        }
+        using Node node0 = cluster.Attach(0);
+        using Endpoint stopper = node0.Bind(0, 2);
+        Assert.That(ClusterApps.StopServer(server, stopper, Server), Is.GreaterThanOrEqualTo(41_100), "every survivor's call executed");
+    }
+
+    [Test]
     public void CallersOfAServerKilledOnAnotherNodeGetDstDiedAndANewServerIsReachedAgain()
     {
         using var cluster = TestCluster.Start(nodeCount: 2);
