@@ -9,6 +9,10 @@
 //       : <threads> endpoints firstEp.. each make <countEach> sendrec calls, each reply checked
 //         (and its tag, when given); prints "done <total> checksum <sum>" where sum adds
 //         reply[1] + reply.Type over every reply (wrapping), so the test can recompute it
+//   sink <node> <dc> <ep> <count>
+//       : binds, prints "ready", receives nothing until a line arrives on stdin, then receives
+//         <count> messages (Receive from any), checking that each sender's word 0 counts 0, 1, 2...;
+//         prints "received <count> from <senders> senders in order"
 //   caller <node> <dc> <ep> <server>
 //       : sendrec calls until the first error; prints "flowing" after 100 good calls, then
 //         "stopped <DvsError> after <n>" (the error a dead peer gives, instead of a hang)
@@ -34,6 +38,8 @@ switch (role)
     case "rclient":
         return RemoteClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]),
             long.Parse(args[6]), args.Length > 7 ? long.Parse(args[7]) : null);
+    case "sink":
+        return Sink(args[1], dc, int.Parse(args[3]), long.Parse(args[4]));
     case "caller":
         return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
     default:
@@ -190,6 +196,34 @@ string? Calls(Endpoint self, int server, long count, long? tag, out ulong checks
         checksum = unchecked(checksum + (ulong)m[1] + (ulong)m.Type);
     }
     return null;
+}
+
+int Sink(string nodeName, int dcid, int ep, long count)
+{
+    using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
+    using Endpoint self = node.Bind(dcid, ep);
+    Ready();
+    // Stuck on purpose until the test says so: senders' messages pile up meanwhile.
+    Console.In.ReadLine();
+    var next = new Dictionary<int, long>();
+    for (long i = 0; i < count; i++)
+    {
+        DvsError e = self.Receive(EndpointNumber.Any, out Message m, callTimeout);
+        if (e != DvsError.Ok)
+        {
+            Console.WriteLine($"FAIL receive {i}: {e}");
+            return 1;
+        }
+        next.TryGetValue(m.Source, out long expected);
+        if (m[0] != expected)
+        {
+            Console.WriteLine($"FAIL message {m[0]} of {m.Source} arrived as its {expected}th");
+            return 1;
+        }
+        next[m.Source] = expected + 1;
+    }
+    Console.WriteLine($"received {count} from {next.Count} senders in order");
+    return 0;
 }
 
 int Caller(string nodeName, int dcid, int ep, int server)
