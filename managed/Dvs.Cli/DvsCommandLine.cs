@@ -16,6 +16,8 @@ internal static class DvsCommandLine
         {
             GlobalOptions.Verbose,
             new DemoCommand(),
+            new EchoCommand(),
+            new PingCommand(),
             new NodeCommand(),
             new ConfigCommand(),
         };
