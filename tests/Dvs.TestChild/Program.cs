@@ -1,31 +1,65 @@
-// Roles for the multi-process tests. Each prints "ready" once bound, then works, then prints its
-// result line and exits 0; any failure prints "FAIL ..." and exits 1.
-//   server <node> <dc> <ep>                  : rcvrqst/reply until a request of type -1
+// Roles for the multi-process and multi-node tests. Each prints "ready" once bound, then works, then
+// prints its result line and exits 0; any failure prints "FAIL ..." and exits 1.
+//   server <node> <dc> <ep> [tag]            : rcvrqst/reply until a request of type -1; every reply
+//                                              carries the tag in word 3 (which server answered); a
+//                                              failed reply (dead client) is counted, not fatal
 //   client <node> <dc> <ep> <server> <count> : <count> sendrec calls, each reply checked
+// Multi-node roles (the server may be bound on another node; they wait until it is visible here):
+//   rclient <node> <dc> <firstEp> <threads> <server> <countEach> [tag]
+//       : <threads> endpoints firstEp.. each make <countEach> sendrec calls, each reply checked
+//         (and its tag, when given); prints "done <total> checksum <sum>" where sum adds
+//         reply[1] + reply.Type over every reply (wrapping), so the test can recompute it
+//   sink <node> <dc> <ep> <count>
+//       : binds, prints "ready", receives nothing until a line arrives on stdin, then receives
+//         <count> messages (Receive from any), checking that each sender's word 0 counts 0, 1, 2...;
+//         prints "received <count> from <senders> senders in order"
+//   caller <node> <dc> <ep> <server>
+//       : sendrec calls until the first error; prints "flowing" after 100 good calls, then
+//         "stopped <DvsError> after <n>" (the error a dead peer gives, instead of a hang)
 using Dvs;
 
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: server|client <node> <dc> <ep> [server count]");
+    Console.Error.WriteLine("usage: server|client|rclient|caller <node> <dc> <ep> ...");
     return 2;
 }
 string role = args[0];
-using Node node = Node.Attach(args[1]);
+// A call never waits forever here: a lost reply must end the role with FAIL, not hang the test.
+var callTimeout = DvsTimeout.FromMilliseconds(60_000);
+var remoteTimeout = DvsTimeout.FromMilliseconds(60_000);
 int dc = int.Parse(args[2]);
-using Endpoint self = node.Bind(dc, int.Parse(args[3]));
-Console.WriteLine("ready");
-Console.Out.Flush();
-var forever = DvsTimeout.Forever;
 
-if (role == "server")
+switch (role)
 {
+    case "server":
+        return Server(args[1], dc, int.Parse(args[3]), args.Length > 4 ? long.Parse(args[4]) : 0);
+    case "client":
+        return Client(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), long.Parse(args[5]));
+    case "rclient":
+        return RemoteClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]),
+            long.Parse(args[6]), args.Length > 7 ? long.Parse(args[7]) : null);
+    case "sink":
+        return Sink(args[1], dc, int.Parse(args[3]), long.Parse(args[4]));
+    case "caller":
+        return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
+    default:
+        Console.Error.WriteLine($"unknown role {role}");
+        return 2;
+}
+
+int Server(string nodeName, int dcid, int ep, long tag)
+{
+    using Node node = Node.Attach(nodeName);
+    using Endpoint self = node.Bind(dcid, ep);
+    Ready();
     // Executed count per client, to prove nothing ran twice or was skipped: the client's i-th
     // request must be the server's i-th from that client.
     var perClient = new Dictionary<int, long>();
     long executed = 0;
+    long replyErrors = 0;
     while (true)
     {
-        DvsError e = self.ReceiveRequest(out Message rq, forever);
+        DvsError e = self.ReceiveRequest(out Message rq, DvsTimeout.Forever);
         if (e != DvsError.Ok)
         {
             Console.WriteLine($"FAIL receive {e}");
@@ -33,7 +67,7 @@ if (role == "server")
         }
         if (rq.Type == -1)
         {
-            self.Reply(rq.Source, new Message(-1) { [0] = executed });
+            self.Reply(rq.Source, new Message(-1) { [0] = executed, [3] = tag });
             break;
         }
         perClient.TryGetValue(rq.Source, out long n);
@@ -44,34 +78,45 @@ if (role == "server")
         }
         perClient[rq.Source] = n + 1;
         executed++;
-        var reply = new Message(rq.Type + 1) { [0] = rq[0], [1] = rq[0] * 3 + 1, [2] = executed };
+        var reply = new Message(rq.Type + 1) { [0] = rq[0], [1] = rq[0] * 3 + 1, [2] = executed, [3] = tag };
         e = self.Reply(rq.Source, in reply);
         if (e != DvsError.Ok)
         {
-            Console.WriteLine($"FAIL reply {e}");
-            return 1;
+            // A client (or its whole node) may die between its request and this reply: a server
+            // lives on; the error is counted and reported on exit.
+            Console.Error.WriteLine($"reply to {rq.Source}: {e}");
+            replyErrors++;
         }
     }
     Console.WriteLine($"executed {executed}");
+    foreach ((int client, long n) in perClient.OrderBy(p => p.Key))
+    {
+        Console.WriteLine($"client {client} executed {n}");
+    }
+    if (replyErrors > 0)
+    {
+        Console.WriteLine($"reply errors {replyErrors}");
+    }
     return 0;
 }
 
-if (role == "client")
+int Client(string nodeName, int dcid, int ep, int server, long count)
 {
-    int server = int.Parse(args[4]);
-    long count = long.Parse(args[5]);
+    using Node node = Node.Attach(nodeName);
+    using Endpoint self = node.Bind(dcid, ep);
+    Ready();
     for (long i = 0; i < count; i++)
     {
         var m = new Message((int)(i & 0xFFFF)) { [0] = i };
-        DvsError e = self.SendRec(server, ref m, forever);
+        DvsError e = self.SendRec(server, ref m, DvsTimeout.Forever);
         if (e != DvsError.Ok)
         {
             Console.WriteLine($"FAIL sendrec {i}: {e}");
             return 1;
         }
-        if (m.Source != server || m.Type != (int)(i & 0xFFFF) + 1 || m[0] != i || m[1] != i * 3 + 1)
+        if (!Answers(m, server, i, null, out string? why))
         {
-            Console.WriteLine($"FAIL reply {i} answers another request: type {m.Type} [0]={m[0]} [1]={m[1]}");
+            Console.WriteLine($"FAIL reply {i} {why}");
             return 1;
         }
     }
@@ -79,5 +124,158 @@ if (role == "client")
     return 0;
 }
 
-Console.Error.WriteLine($"unknown role {role}");
-return 2;
+int RemoteClients(string nodeName, int dcid, int firstEp, int threads, int server, long countEach, long? tag)
+{
+    // Many callers in one process: each blocks in the kernel while its call crosses the network, so
+    // the host's proxy has several calls in flight without a process (and a spinning CPU) per caller.
+    using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
+    var endpoints = new Endpoint[threads];
+    for (int t = 0; t < threads; t++)
+    {
+        endpoints[t] = node.Bind(dcid, firstEp + t);
+    }
+    try
+    {
+        DvsError seen = node.WaitForRemote(dcid, server, remoteTimeout);
+        if (seen != DvsError.Ok)
+        {
+            Console.WriteLine($"FAIL server {server} of DC {dcid} not visible on {nodeName}: {seen}");
+            return 1;
+        }
+        Ready();
+        var failures = new string?[threads];
+        var sums = new ulong[threads];
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            int index = t;
+            workers[t] = new Thread(() => failures[index] = Calls(endpoints[index], server, countEach, tag, out sums[index]));
+            workers[t].Start();
+        }
+        foreach (Thread w in workers)
+        {
+            w.Join();
+        }
+        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+        {
+            Console.WriteLine($"FAIL {failure}");
+            return 1;
+        }
+        ulong checksum = 0;
+        foreach (ulong s in sums)
+        {
+            checksum = unchecked(checksum + s);
+        }
+        Console.WriteLine($"done {threads * countEach} checksum {checksum}");
+        return 0;
+    }
+    finally
+    {
+        foreach (Endpoint e in endpoints)
+        {
+            e.Dispose();
+        }
+    }
+}
+
+string? Calls(Endpoint self, int server, long count, long? tag, out ulong checksum)
+{
+    checksum = 0;
+    for (long i = 0; i < count; i++)
+    {
+        var m = new Message((int)(i & 0xFFFF)) { [0] = i };
+        DvsError e = self.SendRec(server, ref m, callTimeout);
+        if (e != DvsError.Ok)
+        {
+            return $"endpoint {self.Number} sendrec {i}: {e}";
+        }
+        if (!Answers(m, server, i, tag, out string? why))
+        {
+            return $"endpoint {self.Number} reply {i} {why}";
+        }
+        checksum = unchecked(checksum + (ulong)m[1] + (ulong)m.Type);
+    }
+    return null;
+}
+
+int Sink(string nodeName, int dcid, int ep, long count)
+{
+    using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
+    using Endpoint self = node.Bind(dcid, ep);
+    Ready();
+    // Stuck on purpose until the test says so: senders' messages pile up meanwhile.
+    Console.In.ReadLine();
+    var next = new Dictionary<int, long>();
+    for (long i = 0; i < count; i++)
+    {
+        DvsError e = self.Receive(EndpointNumber.Any, out Message m, callTimeout);
+        if (e != DvsError.Ok)
+        {
+            Console.WriteLine($"FAIL receive {i}: {e}");
+            return 1;
+        }
+        next.TryGetValue(m.Source, out long expected);
+        if (m[0] != expected)
+        {
+            Console.WriteLine($"FAIL message {m[0]} of {m.Source} arrived as its {expected}th");
+            return 1;
+        }
+        next[m.Source] = expected + 1;
+    }
+    Console.WriteLine($"received {count} from {next.Count} senders in order");
+    return 0;
+}
+
+int Caller(string nodeName, int dcid, int ep, int server)
+{
+    using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
+    using Endpoint self = node.Bind(dcid, ep);
+    DvsError seen = node.WaitForRemote(dcid, server, remoteTimeout);
+    if (seen != DvsError.Ok)
+    {
+        Console.WriteLine($"FAIL server {server} of DC {dcid} not visible on {nodeName}: {seen}");
+        return 1;
+    }
+    Ready();
+    long i = 0;
+    while (true)
+    {
+        var m = new Message((int)(i & 0xFFFF)) { [0] = i };
+        DvsError e = self.SendRec(server, ref m, callTimeout);
+        if (e != DvsError.Ok)
+        {
+            Console.WriteLine($"stopped {e} after {i}");
+            return 0;
+        }
+        if (!Answers(m, server, i, null, out string? why))
+        {
+            Console.WriteLine($"FAIL reply {i} {why}");
+            return 1;
+        }
+        if (++i == 100)
+        {
+            Console.WriteLine("flowing");
+            Console.Out.Flush();
+        }
+    }
+}
+
+static bool Answers(in Message m, int server, long i, long? tag, out string? why)
+{
+    why = null;
+    if (m.Source != server || m.Type != (int)(i & 0xFFFF) + 1 || m[0] != i || m[1] != i * 3 + 1)
+    {
+        why = $"answers another request: source {m.Source} type {m.Type} [0]={m[0]} [1]={m[1]}";
+    }
+    else if (tag is { } t && m[3] != t)
+    {
+        why = $"came from the server tagged {m[3]}, not {t}";
+    }
+    return why is null;
+}
+
+static void Ready()
+{
+    Console.WriteLine("ready");
+    Console.Out.Flush();
+}

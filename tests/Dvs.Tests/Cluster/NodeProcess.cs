@@ -1,0 +1,72 @@
+namespace Dvs.Tests.Cluster;
+
+/// <summary>
+/// A node host process: <c>dotnet Dvs.Cli.dll node run --config &lt;ini&gt;</c>. <see cref="Start"/>
+/// returns once the host printed its "running" line. Killed on dispose. Not thread-safe.
+/// </summary>
+internal sealed class NodeProcess : IDisposable
+{
+    /// <summary>Bound on a host's start (dotnet start-up on a busy 2-core machine included).</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+    private readonly ClusterProcess _process;
+
+    private NodeProcess(string name, ClusterProcess process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public int Pid => _process.Pid;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// Starts the host of <paramref name="iniPath"/> and waits for its "running" line. Returns null,
+    /// with the reason in <paramref name="failure"/>, when the host exits or stays silent first (the
+    /// caller decides whether to retry, e.g. after a port clash).
+    /// </summary>
+    public static NodeProcess? TryStart(string name, string iniPath, out string? failure)
+    {
+        string cli = ClusterProcess.BuiltProgram("DvsCli");
+        var process = new ClusterProcess($"host {name}", cli, ["node", "run", "--config", iniPath]);
+        string? line = process.WaitForLine(l => l.StartsWith($"node {name} ", StringComparison.Ordinal) && l.Contains(" running", StringComparison.Ordinal), StartTimeout);
+        if (line is null)
+        {
+            bool exited = process.WaitForExit(TimeSpan.FromSeconds(5));
+            failure = exited
+                ? $"host {name} exited with {process.ExitCode} before running: {process.Stderr}"
+                : $"host {name} did not report running within {StartTimeout}: {process.Stderr}";
+            process.Dispose();
+            return null;
+        }
+        failure = null;
+        TestContext.Progress.WriteLine($"[host {name} {process.Pid}] {line}");
+        return new NodeProcess(name, process);
+    }
+
+    /// <summary>Starts the host like <see cref="TryStart"/>, failing the test when it does not come up.</summary>
+    public static NodeProcess Start(string name, string iniPath) =>
+        TryStart(name, iniPath, out string? failure) ?? throw new AssertionException(failure!);
+
+    /// <summary>kill -9: the host gets no chance to tell its peers or clean up.</summary>
+    public void Kill() => _process.Kill();
+
+    /// <summary>SIGTERM, the normal stop; waits for the exit (SIGKILL after a bound). Returns the exit
+    /// code, or null when the host had to be killed.</summary>
+    public int? Stop()
+    {
+        _process.Signal("TERM");
+        if (_process.WaitForExit(StopTimeout))
+        {
+            return _process.ExitCode;
+        }
+        _process.Kill();
+        return null;
+    }
+
+    public void Dispose() => _process.Dispose();
+}
