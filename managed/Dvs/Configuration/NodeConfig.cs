@@ -11,7 +11,7 @@ namespace Dvs.Configuration;
 /// name = node0
 /// address = 127.0.0.1
 /// port = 7100
-/// ; transport = udp | tcp | raw (raw needs: interface = eth0)
+/// ; transport = udp | tcp | raw (raw needs: interface = eth0, and each peer's address is its MAC)
 ///
 /// [cluster]
 /// name = dvs
