@@ -93,6 +93,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 Volatile.Write(ref _wentDown[peer], false);
                 FailWaitersOnNode(peer);
+                FailMigrationsTo(peer);
                 worked = true;
             }
             if (Volatile.Read(ref _needsSync[peer]) && Volatile.Read(ref _nodes[peer].State) == SegmentLayout.NodeUp)

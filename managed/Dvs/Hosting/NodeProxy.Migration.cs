@@ -146,6 +146,18 @@ internal sealed unsafe partial class NodeProxy
         return DvsError.Ok;
     }
 
+    /// <summary>A target that went down before commit: its migrations will not be ready.</summary>
+    private void FailMigrationsTo(int peer)
+    {
+        foreach (OutgoingMigration migration in _outgoing.Values)
+        {
+            if (migration.Target == peer)
+            {
+                migration.Ready.TrySetResult(DvsError.NotConnected);
+            }
+        }
+    }
+
     /// <summary>COMMIT of a started migration; returns when the target serves and announced itself.</summary>
     public DvsError MigrateCommit(int dcid, int endpoint, TimeSpan timeout, out uint epoch)
     {
@@ -154,6 +166,12 @@ internal sealed unsafe partial class NodeProxy
         if (migration is null || !migration.Ready.Task.IsCompletedSuccessfully || migration.Ready.Task.Result != DvsError.Ok)
         {
             return DvsError.ProcSts;   // not started, or not prepared
+        }
+        if (Volatile.Read(ref _nodes[migration.Target].State) != SegmentLayout.NodeUp)
+        {
+            // The target died after READY: committing would strand the endpoint. Roll back instead.
+            Rollback(migration, timeout);
+            return DvsError.NotConnected;
         }
         _toCommit.Enqueue(migration);
         Doorbell.Wake(&_proxySlot->WakeSeq);

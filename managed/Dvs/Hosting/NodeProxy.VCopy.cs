@@ -29,7 +29,7 @@ internal sealed unsafe partial class NodeProxy
     private readonly CopyWriter?[] _writers = new CopyWriter?[SegmentLayout.MaxNodes];
 
     /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
-    private bool ForwardVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
+    private void RouteVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
     {
         int index = dc.SlotIndexOf(sourceEndpoint);
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
@@ -37,30 +37,18 @@ internal sealed unsafe partial class NodeProxy
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotLocal)
         {
             StartCopy(dc, sourceEndpoint, slot, request, sequence, _nodeId);
-            return true;
+            return;
         }
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotRemote &&
-            _sessions[slot->OwnerNode] is ReliableSession session)
+            (uint)slot->OwnerNode < SegmentLayout.MaxNodes && _sessions[slot->OwnerNode] is not null)
         {
             Message m = request;
             m[4] = _nodeId;
-            var header = new MessageHeader((ushort)dc.DcId, CallKindVCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence);
-            SendStatus status;
-            lock (session)
-            {
-                status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
-            }
-            if (status == SendStatus.BackPressured)
-            {
-                return false;
-            }
-            if (status == SendStatus.Ok)
-            {
-                return true;
-            }
+            SendOrQueue(slot->OwnerNode,
+                new MessageHeader((ushort)dc.DcId, CallKindVCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
+            return;
         }
         CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.DeadSrcDst);
-        return true;
     }
 
     /// <summary>Queues the serving of a copy whose source is bound here.</summary>

@@ -53,11 +53,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
 
-    // A message taken from the outbound ring that its session could not take yet (window full).
-    private bool _hasPending;
-    private Message _pendingMessage;
-    private int _pendingMeta;
-    private ulong _pendingRoute;
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
     {
@@ -150,6 +145,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     worked |= DrainOutbound();
                 }
                 worked |= ProcessCopyJobs();
+                worked |= FlushOverflow();
                 long deadline = PollSessions();
                 if (worked || _stopping)
                 {
@@ -171,110 +167,33 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         long spinUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 50_000; // 20 us
         while (Stopwatch.GetTimestamp() < spinUntil)
         {
-            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || Shim.RingCount(_outRing) != 0)
+            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || (!_outboundBlocked && Shim.RingCount(_outRing) != 0))
             {
                 return;
             }
         }
         long now = MonotonicClock.NowTicks;
         int ms = deadline == long.MaxValue ? 100 : (int)Math.Clamp((deadline - now + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
+        if (HasOverflow)
+        {
+            ms = Math.Min(ms, 1);   // a full local ring drains without telling the proxy: look again soon
+        }
         if (ms == 0)
         {
             return;
         }
         Interlocked.Increment(ref _proxySlot->Sleeping);
-        if (Shim.RingCount(_outRing) == 0)
+        if (_outboundBlocked || Shim.RingCount(_outRing) == 0)
         {
             Shim.FutexWait(&_proxySlot->WakeSeq, observed, ms);
         }
         Interlocked.Decrement(ref _proxySlot->Sleeping);
     }
 
-    /// <summary>Moves messages from the outbound ring into their peers' sessions.</summary>
-    private bool DrainOutbound()
-    {
-        bool worked = false;
-        for (int n = 0; n < 4096; n++)
-        {
-            if (!_hasPending)
-            {
-                Message m;
-                int meta;
-                ulong route;
-                if (Shim.RingPollAux(_outRing, _outCapacity, &m, &meta, &route) != 0)
-                {
-                    break;
-                }
-                _pendingMessage = m;
-                _pendingMeta = meta;
-                _pendingRoute = route;
-                _hasPending = true;
-            }
-            if (!TryForward())
-            {
-                Count(NodeCounter.OutboundBackPressure);
-                break;      // the session's window is full: the ring holds the rest (back-pressure)
-            }
-            _hasPending = false;
-            worked = true;
-        }
-        return worked;
-    }
-
-    /// <summary>Hands the pending outbound message to its session; false when it must wait.</summary>
-    private bool TryForward()
-    {
-        int destination = (int)(uint)_pendingRoute;
-        int dcid = (int)(_pendingRoute >> 32);
-        int kind = _pendingMeta & SegmentLayout.KindMask;
-        int sequence = _pendingMeta >>> 8;
-        if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
-        {
-            Count(NodeCounter.DropOther);
-            return true;
-        }
-        EnsureSourceAnnounced(dc, _pendingMessage.Source);
-        if (kind == SegmentLayout.KindVCopy)
-        {
-            return ForwardVCopy(dc, destination, in _pendingMessage, sequence);
-        }
-        int index = dc.SlotIndexOf(destination);
-        EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
-        int node = slot == null ? -1 : slot->OwnerNode;
-        ReliableSession? session = (uint)node < SegmentLayout.MaxNodes ? _sessions[node] : null;
-        if (slot == null || Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->Endpoint != destination || session is null)
-        {
-            FailLocalCaller(dc, kind, in _pendingMessage, DvsError.DstDied);
-            Count(NodeCounter.DropUnknownEndpoint);
-            return true;
-        }
-        var header = new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence);
-        SendStatus status;
-        lock (session)
-        {
-            fixed (Message* m = &_pendingMessage)
-            {
-                status = session.TrySend(header, new ReadOnlySpan<byte>(m, sizeof(Message)));
-            }
-        }
-        switch (status)
-        {
-            case SendStatus.Ok:
-                Count(NodeCounter.MessagesSent);
-                return true;
-            case SendStatus.BackPressured:
-                return false;
-            default:
-                FailLocalCaller(dc, kind, in _pendingMessage, DvsError.NotConnected);
-                Count(NodeCounter.DropOther);
-                return true;
-        }
-    }
-
     /// <summary>A request that cannot leave this node fails its caller here instead of hanging it.</summary>
     private static void FailLocalCaller(in DcView dc, int kind, in Message message, DvsError error)
     {
-        if (kind != SegmentLayout.KindSendRec)
+        if (kind != SegmentLayout.KindSendRec && kind != CallKindVCopyRequest)
         {
             return;
         }
@@ -321,7 +240,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 }
             }
             _nodes[id].RttNs = (ulong)(session.SmoothedRtt * 100);
-            _nodes[id].Retransmissions = (ulong)session.Retransmissions;
+            long retransmissions = session.Retransmissions;
+            Count(NodeCounter.Retransmissions, retransmissions - (long)_nodes[id].Retransmissions);
+            _nodes[id].Retransmissions = (ulong)retransmissions;
         }
         return deadline;
     }
@@ -492,7 +413,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = kind | (int)(header.RequestSequence << 8);
-                if (Shim.RingOffer(dc.Ring(index), dc.RingCapacity, &m, meta, slot) != 0)
+                if (!DeliverOrQueue(dc, index, slot, in m, meta))
                 {
                     // Not a drop: the session keeps the message and retries; its window shrinks.
                     Count(NodeCounter.InboundBackPressure);

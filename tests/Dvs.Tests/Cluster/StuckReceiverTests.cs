@@ -70,7 +70,7 @@ public class StuckReceiverTests
         using Endpoint stopper = node0.Bind(0, 2);
         Assert.That(ClusterApps.StopServer(server, stopper, Server), Is.EqualTo(1000));
         using Node node2 = cluster.Attach(2);
-        using Endpoint stopper2 = node2.Bind(0, 2);
+        using Endpoint stopper2 = node2.Bind(0, 4); // endpoint numbers are DC-wide: 2 is bound on node0
         Assert.That(ClusterApps.StopServer(otherServer, stopper2, OtherServer), Is.EqualTo(500));
     }
 }

@@ -7,6 +7,7 @@ public class MigrationTests
 {
     private static readonly DvsTimeout Long = DvsTimeout.FromMilliseconds(30_000);
     private const int Server = 10;
+    private static long _progress;
 
     [Test]
     public void AServiceMovesBetweenNodesWhileClientsOnEveryNodeKeepCallingIt()
@@ -29,8 +30,12 @@ public class MigrationTests
         }
         int at = 0;
         int migrations = 0;
-        foreach (int to in new[] { 1, 2, 0, 1, 2, 0 })
+        foreach (int to in Enumerable.Range(0, 20).Select(i => (i + 1) % 3).ToArray())
         {
+            // Migrate under load: only once the clients made progress since the last move.
+            long before = Interlocked.Read(ref _progress);
+            SpinWait.SpinUntil(() => Interlocked.Read(ref _progress) >= before + 60, TimeSpan.FromSeconds(30));
+            Assert.That(Interlocked.Read(ref _progress), Is.GreaterThanOrEqualTo(before + 60), "clients make progress");
             MigrationResult result = cluster.Hosts[at].Migrate(0, Server, to);
             TestContext.Progress.WriteLine(result.ToString());
             Assert.That(result.Error, Is.EqualTo(DvsError.Ok), result.ToString());
@@ -73,6 +78,7 @@ public class MigrationTests
                     return (n, $"client {client.Number} call {n + 1} got {m[0]}");
                 }
                 n++;
+                Interlocked.Increment(ref _progress);
             }
             return (n, null);
         }

@@ -7,11 +7,11 @@ namespace Dvs.Tests.Services;
 /// <summary>Three node hosts with proxies in this process, the "kv" service kind registered on all.</summary>
 internal sealed class ThreeNodes : IDisposable
 {
-    public ThreeNodes(int count = 3)
+    public ThreeNodes(int count = 3, ulong? dcNodes = null, bool registerKv = true)
     {
         int[] ports = Enumerable.Range(0, count).Select(_ => TwoNodes.FreePort()).ToArray();
         string stem = "m" + Guid.NewGuid().ToString("N")[..10];
-        ulong all = (1UL << count) - 1;
+        ulong all = dcNodes ?? (1UL << count) - 1;
         Hosts = new NodeHost[count];
         Nodes = new Node[count];
         for (int i = 0; i < count; i++)
@@ -35,7 +35,10 @@ internal sealed class ThreeNodes : IDisposable
                 Dcs = new List<DcOptions> { new() { DcId = 0, Nodes = all } },
                 Network = network,
             });
-            Hosts[i].RegisterServiceKind(KeyValueService.KindName, () => new KeyValueService());
+            if (registerKv || i == 0)
+            {
+                Hosts[i].RegisterServiceKind(KeyValueService.KindName, () => new KeyValueService());
+            }
         }
         for (int i = 0; i < count; i++)
         {

@@ -1,0 +1,142 @@
+using Dvs.Services;
+
+namespace Dvs.Tests.Services;
+
+/// <summary>Every way a migration can fail ends with a clear error and a service that still answers.</summary>
+[TestFixture]
+public class MigrationFaultTests
+{
+    private static readonly DvsTimeout Long = DvsTimeout.FromMilliseconds(30_000);
+    private const int Server = 10;
+
+    private static long Increment(Endpoint client)
+    {
+        var m = new Message(KeyValueService.Increment) { [0] = client.Number };
+        DvsError e = client.SendRec(Server, ref m, Long);
+        Assert.That(e, Is.EqualTo(DvsError.Ok));
+        return m[0];
+    }
+
+    [Test]
+    public void AMigrationToANodeOutsideTheDcIsRefused()
+    {
+        using var cluster = new ThreeNodes(dcNodes: 0b011);
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 2);
+        Assert.That(result.Error, Is.EqualTo(DvsError.DcNode), result.ToString());
+        Assert.That(result.Phase, Is.EqualTo("start"));
+        Assert.That(cluster.Hosts[0].FindService(0, Server), Is.Not.Null);
+    }
+
+    [Test]
+    public void AnEndpointThatIsNotAHostedServiceCannotMigrate()
+    {
+        using var cluster = new ThreeNodes();
+        using Endpoint plain = cluster.Nodes[0].Bind(0, Server);
+        Assert.That(cluster.Hosts[0].Migrate(0, Server, 1).Error, Is.EqualTo(DvsError.NotBind));
+    }
+
+    [Test]
+    public void TwoMigrationsOfOneEndpointAtOnceAreRefused()
+    {
+        using var cluster = new ThreeNodes();
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        Assert.That(cluster.Hosts[0].MigrateStart(0, Server, 1), Is.EqualTo(DvsError.Ok));
+        Assert.That(cluster.Hosts[0].MigrateStart(0, Server, 2), Is.EqualTo(DvsError.Migrate));
+        Assert.That(cluster.Hosts[0].MigrateRollback(0, Server), Is.EqualTo(DvsError.Ok));
+        using Endpoint client = cluster.Nodes[2].Bind(0, 100);
+        Assert.That(cluster.Nodes[2].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(Increment(client), Is.EqualTo(1), "rolled back: still served by node 0");
+    }
+
+    [Test]
+    public void ATargetThatCannotRestoreTheServiceRollsTheMigrationBack()
+    {
+        using var cluster = new ThreeNodes(registerKv: false);   // only node 0 knows the kind "kv"
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        using Endpoint client = cluster.Nodes[1].Bind(0, 100);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(Increment(client), Is.EqualTo(1));
+        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 1);
+        Assert.That(result.Error, Is.EqualTo(DvsError.BadValue), result.ToString());
+        Assert.That(result.Phase, Is.EqualTo("prepare"));
+        Assert.That(Increment(client), Is.EqualTo(2), "the old node serves again, state intact");
+        Assert.That(cluster.Hosts[0].FindService(0, Server), Is.Not.Null);
+    }
+
+    [Test]
+    public void AMigrationThatCannotFinishInTheConfiguredTimeRollsBack()
+    {
+        using var cluster = new ThreeNodes();
+        var service = (KeyValueService)cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName).Service;
+        service.Ballast = 8 << 20;   // 8 MiB of state cannot cross in 1 ms
+        cluster.Hosts[0].MigrationTimeout = TimeSpan.FromMilliseconds(1);
+        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 1);
+        Assert.That(result.Error, Is.EqualTo(DvsError.TimedOut), result.ToString());
+        cluster.Hosts[0].MigrationTimeout = TimeSpan.FromSeconds(30);
+        using Endpoint client = cluster.Nodes[1].Bind(0, 100);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(Increment(client), Is.EqualTo(1));
+        Assert.That(cluster.Hosts[0].FindService(0, Server), Is.Not.Null, "served by the old node");
+        // And a later migration with time enough goes through, the ballast with it.
+        MigrationResult again = cluster.Hosts[0].Migrate(0, Server, 1);
+        Assert.That(again.Error, Is.EqualTo(DvsError.Ok), again.ToString());
+        Assert.That(again.StateBytes, Is.GreaterThan(8 << 20));
+        Assert.That(Increment(client), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void ATargetThatDiesBeforeCommitLeavesTheServiceOnTheOldNode()
+    {
+        var cluster = new ThreeNodes();
+        try
+        {
+            cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+            using Endpoint client = cluster.Nodes[2].Bind(0, 100);
+            Assert.That(cluster.Nodes[2].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+            Assert.That(Increment(client), Is.EqualTo(1));
+            Assert.That(cluster.Hosts[0].MigrateStart(0, Server, 1), Is.EqualTo(DvsError.Ok));
+            cluster.Nodes[1].Dispose();
+            cluster.Hosts[1].Dispose();   // the target goes silent after READY
+            // Once node 0 has declared the target down, commit refuses and rolls back.
+            Assert.That(SpinWait.SpinUntil(() => cluster.Nodes[0].GetPeerState(1) == "down", TimeSpan.FromSeconds(30)), Is.True);
+            Assert.That(cluster.Hosts[0].MigrateCommit(0, Server), Is.EqualTo(DvsError.NotConnected));
+            Assert.That(Increment(client), Is.EqualTo(2), "the old node serves again");
+        }
+        finally
+        {
+            cluster.Nodes[0].Dispose();
+            cluster.Nodes[2].Dispose();
+            cluster.Hosts[0].Dispose();
+            cluster.Hosts[2].Dispose();
+        }
+    }
+
+    [Test]
+    public void WhenTheOldNodeDiesAfterCommitClientsGoOnWithTheNewOne()
+    {
+        var cluster = new ThreeNodes();
+        try
+        {
+            cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+            using Endpoint client = cluster.Nodes[2].Bind(0, 100);
+            Assert.That(cluster.Nodes[2].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+            Assert.That(Increment(client), Is.EqualTo(1));
+            Assert.That(cluster.Hosts[0].Migrate(0, Server, 1).Error, Is.EqualTo(DvsError.Ok));
+            cluster.Nodes[0].Dispose();
+            cluster.Hosts[0].Dispose();
+            for (long i = 2; i < 200; i++)
+            {
+                Assert.That(Increment(client), Is.EqualTo(i));
+            }
+            Assert.That(cluster.Hosts[1].FindService(0, Server), Is.Not.Null);
+        }
+        finally
+        {
+            cluster.Nodes[1].Dispose();
+            cluster.Nodes[2].Dispose();
+            cluster.Hosts[1].Dispose();
+            cluster.Hosts[2].Dispose();
+        }
+    }
+}
