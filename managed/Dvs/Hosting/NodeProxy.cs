@@ -393,10 +393,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
-            if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination && slot->OwnerNode != session.PeerNode &&
+            if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination &&
                 kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
             {
-                // It moved away from here (migration): forward, in order, and tell the sender where it is.
+                // It moved away from here (migration): forward, in order, and tell the sender where it is
+                // (possibly back to the sender's own node, which owns it now).
                 Forward(session.PeerNode, header, in m, slot);
                 return true;
             }
