@@ -11,7 +11,23 @@ internal static class ChannelFactory
     /// </summary>
     /// <exception cref="DvsException">The channel cannot be opened (address in use, no such
     /// interface, no permission, ...); the message says which and what to do.</exception>
-    public static IDatagramChannel Open(NetworkOptions options) => options.Transport switch
+    public static IDatagramChannel Open(NetworkOptions options)
+    {
+        if (options.Transport != TransportKind.Raw)
+        {
+            foreach (PeerOptions peer in options.Peers)
+            {
+                if (peer.Address.Port == 0 || peer.Address.Address.Equals(System.Net.IPAddress.Broadcast))
+                {
+                    throw new DvsException(DvsError.BadValue,
+                        $"peer node {peer.NodeId} ({peer.Name}) has no address: {options.Transport.ToString().ToLowerInvariant()} needs an IP address and port");
+                }
+            }
+        }
+        return OpenChannel(options);
+    }
+
+    private static IDatagramChannel OpenChannel(NetworkOptions options) => options.Transport switch
     {
         TransportKind.Udp => UdpChannel.Open(options.Listen),
         TransportKind.Tcp => TcpChannel.Open(options.Listen),
