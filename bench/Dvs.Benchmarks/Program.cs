@@ -20,6 +20,10 @@ public static class Program
         {
             return PartnerMode.Run(args);
         }
+        if (args.Length > 0 && args[0] == "--net")
+        {
+            return Net.NetPartnerMode.Run(args);   // partners of the cross-node benchmarks
+        }
 #if DEBUG
         Console.Error.WriteLine("benchmarks run from a Release build only: dotnet run -c Release --project bench/Dvs.Benchmarks -- ...");
         return 1;
@@ -27,6 +31,10 @@ public static class Program
         if (args.Contains("--smoke"))
         {
             return Smoke();
+        }
+        if (args.Contains("--migration"))
+        {
+            return Migration.MigrationBenchmark.Run(args);   // issue 5: a measured program, not BDN
         }
         var rest = new List<string>(args);
         var name = TakeOption(rest, "--results") ?? "ipc";

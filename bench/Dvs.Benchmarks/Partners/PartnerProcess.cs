@@ -57,7 +57,7 @@ internal sealed class PartnerProcess : IDisposable
         return "dotnet";
     }
 
-    private static PartnerProcess Start(string fileName, IEnumerable<string> arguments)
+    internal static PartnerProcess Start(string fileName, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(fileName)
         {

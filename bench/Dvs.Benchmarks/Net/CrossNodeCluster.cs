@@ -1,0 +1,66 @@
+using Dvs.Benchmarks.Partners;
+
+namespace Dvs.Benchmarks.Net;
+
+/// <summary>
+/// Two node hosts as their own processes on loopback UDP (node0 on the partner CPU, node1 on the
+/// benchmark CPU), a server process attached to node0 (echo or sink, partner CPU) and the client
+/// endpoint bound here on node1. A call from the client crosses: client -> node1 host (shared
+/// memory) -> UDP -> node0 host -> server (shared memory), and the reply the same way back.
+/// Not thread-safe; created in a GlobalSetup, disposed in the GlobalCleanup.
+/// </summary>
+internal sealed class CrossNodeCluster : IDisposable
+{
+    internal const int ServerEndpoint = 1;
+    internal const int ClientEndpoint = 2;
+
+    private readonly List<PartnerProcess> partners = [];
+    private readonly string[] names;
+    private Node? node;
+
+    private CrossNodeCluster(string stem) => names = [stem + "-0", stem + "-1"];
+
+    internal Endpoint Client { get; private set; } = null!;
+
+    /// <summary>Starts both hosts, the server in <paramref name="serverMode"/> (echo or sink), and binds the client.</summary>
+    internal static CrossNodeCluster Start(string serverMode)
+    {
+        var cluster = new CrossNodeCluster($"xn{Environment.ProcessId}x{Environment.TickCount64 % 100000}");
+        try
+        {
+            int port0 = NetPorts.FreeUdp(), port1 = NetPorts.FreeUdp();
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[0], "0", port0.ToString(), "1", port1.ToString(), Cpus.Partner.ToString()));
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[1], "1", port1.ToString(), "0", port0.ToString(), Cpus.Benchmark.ToString()));
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", serverMode, cluster.names[0], ServerEndpoint.ToString(), Cpus.Partner.ToString()));
+            cluster.node = Node.Attach(cluster.names[1], WaitStrategy.Default);
+            var error = cluster.node.WaitForRemote(NetPartnerMode.DcId, ServerEndpoint, DvsTimeout.FromMilliseconds(30_000));
+            if (error != DvsError.Ok)
+            {
+                throw new InvalidOperationException($"the server endpoint did not appear on node1: {error}");
+            }
+            cluster.Client = cluster.node.Bind(NetPartnerMode.DcId, ClientEndpoint);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Client?.Dispose();
+        node?.Dispose();
+        // The server first, then the hosts; a host killed outright leaves its segment behind.
+        for (var i = partners.Count - 1; i >= 0; i--)
+        {
+            partners[i].Dispose();
+        }
+        partners.Clear();
+        foreach (var name in names)
+        {
+            File.Delete($"/dev/shm/dvs-{name}");
+        }
+    }
+}
