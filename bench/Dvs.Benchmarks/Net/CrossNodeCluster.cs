@@ -22,6 +22,16 @@ internal sealed class CrossNodeCluster : IDisposable
 
     internal Endpoint Client { get; private set; } = null!;
 
+    /// <summary>
+    /// DVS_BENCH_NET_PIN=none: the node hosts and the server run where the scheduler puts them
+    /// (the default pins node0 and the server to the partner CPU, node1 to the benchmark CPU,
+    /// as one CPU per node).
+    /// </summary>
+    internal static bool Pinned => Environment.GetEnvironmentVariable("DVS_BENCH_NET_PIN") != "none";
+
+    /// <summary>The client's node (node1), for its host's counters.</summary>
+    internal Node Node1 => node!;
+
     /// <summary>Starts both hosts, the server in <paramref name="serverMode"/> (echo or sink), and binds the client.</summary>
     internal static CrossNodeCluster Start(string serverMode)
     {
@@ -29,9 +39,10 @@ internal sealed class CrossNodeCluster : IDisposable
         try
         {
             int port0 = NetPorts.FreeUdp(), port1 = NetPorts.FreeUdp();
-            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[0], "0", port0.ToString(), "1", port1.ToString(), Cpus.Partner.ToString()));
-            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[1], "1", port1.ToString(), "0", port0.ToString(), Cpus.Benchmark.ToString()));
-            cluster.partners.Add(PartnerProcess.StartSelf("--net", serverMode, cluster.names[0], ServerEndpoint.ToString(), Cpus.Partner.ToString()));
+            string cpu0 = Pinned ? Cpus.Partner.ToString() : "-1", cpu1 = Pinned ? Cpus.Benchmark.ToString() : "-1";
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[0], "0", port0.ToString(), "1", port1.ToString(), cpu0));
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[1], "1", port1.ToString(), "0", port0.ToString(), cpu1));
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", serverMode, cluster.names[0], ServerEndpoint.ToString(), cpu0));
             cluster.node = Node.Attach(cluster.names[1], WaitStrategy.Default);
             var error = cluster.node.WaitForRemote(NetPartnerMode.DcId, ServerEndpoint, DvsTimeout.FromMilliseconds(30_000));
             if (error != DvsError.Ok)

@@ -14,6 +14,7 @@ namespace Dvs.Benchmarks.Net;
 ///   sink &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt;                 Dvs sink (checks the count, answers the drain request)
 ///   rep &lt;port&gt; &lt;cpu&gt;                              NetMQ REP on tcp://127.0.0.1:port, echoes
 ///   pull &lt;port&gt; &lt;ack port&gt; &lt;batch&gt; &lt;cpu&gt;            NetMQ PULL; one ack on a PUSH every batch messages
+///   probe &lt;seconds&gt;                               not a partner: the diagnostic of CrossNodeProbe
 /// Each prints "ready" when set up and exits when its stdin (a pipe from the benchmark) closes.
 /// The Dvs endpoints use the default wait strategy (spin 50 µs, then sleep): with four processes
 /// on two CPUs, a partner that never sleeps would starve the node host beside it.
@@ -31,6 +32,8 @@ internal static class NetPartnerMode
         {
             switch (args)
             {
+                case ["--net", "probe", var seconds]:
+                    return CrossNodeProbe.Run(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 case ["--net", "node", var name, var id, var port, var peerId, var peerPort, var cpu]:
                     return RunNode(name, int.Parse(id), int.Parse(port), int.Parse(peerId), int.Parse(peerPort), int.Parse(cpu));
                 case ["--net", "echo", var node, var ep, var cpu]:
@@ -63,7 +66,7 @@ internal static class NetPartnerMode
     /// </summary>
     private static int RunNode(string name, int id, int port, int peerId, int peerPort, int cpu)
     {
-        FloorInterop.PinCurrentThread(cpu);
+        Pin(cpu);
         using var host = NodeHost.Start(new NodeHostOptions
         {
             NodeName = name,
@@ -87,7 +90,7 @@ internal static class NetPartnerMode
 
     private static int RunEcho(string nodeName, int endpoint, int cpu)
     {
-        FloorInterop.PinCurrentThread(cpu);
+        Pin(cpu);
         using var node = Node.Attach(nodeName, WaitStrategy.Default);
         using var server = node.Bind(DcId, endpoint);
         PartnerMode.SignalReady();
@@ -108,7 +111,7 @@ internal static class NetPartnerMode
 
     private static int RunSink(string nodeName, int endpoint, int cpu)
     {
-        FloorInterop.PinCurrentThread(cpu);
+        Pin(cpu);
         using var node = Node.Attach(nodeName, WaitStrategy.Default);
         using var sink = node.Bind(DcId, endpoint);
         PartnerMode.SignalReady();
@@ -136,7 +139,7 @@ internal static class NetPartnerMode
     private static int RunRep(int port, int cpu)
     {
         // Pinned before NetMQ starts its I/O thread, which inherits the CPU.
-        FloorInterop.PinCurrentThread(cpu);
+        Pin(cpu);
         using var rep = new ResponseSocket();
         rep.Bind($"tcp://127.0.0.1:{port}");
         PartnerMode.SignalReady();
@@ -149,7 +152,7 @@ internal static class NetPartnerMode
 
     private static int RunPull(int port, int ackPort, int batch, int cpu)
     {
-        FloorInterop.PinCurrentThread(cpu);
+        Pin(cpu);
         using var pull = new PullSocket();
         using var ack = new PushSocket();
         pull.Bind($"tcp://127.0.0.1:{port}");
@@ -173,6 +176,15 @@ internal static class NetPartnerMode
             }
             BinaryPrimitives.WriteInt64LittleEndian(done, expected);
             ack.SendFrame(done);
+        }
+    }
+
+    /// <summary>Pins the calling thread (and the threads it starts later) to <paramref name="cpu"/>; -1 leaves it to the scheduler.</summary>
+    private static void Pin(int cpu)
+    {
+        if (cpu >= 0)
+        {
+            FloorInterop.PinCurrentThread(cpu);
         }
     }
 
