@@ -51,7 +51,8 @@ public static class Program
 
     private static int Smoke()
     {
-        var summaries = BenchmarkRunner.Run([typeof(RoundTripBenchmarks), typeof(OneWayBenchmarks)], BenchConfig.Smoke());
+        var summaries = BenchmarkRunner.Run([typeof(RoundTripBenchmarks), typeof(OneWayBenchmarks),
+            typeof(Net.CrossNodeRoundTripBenchmarks), typeof(Net.CrossNodeThroughputBenchmarks)], BenchConfig.Smoke());
         var failed = Failed(summaries);
         foreach (var report in summaries.SelectMany(s => s.Reports))
         {
