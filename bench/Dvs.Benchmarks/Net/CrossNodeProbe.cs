@@ -171,6 +171,15 @@ internal static class CrossNodeProbe
             Console.WriteLine($"| all | {ev} | {(double)rows.Where(r => r.Key.Event == ev).Sum(r => r.Value) / trips:F2} |");
         }
         Console.WriteLine();
+        // DVS_PROBE_RECORD=<folder>: also a CPU profile (perf record) of the same processes; run
+        // with DOTNET_PerfMapEnabled=1 so that perf report names the JIT-compiled methods.
+        if (Environment.GetEnvironmentVariable("DVS_PROBE_RECORD") is { Length: > 0 } folder)
+        {
+            var file = Path.Combine(folder, $"perf-{string.Concat(title.Where(char.IsLetterOrDigit)).ToLowerInvariant()}.data");
+            using var record = Process.Start("perf", ["record", "-F", "2000", "-g", "-o", file, "-p", string.Join(',', pids), "--", "sleep", "1"])!;
+            record.WaitForExit();
+            Console.WriteLine($"profile: {file}");
+        }
     }
 
     private static IEnumerable<int> Children(int pid)
