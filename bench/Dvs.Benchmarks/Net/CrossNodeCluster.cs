@@ -32,8 +32,11 @@ internal sealed class CrossNodeCluster : IDisposable
     /// <summary>The client's node (node1), for its host's counters.</summary>
     internal Node Node1 => node!;
 
-    /// <summary>Starts both hosts, the server in <paramref name="serverMode"/> (echo or sink), and binds the client.</summary>
-    internal static CrossNodeCluster Start(string serverMode)
+    /// <summary>
+    /// Starts both hosts, the server in <paramref name="serverMode"/> (echo or sink), and binds the
+    /// client; both endpoints wait with WaitStrategy.Blocking if <paramref name="blocking"/>, else Default.
+    /// </summary>
+    internal static CrossNodeCluster Start(string serverMode, bool blocking = false)
     {
         var cluster = new CrossNodeCluster($"xn{Environment.ProcessId}x{Environment.TickCount64 % 100000}");
         try
@@ -42,8 +45,8 @@ internal sealed class CrossNodeCluster : IDisposable
             string cpu0 = Pinned ? Cpus.Partner.ToString() : "-1", cpu1 = Pinned ? Cpus.Benchmark.ToString() : "-1";
             cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[0], "0", port0.ToString(), "1", port1.ToString(), cpu0));
             cluster.partners.Add(PartnerProcess.StartSelf("--net", "node", cluster.names[1], "1", port1.ToString(), "0", port0.ToString(), cpu1));
-            cluster.partners.Add(PartnerProcess.StartSelf("--net", serverMode, cluster.names[0], ServerEndpoint.ToString(), cpu0));
-            cluster.node = Node.Attach(cluster.names[1], WaitStrategy.Default);
+            cluster.partners.Add(PartnerProcess.StartSelf("--net", serverMode, cluster.names[0], ServerEndpoint.ToString(), cpu0, blocking ? "blocking" : "default"));
+            cluster.node = Node.Attach(cluster.names[1], blocking ? WaitStrategy.Blocking : WaitStrategy.Default);
             var error = cluster.node.WaitForRemote(NetPartnerMode.DcId, ServerEndpoint, DvsTimeout.FromMilliseconds(30_000));
             if (error != DvsError.Ok)
             {

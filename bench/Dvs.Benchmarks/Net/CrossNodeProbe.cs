@@ -22,29 +22,32 @@ internal static class CrossNodeProbe
     internal static int Run(double seconds)
     {
         FloorInterop.PinCurrentThread(Cpus.Benchmark);
-        using (var cluster = CrossNodeCluster.Start("echo"))
+        foreach (var blocking in new[] { false, true })
         {
-            var client = cluster.Client;
-            var message = new Message(1);
-            long done = 0;
-            var stop = false;
-            var loop = new Thread(() =>
+            using (var cluster = CrossNodeCluster.Start("echo", blocking))
             {
-                FloorInterop.PinCurrentThread(Cpus.Benchmark);
-                while (!Volatile.Read(ref stop))
+                var client = cluster.Client;
+                var message = new Message(1);
+                long done = 0;
+                var stop = false;
+                var loop = new Thread(() =>
                 {
-                    if (client.SendRec(CrossNodeCluster.ServerEndpoint, ref message, DvsTimeout.FromMilliseconds(10_000)) != DvsError.Ok)
+                    FloorInterop.PinCurrentThread(Cpus.Benchmark);
+                    while (!Volatile.Read(ref stop))
                     {
-                        throw new InvalidOperationException("SendRec failed");
+                        if (client.SendRec(CrossNodeCluster.ServerEndpoint, ref message, DvsTimeout.FromMilliseconds(10_000)) != DvsError.Ok)
+                        {
+                            throw new InvalidOperationException("SendRec failed");
+                        }
+                        Interlocked.Increment(ref done);
                     }
-                    Interlocked.Increment(ref done);
-                }
-            }) { Name = "probe client" };
-            loop.Start();
-            SpinWait.SpinUntil(() => Interlocked.Read(ref done) > 5_000);
-            Measure("Dvs SendRec node1 -> node0 echo", seconds, () => Interlocked.Read(ref done), cluster.Node1);
-            Volatile.Write(ref stop, true);
-            loop.Join();
+                }) { Name = "probe client" };
+                loop.Start();
+                SpinWait.SpinUntil(() => Interlocked.Read(ref done) > 5_000);
+                Measure($"Dvs SendRec node1 -> node0 echo, endpoints {(blocking ? "Blocking" : "Default")}", seconds, () => Interlocked.Read(ref done), cluster.Node1);
+                Volatile.Write(ref stop, true);
+                loop.Join();
+            }
         }
         using (var cluster = CrossNodeCluster.Start("sink"))
         {

@@ -74,22 +74,36 @@ public class CrossNodeRoundTripBenchmarks
     }
 
     [GlobalSetup(Target = nameof(DvsSendRecCrossNode))]
-    public void SetupDvs()
+    public void SetupDvs() => SetupDvs(blocking: false);
+
+    [GlobalSetup(Target = nameof(DvsSendRecCrossNodeBlocking))]
+    public void SetupDvsBlocking() => SetupDvs(blocking: true);
+
+    private void SetupDvs(bool blocking)
     {
         FloorInterop.PinCurrentThread(Cpus.Benchmark);
-        cluster = CrossNodeCluster.Start("echo");
+        cluster = CrossNodeCluster.Start("echo", blocking);
     }
 
-    [GlobalCleanup(Target = nameof(DvsSendRecCrossNode))]
+    [GlobalCleanup(Targets = [nameof(DvsSendRecCrossNode), nameof(DvsSendRecCrossNodeBlocking)])]
     public void CleanupDvs()
     {
         cluster?.Dispose();
         cluster = null;
     }
 
-    /// <summary>Endpoint.SendRec from node1 to an echo on node0 (default wait strategy everywhere).</summary>
+    /// <summary>Endpoint.SendRec from node1 to an echo on node0, both endpoints WaitStrategy.Default.</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
-    public void DvsSendRecCrossNode()
+    public void DvsSendRecCrossNode() => SendRecs();
+
+    /// <summary>
+    /// The same with both endpoints WaitStrategy.Blocking: no 50 µs spin of the echo on the CPU
+    /// its node host needs next (the comparable path to the blocking floor: every hop sleeps).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void DvsSendRecCrossNodeBlocking() => SendRecs();
+
+    private void SendRecs()
     {
         var client = cluster!.Client;
         var message = new Message(1);

@@ -10,14 +10,15 @@ namespace Dvs.Benchmarks.Net;
 /// <summary>
 /// The partner processes of the cross-node benchmarks, `--net ...`:
 ///   node &lt;name&gt; &lt;id&gt; &lt;port&gt; &lt;peer id&gt; &lt;peer port&gt; &lt;cpu&gt;   an embedded NodeHost with UDP on 127.0.0.1
-///   echo &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt;                 Dvs echo server (ReceiveRequest + Reply)
-///   sink &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt;                 Dvs sink (checks the count, answers the drain request)
+///   echo &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt; blocking|default   Dvs echo server (ReceiveRequest + Reply)
+///   sink &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt; blocking|default   Dvs sink (checks the count, answers the drain request)
 ///   rep &lt;port&gt; &lt;cpu&gt;                              NetMQ REP on tcp://127.0.0.1:port, echoes
 ///   pull &lt;port&gt; &lt;ack port&gt; &lt;batch&gt; &lt;cpu&gt;            NetMQ PULL; one ack on a PUSH every batch messages
 ///   probe &lt;seconds&gt;                               not a partner: the diagnostic of CrossNodeProbe
 /// Each prints "ready" when set up and exits when its stdin (a pipe from the benchmark) closes.
-/// The Dvs endpoints use the default wait strategy (spin 50 µs, then sleep): with four processes
-/// on two CPUs, a partner that never sleeps would starve the node host beside it.
+/// The Dvs endpoints use WaitStrategy.Default (spin 50 µs, then sleep) or Blocking (sleep at
+/// once); never Spinning: with four processes on two CPUs, a partner that never sleeps would
+/// starve the node host beside it.
 /// </summary>
 internal static class NetPartnerMode
 {
@@ -25,6 +26,14 @@ internal static class NetPartnerMode
     internal static readonly byte[] Key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
 
     internal const int DcId = 0;
+
+    /// <summary>The wait strategy named on a command line: "blocking" or "default".</summary>
+    internal static WaitStrategy ParseWait(string name) => name switch
+    {
+        "blocking" => WaitStrategy.Blocking,
+        "default" => WaitStrategy.Default,
+        _ => throw new ArgumentException($"wait strategy {name}: blocking or default"),
+    };
 
     internal static int Run(string[] args)
     {
@@ -36,12 +45,12 @@ internal static class NetPartnerMode
                     return CrossNodeProbe.Run(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 case ["--net", "node", var name, var id, var port, var peerId, var peerPort, var cpu]:
                     return RunNode(name, int.Parse(id), int.Parse(port), int.Parse(peerId), int.Parse(peerPort), int.Parse(cpu));
-                case ["--net", "echo", var node, var ep, var cpu]:
+                case ["--net", "echo", var node, var ep, var cpu, var wait]:
                     WatchParent();
-                    return RunEcho(node, int.Parse(ep), int.Parse(cpu));
-                case ["--net", "sink", var node, var ep, var cpu]:
+                    return RunEcho(node, int.Parse(ep), int.Parse(cpu), ParseWait(wait));
+                case ["--net", "sink", var node, var ep, var cpu, var wait]:
                     WatchParent();
-                    return RunSink(node, int.Parse(ep), int.Parse(cpu));
+                    return RunSink(node, int.Parse(ep), int.Parse(cpu), ParseWait(wait));
                 case ["--net", "rep", var port, var cpu]:
                     WatchParent();
                     return RunRep(int.Parse(port), int.Parse(cpu));
@@ -88,10 +97,10 @@ internal static class NetPartnerMode
         return 0;
     }
 
-    private static int RunEcho(string nodeName, int endpoint, int cpu)
+    private static int RunEcho(string nodeName, int endpoint, int cpu, WaitStrategy wait)
     {
         Pin(cpu);
-        using var node = Node.Attach(nodeName, WaitStrategy.Default);
+        using var node = Node.Attach(nodeName, wait);
         using var server = node.Bind(DcId, endpoint);
         PartnerMode.SignalReady();
         while (true)
@@ -109,10 +118,10 @@ internal static class NetPartnerMode
         }
     }
 
-    private static int RunSink(string nodeName, int endpoint, int cpu)
+    private static int RunSink(string nodeName, int endpoint, int cpu, WaitStrategy wait)
     {
         Pin(cpu);
-        using var node = Node.Attach(nodeName, WaitStrategy.Default);
+        using var node = Node.Attach(nodeName, wait);
         using var sink = node.Bind(DcId, endpoint);
         PartnerMode.SignalReady();
         long expected = 0;
