@@ -9,8 +9,16 @@ namespace Dvs;
 /// </summary>
 public sealed class NetworkOptions
 {
-    /// <summary>Local address and UDP port to listen on.</summary>
+    /// <summary>How frames travel between the hosts: UDP (default), TCP or raw Ethernet. All
+    /// nodes of a cluster must use the same.</summary>
+    public TransportKind Transport { get; set; } = TransportKind.Udp;
+
+    /// <summary>Local address and UDP / TCP port to listen on (unused with <see cref="TransportKind.Raw"/>).</summary>
     public IPEndPoint Listen { get; set; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>The network interface (e.g. <c>eth0</c>) of <see cref="TransportKind.Raw"/>; unused
+    /// otherwise. Its MTU must be at least <see cref="Mtu"/>.</summary>
+    public string? Interface { get; set; }
 
     /// <summary>The other nodes of the cluster.</summary>
     public IList<PeerOptions> Peers { get; set; } = new List<PeerOptions>();
@@ -24,8 +32,9 @@ public sealed class NetworkOptions
     /// <summary>Silence after which a peer is declared down and calls to it fail.</summary>
     public TimeSpan PeerDownAfter { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Largest datagram.</summary>
-    public int Mtu { get; set; } = Transport.FrameDescriptor.DefaultMtu;
+    /// <summary>Largest datagram (with raw transport: at most the interface's MTU, checked when the
+    /// host starts).</summary>
+    public int Mtu { get; set; } = global::Dvs.Transport.FrameDescriptor.DefaultMtu;
 
     /// <summary>Frames in flight per peer (flow control); a power of two.</summary>
     public int WindowFrames { get; set; } = 128;

@@ -23,6 +23,7 @@ public sealed unsafe partial class NodeHost : IDisposable
 
     private readonly Hosting.NodeProxy? _proxy;
     private readonly Hosting.ServiceRegistry _services;
+    private readonly Hosting.NodeMetrics _metrics;
     private readonly ILogger _log;
 
     private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
@@ -31,6 +32,7 @@ public sealed unsafe partial class NodeHost : IDisposable
         _reapInterval = options.ReapInterval;
         _log = log;
         _services = new Hosting.ServiceRegistry(log);
+        _metrics = new Hosting.NodeMetrics(segment);
         try
         {
             _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
@@ -204,6 +206,7 @@ public sealed unsafe partial class NodeHost : IDisposable
         }
         _proxy?.Dispose();
         _services.Node?.Dispose();
+        _metrics.Dispose();
         Volatile.Write(ref _segment.Header->State, 2u);
         _segment.Unlink();
         _segment.Dispose();

@@ -12,8 +12,8 @@ internal sealed class DemoCommand : Command
 {
     private readonly Option<int> _seconds = new("--seconds", "-s")
     {
-        Description = "How long the client calls the server",
-        DefaultValueFactory = _ => 10,
+        Description = "How long the clients call the server",
+        DefaultValueFactory = _ => 12,
     };
 
     private readonly Option<string> _wait = new("--wait")
@@ -24,7 +24,18 @@ internal sealed class DemoCommand : Command
 
     private readonly Option<string?> _serve = new("--serve") { Hidden = true };
 
-    public DemoCommand() : base("demo", "Two processes ping-pong through Dvs, printing live rate and latency percentiles")
+    private readonly Option<bool> _pingPong = new("--ping-pong")
+    {
+        Description = "The first demo instead: two processes on one node ping-pong through shared memory",
+    };
+
+    private readonly Option<string> _plot = new("--plot")
+    {
+        Description = "Where the latency-over-time plot (PNG) goes",
+        DefaultValueFactory = _ => "dvs-demo.png",
+    };
+
+    public DemoCommand() : base("demo", "A server migrating around an embedded 3-node cluster while clients on every node call it (live view, checked replies, plot)")
     {
         _wait.AcceptOnlyFromAmong("default", "spin", "blocking");
         _seconds.Validators.Add(r =>
@@ -37,6 +48,8 @@ internal sealed class DemoCommand : Command
         Add(_seconds);
         Add(_wait);
         Add(_serve);
+        Add(_pingPong);
+        Add(_plot);
         SetAction((parse, cancel) =>
         {
             TextWriter output = parse.InvocationConfiguration.Output;
@@ -54,7 +67,9 @@ internal sealed class DemoCommand : Command
             }
             bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
             var options = new DemoOptions(TimeSpan.FromSeconds(parse.GetValue(_seconds)), wait, waitName, live);
-            return Task.FromResult(PingPongDemo.Run(options, output, cancel));
+            return Task.FromResult(parse.GetValue(_pingPong)
+                ? PingPongDemo.Run(options, output, cancel)
+                : MigrationDemo.Run(options, output, parse.GetValue(_plot) ?? "dvs-demo.png", cancel));
         });
     }
 }

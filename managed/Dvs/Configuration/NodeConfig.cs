@@ -11,7 +11,7 @@ namespace Dvs.Configuration;
 /// name = node0
 /// address = 127.0.0.1
 /// port = 7100
-/// ; transport = udp | tcp | raw (raw needs: interface = eth0)
+/// ; transport = udp | tcp | raw (raw needs: interface = eth0, and each peer's address is its MAC)
 ///
 /// [cluster]
 /// name = dvs
@@ -132,7 +132,8 @@ public sealed class NodeConfig
     /// cluster, the ring capacity, every DC (with its node bitmap) and, when there are peers, the
     /// network options. Returns a new object each call. Resolves host names (blocking DNS).
     /// </summary>
-    /// <exception cref="DvsException">The configuration asks for what this build cannot do (a transport other than udp).</exception>
+    /// <exception cref="FormatException">With transport = raw, a peer address that is not a MAC address
+    /// (only for a configuration built in code: the reader checks them).</exception>
     /// <exception cref="System.Net.Sockets.SocketException">A host name does not resolve.</exception>
     public NodeHostOptions ToNodeHostOptions() => new()
     {
@@ -152,27 +153,36 @@ public sealed class NodeConfig
         Network = ToNetworkOptions(),
     };
 
-    /// <summary>The proxy's options; null for a node without peers.</summary>
+    /// <summary>The proxy's options; null for a node without peers. udp and tcp: the listen address
+    /// and each peer's address and port; raw: the interface and each peer's MAC address (a peer's
+    /// <c>address</c> is its MAC with transport = raw).</summary>
     private NetworkOptions? ToNetworkOptions()
     {
         if (Peers.Count == 0)
         {
             return null;
         }
-        if (Node.Transport != TransportKind.Udp)
-        {
-            throw new DvsException(DvsError.BadValue,
-                $"{SourceFile ?? "config"}: [node] transport {Node.Transport.ToString().ToLowerInvariant()} is not available in this build; use udp");
-        }
+        bool raw = Node.Transport == TransportKind.Raw;
         return new NetworkOptions
         {
-            Listen = new System.Net.IPEndPoint(Resolve(Node.Address ?? "127.0.0.1"), Node.Port),
-            Peers = Peers.Select(p => new PeerOptions
-            {
-                NodeId = p.Id,
-                Name = p.Name,
-                Address = new System.Net.IPEndPoint(Resolve(p.Address), p.Port),
-            }).ToList(),
+            Transport = Node.Transport,
+            Interface = raw ? Node.Interface : null,
+            Listen = raw
+                ? new System.Net.IPEndPoint(System.Net.IPAddress.None, 0)
+                : new System.Net.IPEndPoint(Resolve(Node.Address ?? "127.0.0.1"), Node.Port),
+            Peers = Peers.Select(p => raw
+                ? new PeerOptions
+                {
+                    NodeId = p.Id,
+                    Name = p.Name,
+                    MacAddress = System.Net.NetworkInformation.PhysicalAddress.Parse(p.Address),
+                }
+                : new PeerOptions
+                {
+                    NodeId = p.Id,
+                    Name = p.Name,
+                    Address = new System.Net.IPEndPoint(Resolve(p.Address), p.Port),
+                }).ToList(),
             ClusterKey = Cluster.Key.ToArray(),
             HeartbeatInterval = TimeSpan.FromMilliseconds(Cluster.HeartbeatMs),
             PeerDownAfter = TimeSpan.FromMilliseconds(Cluster.PeerDownMs),

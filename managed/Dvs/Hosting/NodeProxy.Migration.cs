@@ -540,11 +540,25 @@ internal sealed unsafe partial class NodeProxy
         Node? node = Services?.Node;
         Endpoint? endpoint = null;
         DvsError error;
+        var stragglers = new List<HeldMessage>();
         lock (_stubLock)
         {
+            // Coming back to a node it left: what local senders put in the stub's ring since then
+            // was not forwarded yet; binding resets the ring, so take it first.
+            if (_stubs.Any(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint) && _dcs[package.DcId] is DcView dc)
+            {
+                RingHeader* ring = dc.Ring(dc.SlotIndexOf(package.Endpoint));
+                Message m;
+                int meta;
+                while (Shim.RingPoll(ring, dc.RingCapacity, &m, &meta) == 0)
+                {
+                    stragglers.Add(new HeldMessage(m, meta));
+                }
+            }
             error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
         }
+        incoming.Held!.AddRange(stragglers);
         if (error == DvsError.Ok && endpoint is Endpoint bound)
         {
             bound.Requeue(incoming.Held!);

@@ -35,7 +35,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly int _nodeId;
     private readonly ReliableSession?[] _sessions = new ReliableSession?[SegmentLayout.MaxNodes];
     private readonly int[] _peerIds;
-    private readonly UdpChannel _channel;
+    private readonly IDatagramChannel _channel;
     private readonly FrameReader _reader;
     private readonly DropCounters _drops = new();
     private readonly DatagramBatch _outBatch;
@@ -81,7 +81,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
-        _channel = UdpChannel.Open(options.Listen);
+        _channel = ChannelFactory.Open(options);
         try
         {
             foreach (PeerOptions peer in options.Peers)
@@ -92,7 +92,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 }
                 _sessions[peer.NodeId] = new ReliableSession(sessionOptions, credentials, _nodeId, peer.NodeId,
                     header->Incarnation, this, _drops, now);
-                _channel.SetPeer(peer.NodeId, peer.Address);
+                _channel.SetPeer(peer);
                 known |= 1UL << peer.NodeId;
                 ids.Add(peer.NodeId);
                 NodeSegment.WriteName(_nodes[peer.NodeId].Name, 32, peer.Name);
@@ -122,8 +122,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _inbound.Start();
     }
 
-    /// <summary>The UDP endpoint the proxy listens on (useful when the port was 0).</summary>
-    public System.Net.IPEndPoint LocalEndPoint => _channel.LocalEndPoint;
+    /// <summary>The UDP / TCP endpoint the proxy listens on (useful when the port was 0); null with raw Ethernet.</summary>
+    public System.Net.IPEndPoint? LocalEndPoint => _channel.LocalEndPoint;
 
     private void Count(NodeCounter counter, long by = 1) => Interlocked.Add(ref *(long*)&_counters[(int)counter], by);
 
@@ -393,10 +393,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
-            if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination && slot->OwnerNode != session.PeerNode &&
+            if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination &&
                 kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
             {
-                // It moved away from here (migration): forward, in order, and tell the sender where it is.
+                // It moved away from here (migration): forward, in order, and tell the sender where it is
+                // (possibly back to the sender's own node, which owns it now).
                 Forward(session.PeerNode, header, in m, slot);
                 return true;
             }

@@ -1,7 +1,8 @@
 namespace Dvs.Transport;
 
 /// <summary>
-/// An unreliable datagram channel between node hosts (UDP, an in-memory network in tests).
+/// An unreliable datagram channel between node hosts (UDP, TCP, raw Ethernet, an in-memory network
+/// in tests; <see cref="ChannelFactory"/> opens the one a node is configured with).
 /// Datagrams may be lost, duplicated or reordered; <see cref="ReliableSession"/> makes up for it.
 /// Send and Receive may run on two different threads; neither is safe to call from two threads
 /// at once.
@@ -11,6 +12,13 @@ internal interface IDatagramChannel : IDisposable
     /// <summary>Where datagrams for <paramref name="node"/> go. Call before traffic starts (not
     /// thread-safe with Send / Receive).</summary>
     void SetPeer(int node, System.Net.IPEndPoint address);
+
+    /// <summary>Where datagrams for <paramref name="peer"/> go, by the address kind this channel
+    /// uses (IP endpoint by default; a MAC address for raw Ethernet). Call before traffic starts.</summary>
+    void SetPeer(PeerOptions peer) => SetPeer(peer.NodeId, peer.Address);
+
+    /// <summary>The local IP address and port, when the channel has one (not raw Ethernet).</summary>
+    System.Net.IPEndPoint? LocalEndPoint => null;
 
     /// <summary>
     /// Sends every datagram of <paramref name="batch"/> to the node its slot names. Does not block

@@ -1,5 +1,6 @@
 /*
- * libdvsshim, network part: batched UDP datagram I/O for the transport between node hosts.
+ * libdvsshim, network part: batched datagram I/O for the transport between node hosts, over UDP
+ * or raw Ethernet (AF_PACKET).
  *
  * IPv4 only for now. Sockets are plain blocking file descriptors; receive waits in poll() with a
  * timeout and then drains with recvmmsg(MSG_DONTWAIT), so a proxy thread sleeps in the kernel when
@@ -44,6 +45,41 @@ DVS_API int dvs_udp_send_batch(intptr_t fd, const uint8_t *buf, uint32_t slot_si
 DVS_API int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t max,
                                uint32_t *lengths, uint32_t *addrs, uint16_t *ports,
                                int32_t timeout_ms);
+
+/* ---- Raw Ethernet (AF_PACKET) ------------------------------------------------------------------
+ * The same batched datagram I/O as UDP, but as Ethernet frames of one EtherType on one interface
+ * (AF_PACKET, SOCK_DGRAM: the kernel writes the Ethernet header). Peers are MAC addresses, passed
+ * as uint64 with the six bytes in the low 48 bits, first byte most significant (02:00:00:00:00:01
+ * is 0x020000000001). Needs CAP_NET_RAW. */
+
+/* The EtherType the node hosts use: IEEE 802 "local experimental ethertype 1". */
+#define DVS_PACKET_ETHERTYPE 0x88B5
+
+/* Opens an AF_PACKET socket on interface `ifname` that receives only `ethertype` frames. rcvbuf /
+ * sndbuf as for dvs_udp_open. On success assigns *fd_out, *ifindex_out, *mtu_out (the interface's
+ * MTU: the largest payload a frame may carry) and *mac_out (the interface's own MAC) and returns 0.
+ * Errors (dvs_errcode): ENODEV no such interface, EPERM / EACCES no CAP_NET_RAW, EINVAL bad name or
+ * an interface that is not Ethernet. */
+DVS_API int dvs_packet_open(const char *ifname, uint16_t ethertype, int32_t rcvbuf, int32_t sndbuf,
+                            int32_t *fd_out, int32_t *ifindex_out, int32_t *mtu_out,
+                            uint64_t *mac_out);
+
+/* Closes the socket. */
+DVS_API int dvs_packet_close(intptr_t fd);
+
+/* Sends `count` frames with sendmmsg on interface `ifindex`: frame i is lengths[i] bytes at
+ * buf + i * slot_size, to MAC macs[i]. Transient refusals (buffer full, interface down, frame
+ * longer than the MTU: EMSGSIZE) skip the frame. Returns the number sent, or -1 on a socket error. */
+DVS_API int dvs_packet_send_batch(intptr_t fd, int32_t ifindex, uint16_t ethertype, const uint8_t *buf,
+                                  uint32_t slot_size, int32_t count, const uint32_t *lengths,
+                                  const uint64_t *macs);
+
+/* Waits up to timeout_ms (-1 forever, 0 no wait) for frames, then receives up to `max` with
+ * recvmmsg, like dvs_udp_recv_batch; macs[i] is the sender's MAC. Frames this host sent itself
+ * (which packet sockets also see) are left out. Returns the count (0 on timeout or interruption)
+ * or -1 on a socket error. */
+DVS_API int dvs_packet_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t max,
+                                  uint32_t *lengths, uint64_t *macs, int32_t timeout_ms);
 
 #ifdef __cplusplus
 }

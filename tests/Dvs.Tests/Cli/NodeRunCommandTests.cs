@@ -24,17 +24,20 @@ public class NodeRunCommandTests
     }
 
     [Test]
-    public void ATransportThisBuildLacksIsAConfigurationError()
+    public void ARawTransportOnAMissingInterfaceExitsWithOneAndSaysWhatToChange()
     {
         using var dir = new ConfigDir();
         string name = ConfigDir.UniqueNodeName();
-        string path = dir.Write("node0.ini", ConfigDir.RunnableIni(name).Replace("[cluster]", "transport = tcp\n[cluster]"));
+        string path = dir.Write("node0.ini",
+            $"[node]\nid = 0\nname = {name}\ntransport = raw\ninterface = dvsnosuch0\n[cluster]\nkey_file = cluster.key\n"
+            + "[peer.beta]\nid = 1\naddress = 02:00:00:00:00:01\n[dc.d]\ndcid = 0\nnodes = 0, 1\n");
 
         CliResult r = CliRun.Run("node", "run", "--config", path);
 
-        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        Assert.That(r.Error, Does.Contain("transport tcp is not available"));
-        Assert.Throws<DvsException>(() => Node.Attach(name).Dispose(), "no node host may have started");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Error, Does.Contain($"node {name} could not start"));
+        Assert.That(r.Error, Does.Contain("no network interface 'dvsnosuch0'").And.Contain("[node] interface"));
+        Assert.Throws<DvsException>(() => Node.Attach(name).Dispose(), "the node host must not be left running");
     }
 
     [Test]

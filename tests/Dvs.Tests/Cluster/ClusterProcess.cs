@@ -16,16 +16,26 @@ internal sealed class ClusterProcess : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly ConcurrentQueue<string> _stderr = new();
 
-    public ClusterProcess(string label, string dll, IEnumerable<string> args, bool redirectInput = false)
+    /// <param name="launcher">A command that runs <c>dotnet</c> in a changed environment and execs it
+    /// (so the pid stays the program's), e.g. <c>ip netns exec ns</c>; null to start dotnet directly.</param>
+    public ClusterProcess(string label, string dll, IEnumerable<string> args, bool redirectInput = false,
+        IReadOnlyList<string>? launcher = null)
     {
         Label = label;
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher is null ? "dotnet" : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = redirectInput,
             UseShellExecute = false,
         };
+        if (launcher is not null)
+        {
+            foreach (string a in launcher.Skip(1).Append("dotnet"))
+            {
+                info.ArgumentList.Add(a);
+            }
+        }
         info.ArgumentList.Add(dll);
         foreach (string a in args)
         {

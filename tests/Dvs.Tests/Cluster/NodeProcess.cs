@@ -29,10 +29,12 @@ internal sealed class NodeProcess : IDisposable
     /// with the reason in <paramref name="failure"/>, when the host exits or stays silent first (the
     /// caller decides whether to retry, e.g. after a port clash).
     /// </summary>
-    public static NodeProcess? TryStart(string name, string iniPath, out string? failure)
+    /// <param name="launcher">A command that execs dotnet in a changed environment (<c>ip netns exec ns</c>,
+    /// <c>setpriv ...</c>); null to start it directly.</param>
+    public static NodeProcess? TryStart(string name, string iniPath, out string? failure, IReadOnlyList<string>? launcher = null)
     {
         string cli = ClusterProcess.BuiltProgram("DvsCli");
-        var process = new ClusterProcess($"host {name}", cli, ["node", "run", "--config", iniPath]);
+        var process = new ClusterProcess($"host {name}", cli, ["node", "run", "--config", iniPath], launcher: launcher);
         string? line = process.WaitForLine(l => l.StartsWith($"node {name} ", StringComparison.Ordinal) && l.Contains(" running", StringComparison.Ordinal), StartTimeout);
         if (line is null)
         {
@@ -49,8 +51,8 @@ internal sealed class NodeProcess : IDisposable
     }
 
     /// <summary>Starts the host like <see cref="TryStart"/>, failing the test when it does not come up.</summary>
-    public static NodeProcess Start(string name, string iniPath) =>
-        TryStart(name, iniPath, out string? failure) ?? throw new AssertionException(failure!);
+    public static NodeProcess Start(string name, string iniPath, IReadOnlyList<string>? launcher = null) =>
+        TryStart(name, iniPath, out string? failure, launcher) ?? throw new AssertionException(failure!);
 
     /// <summary>kill -9: the host gets no chance to tell its peers or clean up.</summary>
     public void Kill() => _process.Kill();

@@ -3,17 +3,17 @@ using System.Net.Sockets;
 
 namespace Dvs.Tests.Hosting;
 
-/// <summary>Two node hosts with proxies in this process, talking UDP over loopback.</summary>
+/// <summary>Two node hosts with proxies in this process, talking UDP (or TCP) over loopback.</summary>
 internal sealed class TwoNodes : IDisposable
 {
     public static readonly byte[] Key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
 
-    public TwoNodes(int dcs = 1)
+    public TwoNodes(int dcs = 1, TransportKind transport = TransportKind.Udp)
     {
-        int port0 = FreePort(), port1 = FreePort();
+        int port0 = FreePort(transport), port1 = FreePort(transport);
         string stem = "p" + Guid.NewGuid().ToString("N")[..10];
-        Host0 = Start(stem + "-0", 0, port0, 1, port1, dcs);
-        Host1 = Start(stem + "-1", 1, port1, 0, port0, dcs);
+        Host0 = Start(stem + "-0", 0, port0, 1, port1, dcs, transport);
+        Host1 = Start(stem + "-1", 1, port1, 0, port0, dcs, transport);
         Node0 = Host0.Attach();
         Node1 = Host1.Attach();
     }
@@ -23,7 +23,8 @@ internal sealed class TwoNodes : IDisposable
     public Node Node0 { get; }
     public Node Node1 { get; }
 
-    public static NodeHost Start(string name, int id, int port, int peerId, int peerPort, int dcs) =>
+    public static NodeHost Start(string name, int id, int port, int peerId, int peerPort, int dcs,
+        TransportKind transport = TransportKind.Udp) =>
         NodeHost.Start(new NodeHostOptions
         {
             NodeName = name,
@@ -31,15 +32,18 @@ internal sealed class TwoNodes : IDisposable
             Dcs = Enumerable.Range(0, dcs).Select(d => new DcOptions { DcId = d, Name = $"dc{d}", Nodes = 0b11 }).ToList(),
             Network = new NetworkOptions
             {
+                Transport = transport,
                 Listen = new IPEndPoint(IPAddress.Loopback, port),
                 Peers = { new PeerOptions { NodeId = peerId, Name = $"n{peerId}", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
                 ClusterKey = Key,
             },
         });
 
-    public static int FreePort()
+    public static int FreePort(TransportKind transport = TransportKind.Udp)
     {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        using var s = transport == TransportKind.Tcp
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
