@@ -113,6 +113,7 @@ internal sealed class NodeRunCommand : Command
             log.LogDebug("Node segment {Segment} created (incarnation {Incarnation})", host.SegmentName, host.Incarnation);
             // Every kind on every host: a service migrated here must be restorable here.
             BuiltInServices.RegisterAll(host);
+            var started = new List<string>();
             foreach (ServiceConfig service in config.Services)
             {
                 int dcid = config.Dcs.First(d => d.Name.Equals(service.Dc, StringComparison.OrdinalIgnoreCase)).DcId;
@@ -126,12 +127,16 @@ internal sealed class NodeRunCommand : Command
                         $"dvs node run: {path}:{service.KindLine}: [service.{service.Name}] could not start on endpoint {service.Endpoint} of DC {service.Dc}: {e.Message}");
                     return ExitCode.Failure;
                 }
-                await output.WriteLineAsync($"service {service.Name} ({service.Kind}) serving endpoint {service.Endpoint} of DC {service.Dc}");
+                started.Add($"service {service.Name} ({service.Kind}) serving endpoint {service.Endpoint} of DC {service.Dc}");
             }
-            // One line on stdout once the host is up, so scripts and tests can wait for it.
+            // One line on stdout once the host is up, so scripts and tests can wait for it; then one per service.
             await output.WriteLineAsync(
                 $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}, "
                 + $"control socket {host.ControlSocket}; Ctrl-C or SIGTERM stops it");
+            foreach (string line in started)
+            {
+                await output.WriteLineAsync(line);
+            }
             await output.FlushAsync(CancellationToken.None);
             try
             {

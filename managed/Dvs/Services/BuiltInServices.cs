@@ -9,6 +9,7 @@ public static class BuiltInServices
     private static readonly Dictionary<string, Func<IMigratableService>> Factories = new(StringComparer.Ordinal)
     {
         [KeyValueService.KindName] = () => new KeyValueService(),
+        [EchoService.KindName] = () => new EchoService(),
     };
 
     /// <summary>The kind names, sorted.</summary>
