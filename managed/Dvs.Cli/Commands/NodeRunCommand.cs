@@ -121,6 +121,17 @@ internal sealed class NodeRunCommand : Command
                 {
                     host.HostService(dcid, service.Endpoint, service.Kind);
                 }
+                catch (DvsException e) when (e.Error == DvsError.RmtProc)
+                {
+                    // This node restarted after the service migrated away: it lives on where it went.
+                    EndpointStatus? where = host.GetStatus().Dcs.FirstOrDefault(d => d.DcId == dcid)?.Endpoints
+                        .FirstOrDefault(ep => ep.Endpoint == service.Endpoint);
+                    log.LogWarning("{File}:{Line}: [service.{Name}] not started: endpoint {Endpoint} of DC {Dc} is served by node {Owner} (epoch {Epoch})",
+                        path, service.KindLine, service.Name, service.Endpoint, service.Dc, where?.Owner, where?.Epoch);
+                    started.Add($"service {service.Name} ({service.Kind}) not started: endpoint {service.Endpoint} of DC {service.Dc} "
+                        + $"is served by node {where?.Owner} (epoch {where?.Epoch})");
+                    continue;
+                }
                 catch (DvsException e)
                 {
                     await error.WriteLineAsync(

@@ -125,8 +125,17 @@ public class ServerMigrationTests
             AllProgress(clients);
             EndpointStatus served = FindEndpoint(control.Status(), Server);
             Assert.That((served.State, served.Owner, served.Epoch, served.Service?.Kind), Is.EqualTo(("local", 0, 0u, "kv")));
+
+            // node1 comes back (a new incarnation, nothing of the abandoned migration left) and the
+            // service can move there after all.
+            cluster.Restart(1);
+            Assert.That(SpinWait.SpinUntil(() => PeerState(control, 1) == "up", PeerStateBound), Is.True,
+                $"node0 sees the restarted node1 up within {PeerStateBound}");
+            ControlResponse again = control.Migrate(0, Server, 1);
+            Assert.That((again.Ok, again.Epoch), Is.EqualTo((true, (uint?)1)), again.Message);
+            AllProgress(clients);
             var counts = clients.SelectMany(c => c.Stop()).ToDictionary(p => p.Key, p => p.Value);
-            ExpectExecuted(cluster, 0, counts.Values.Sum(), counts);
+            ExpectExecuted(cluster, 1, counts.Values.Sum(), counts);
         }
         finally
         {
@@ -168,6 +177,24 @@ public class ServerMigrationTests
             Assert.That(SpinWait.SpinUntil(() => PeerState(owner, 0) == "down" && PeerState(other, 0) == "down", PeerStateBound), Is.True,
                 $"nodes 1 and 2 declare the killed node0 down within {PeerStateBound}");
             AllProgress(clients);
+            EndpointStatus served = FindEndpoint(owner.Status(), Server);
+            Assert.That((served.State, served.Owner, served.Epoch), Is.EqualTo(("local", 1, 1u)));
+            EndpointStatus seen = FindEndpoint(other.Status(), Server);
+            Assert.That((seen.State, seen.Owner, seen.Epoch), Is.EqualTo(("remote", 1, 1u)), "node2 knows the new owner");
+
+            // node0 restarts; its ini still declares the service, which lives on node1 now: node0
+            // knows it and does not start a second one. Then the service can come home.
+            cluster.Restart(0);
+            Assert.That(SpinWait.SpinUntil(() => PeerState(owner, 0) == "up", PeerStateBound), Is.True,
+                $"node1 sees the restarted node0 up within {PeerStateBound}");
+            using (ControlClient restarted = cluster.Control(0))
+            {
+                EndpointStatus there = FindEndpoint(restarted.Status(), Server);
+                Assert.That((there.State, there.Owner, there.Epoch, there.Service), Is.EqualTo(("remote", 1, 1u, (ServiceStatus?)null)));
+            }
+            ControlResponse home = owner.Migrate(0, Server, 0);
+            Assert.That((home.Ok, home.Epoch), Is.EqualTo((true, (uint?)2)), home.Message);
+            AllProgress(clients);
             foreach (KvClients c in clients)
             {
                 foreach ((int ep, long n) in c.Stop())
@@ -175,11 +202,7 @@ public class ServerMigrationTests
                     counts[ep] = n;
                 }
             }
-            EndpointStatus served = FindEndpoint(owner.Status(), Server);
-            Assert.That((served.State, served.Owner, served.Epoch), Is.EqualTo(("local", 1, 1u)));
-            EndpointStatus seen = FindEndpoint(other.Status(), Server);
-            Assert.That((seen.State, seen.Owner, seen.Epoch), Is.EqualTo(("remote", 1, 1u)), "node2 knows the new owner");
-            ExpectExecuted(cluster, 1, counts.Values.Sum(), counts);
+            ExpectExecuted(cluster, 0, counts.Values.Sum(), counts);
         }
         finally
         {
