@@ -251,7 +251,11 @@ public sealed unsafe class Node : IDisposable
     /// The target side of a migration commit: binds <paramref name="endpoint"/> here (it was remote
     /// or free) to this process with the new epoch.
     /// </summary>
-    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound)
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound) =>
+        CommitBind(dcid, endpoint, epoch, _pid, _startTime, createEndpoint: true, out bound);
+
+    /// <summary>As above, for another local process (a standby that restores the service itself).</summary>
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, int pid, ulong startTime, bool createEndpoint, out Endpoint? bound)
     {
         bound = null;
         DvsError error = _segment.TryGetDc(dcid, out DcView dc);
@@ -271,8 +275,8 @@ public sealed unsafe class Node : IDisposable
         {
             return DvsError.SlotUsed;
         }
-        slot->OwnerPid = _pid;
-        slot->OwnerStartTime = _startTime;
+        slot->OwnerPid = pid;
+        slot->OwnerStartTime = startTime;
         slot->OwnerNode = _segment.Header->NodeId;
         slot->Endpoint = endpoint;
         slot->Epoch = epoch;
@@ -283,7 +287,10 @@ public sealed unsafe class Node : IDisposable
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
         Doorbell.Ring(slot);
         dc.DirectoryChanged();
-        bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);
+        if (createEndpoint)
+        {
+            bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);
+        }
         return DvsError.Ok;
     }
 

@@ -13,6 +13,12 @@
 //       : binds, prints "ready", receives nothing until a line arrives on stdin, then receives
 //         <count> messages (Receive from any), checking that each sender's word 0 counts 0, 1, 2...;
 //         prints "received <count> from <senders> senders in order"
+//   kvserver <node> <dc> <ep>
+//       : runs the "kv" service in this process (migratable by the node host); prints "ready", then
+//         "moved" once it was migrated away
+//   kvstandby <node> <dc> <standbyEp>
+//       : waits for a "kv" service to be migrated to this node; prints "ready", then "serving <ep>"
+//         once it took it over; serves until killed (or migrated away)
 //   caller <node> <dc> <ep> <server>
 //       : sendrec calls until the first error; prints "flowing" after 100 good calls, then
 //         "stopped <DvsError> after <n>" (the error a dead peer gives, instead of a hang)
@@ -51,6 +57,37 @@ switch (role)
         return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
     case "kvclient":
         return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]));
+    case "kvserver":
+    {
+        using Node node = Node.Attach(args[1]);
+        using Dvs.Services.ServiceHost host = Dvs.Services.ServiceHost.Start(node, dc, int.Parse(args[3]),
+            new Dvs.Services.KeyValueService(), Dvs.Services.KeyValueService.KindName);
+        Ready();
+        if (!host.Join(TimeSpan.FromMinutes(5)))
+        {
+            Console.WriteLine("FAIL still serving");
+            return 1;
+        }
+        Console.WriteLine("moved");
+        return 0;
+    }
+    case "kvstandby":
+    {
+        using Node node = Node.Attach(args[1]);
+        Dvs.Services.ServiceHost? host = Dvs.Services.ServiceHost.Standby(node, dc, int.Parse(args[3]),
+            Dvs.Services.KeyValueService.KindName, () => new Dvs.Services.KeyValueService(), TimeSpan.FromMinutes(5), Ready);
+        if (host is null)
+        {
+            Console.WriteLine("FAIL nothing came");
+            return 1;
+        }
+        Console.WriteLine($"serving {host.EndpointNumber}");
+        Console.Out.Flush();
+        // Serves until migrated away again or killed by the test (stdin may be closed: not a signal).
+        host.Join(TimeSpan.FromMinutes(5));
+        host.Dispose();
+        return 0;
+    }
     default:
         Console.Error.WriteLine($"unknown role {role}");
         return 2;

@@ -33,7 +33,9 @@ internal sealed unsafe partial class NodeProxy
             for (int i = 0; i < dc.NrSlots; i++)
             {
                 EndpointSlot* slot = dc.Slot(i);
-                ulong key = Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal
+                uint slotState = Volatile.Read(ref slot->State);
+                // MIGRATING is still ours until commit: no unbind announcement for it.
+                ulong key = slotState is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating
                     ? DirectoryState.Key(slot->BindCount, slot->Endpoint)
                     : 0;
                 ulong announced = state.Announced[i];
@@ -120,7 +122,8 @@ internal sealed unsafe partial class NodeProxy
             for (int i = 0; i < dc.NrSlots; i++)
             {
                 EndpointSlot* slot = dc.Slot(i);
-                if (Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal &&
+                uint state = Volatile.Read(ref slot->State);
+                if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotMigrating) &&
                     !Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: peer))
                 {
                     return false;   // window full: the whole sync is repeated later (binds are idempotent)
