@@ -10,7 +10,7 @@ internal static class MigrationErrors
     {
         DvsError.DcNode => "the target is not a node of the endpoint's DC (or not a peer of this node)",
         DvsError.NotConnected => "the target node is not connected (down, or never heard from)",
-        DvsError.NotBind => "no hosted service runs on that endpoint on this node (only [service.*] endpoints, and ones migrated here, can move)",
+        DvsError.NotBind => "no migratable service runs on that endpoint on this node (a [service.*] of its host, one migrated there, or a ServiceHost in its own process)",
         DvsError.Migrate => "a migration of this endpoint is already in progress",
         DvsError.OnCopy => "the endpoint is in the middle of a vcopy; try again when it ends",
         DvsError.TimedOut => "it did not finish within the node host's migration timeout",

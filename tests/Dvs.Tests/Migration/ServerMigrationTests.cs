@@ -210,6 +210,44 @@ public class ServerMigrationTests
         }
     }
 
+    [Test]
+    public void AServiceInItsOwnProcessMovesByTheControlChannelAndOnBetweenHosts()
+    {
+        using var cluster = TestCluster.Start();
+        using var server = new Dvs.Tests.Ipc.ChildProcess("kvserver", cluster.NodeName(0), "0", Server.ToString());
+        server.ExpectLine("ready");
+        var clients = new List<KvClients>();
+        try
+        {
+            clients.Add(KvClients.Start(cluster.NodeName(1), 0, 110, 2, Server, Step));
+            clients.Add(KvClients.Start(cluster.NodeName(2), 0, 120, 2, Server, Step));
+            AllProgress(clients);
+            int at = 0;
+            uint epoch = 0;
+            // The process hands its service to node1's host (every dvs node run host can run "kv"),
+            // which passes it on like any hosted service.
+            foreach (int to in new[] { 1, 2, 0 })
+            {
+                using ControlClient control = cluster.Control(at);
+                ControlResponse r = control.Migrate(0, Server, to);
+                Assert.That((r.Ok, r.Epoch), Is.EqualTo((true, (uint?)++epoch)), r.Message);
+                if (at == 0)
+                {
+                    server.ExpectLine("moved");
+                    Assert.That(server.WaitForExit(), Is.EqualTo(0));
+                }
+                at = to;
+                AllProgress(clients);
+            }
+            var counts = clients.SelectMany(c => c.Stop()).ToDictionary(p => p.Key, p => p.Value);
+            ExpectExecuted(cluster, at, counts.Values.Sum(), counts);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     private static void AllProgress(List<KvClients> clients)
     {
         clients.ForEach(c => c.Mark());
