@@ -19,6 +19,7 @@ internal static class DvsCommandLine
             new EchoCommand(),
             new PingCommand(),
             new NodeCommand(),
+            new MigrateCommand(),
             new ConfigCommand(),
         };
         // The assembly is Dvs.Cli (see the csproj), but the command people type is dvs.

@@ -58,5 +58,46 @@ public sealed unsafe partial class Endpoint
 
     internal DcView Dc => _dc;
 
+    internal Node OwnerNode => _node;
+
+    /// <summary>A standby's hand-over: the DC and endpoint the host bound to this process (in the reply cell).</summary>
+    internal (int Dc, int Endpoint) HandedOver => (_self->Reply.Type, _self->Reply.Source);
+
+    /// <summary>The slot's flags (the service / host handshake of a cross-process migration).</summary>
+    internal Layout.SlotFlags Flags => (Layout.SlotFlags)Volatile.Read(ref _self->Flags);
+
+    internal void SetFlags(Layout.SlotFlags flags) => Interlocked.Or(ref _self->Flags, (uint)flags);
+
+    internal void ClearFlags(Layout.SlotFlags flags) => Interlocked.And(ref _self->Flags, ~(uint)flags);
+
+    internal void SetName(string name) => NodeSegment.WriteName(_self->Name, 16, name);
+
+    /// <summary>Wakes this process's node host proxy (a flag changed).</summary>
+    internal void RingProxy() => Doorbell.Wake(&_dc.Proxy->WakeSeq);
+
+    /// <summary>Waits on this endpoint's doorbell until <paramref name="done"/> holds (bounded).</summary>
+    internal bool WaitForFlags(Func<Layout.SlotFlags, uint, bool> done, TimeSpan timeout)
+    {
+        var condition = new FlagsCondition(_self, done);
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, WaitStrategy.Blocking, deadline) == DvsError.Ok;
+    }
+
+    private readonly struct FlagsCondition : IWaitCondition
+    {
+        private readonly EndpointSlot* _slot;
+        private readonly Func<Layout.SlotFlags, uint, bool> _done;
+
+        public FlagsCondition(EndpointSlot* slot, Func<Layout.SlotFlags, uint, bool> done)
+        {
+            _slot = slot;
+            _done = done;
+        }
+
+        public int Poll() => _done((Layout.SlotFlags)Volatile.Read(ref _slot->Flags), Volatile.Read(ref _slot->State)) ? 1 : 0;
+
+        public DvsError CheckPeer() => DvsError.Ok;
+    }
+
     internal int SlotIndex => _index;
 }

@@ -699,7 +699,7 @@ public sealed unsafe partial class Endpoint : IDisposable
 
         public int Poll()
         {
-            if (_owner._interrupt != 0)
+            if (_owner._interrupt != 0 || (Volatile.Read(ref _owner._self->Flags) & (uint)Layout.SlotFlags.MigrateRequest) != 0)
             {
                 _owner._interrupt = 0;
                 Message = default;

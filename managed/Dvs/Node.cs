@@ -229,29 +229,40 @@ public sealed unsafe class Node : IDisposable
             }
             return DvsError.SlotUsed;
         }
+        Publish(dc, index, endpoint, pid, startTime, epoch: 0, name ?? $"ep{endpoint}");
+        return DvsError.Ok;
+    }
+
+    /// <summary>Fills a slot held in BINDING for its new local owner, then makes it LOCAL and tells who waits.</summary>
+    private void Publish(in DcView dc, int index, int endpoint, int pid, ulong startTime, uint epoch, string name)
+    {
+        EndpointSlot* slot = dc.Slot(index);
         slot->OwnerPid = pid;
         slot->OwnerStartTime = startTime;
         slot->OwnerNode = _segment.Header->NodeId;
         slot->Endpoint = endpoint;
-        slot->Epoch = 0;
+        slot->Epoch = epoch;
         slot->Flags = 0;
         slot->Sent = 0;
         slot->Received = 0;
         slot->Replies = 0;
         slot->BindCount++;
-        WriteName(slot, name ?? $"ep{endpoint}");
+        WriteName(slot, name);
         SlotReclaimer.Clear(dc, index);
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
         Doorbell.Ring(slot);
         dc.DirectoryChanged();
-        return DvsError.Ok;
     }
 
     /// <summary>
     /// The target side of a migration commit: binds <paramref name="endpoint"/> here (it was remote
     /// or free) to this process with the new epoch.
     /// </summary>
-    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound)
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound) =>
+        CommitBind(dcid, endpoint, epoch, _pid, _startTime, createEndpoint: true, out bound);
+
+    /// <summary>As above, for another local process (a standby that restores the service itself).</summary>
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, int pid, ulong startTime, bool createEndpoint, out Endpoint? bound)
     {
         bound = null;
         DvsError error = _segment.TryGetDc(dcid, out DcView dc);
@@ -271,19 +282,11 @@ public sealed unsafe class Node : IDisposable
         {
             return DvsError.SlotUsed;
         }
-        slot->OwnerPid = _pid;
-        slot->OwnerStartTime = _startTime;
-        slot->OwnerNode = _segment.Header->NodeId;
-        slot->Endpoint = endpoint;
-        slot->Epoch = epoch;
-        slot->Flags = 0;
-        slot->BindCount++;
-        WriteName(slot, $"ep{endpoint}");
-        SlotReclaimer.Clear(dc, index);
-        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
-        Doorbell.Ring(slot);
-        dc.DirectoryChanged();
-        bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);
+        Publish(dc, index, endpoint, pid, startTime, epoch, $"ep{endpoint}");
+        if (createEndpoint)
+        {
+            bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);
+        }
         return DvsError.Ok;
     }
 

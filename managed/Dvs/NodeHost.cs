@@ -11,7 +11,7 @@ namespace Dvs;
 /// a DVS error instead of hanging. Runs embedded in a process (tests, demo) or as `dvs node run`.
 /// Disposing it removes the segment.
 /// </summary>
-public sealed unsafe class NodeHost : IDisposable
+public sealed unsafe partial class NodeHost : IDisposable
 {
     private readonly NodeSegment _segment;
     private readonly Thread _reaper;
@@ -50,6 +50,15 @@ public sealed unsafe class NodeHost : IDisposable
         }
         _reaper = new Thread(ReapLoop) { IsBackground = true, Name = $"dvs-reaper-{segment.NodeName}" };
         _reaper.Start();
+        try
+        {
+            StartControl(options);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>Creates the node segment and starts the host.</summary>
@@ -188,6 +197,7 @@ public sealed unsafe class NodeHost : IDisposable
         {
             return;
         }
+        StopControl();
         _stop.Set();
         _reaper.Join();
         foreach (Services.ServiceHost service in _services.All())

@@ -21,4 +21,11 @@ public sealed class NodeHostOptions
 
     /// <summary>Peers and transport; null for a node without peers.</summary>
     public NetworkOptions? Network { get; set; }
+
+    /// <summary>
+    /// Path of the host's local control socket (Unix domain, mode 0600; see
+    /// <see cref="Hosting.ControlSocketPath"/>), where `dvs migrate` and `dvs status` reach it; null
+    /// for none (embedded hosts). A stale file there is replaced; the file is removed on dispose.
+    /// </summary>
+    public string? ControlSocket { get; set; }
 }

@@ -13,9 +13,22 @@
 //       : binds, prints "ready", receives nothing until a line arrives on stdin, then receives
 //         <count> messages (Receive from any), checking that each sender's word 0 counts 0, 1, 2...;
 //         prints "received <count> from <senders> senders in order"
+//   kvserver <node> <dc> <ep>
+//       : runs the "kv" service in this process (migratable by the node host); prints "ready", then
+//         "moved" once it was migrated away
+//   kvstandby <node> <dc> <standbyEp>
+//       : waits for a "kv" service to be migrated to this node; prints "ready", then "serving <ep>"
+//         once it took it over; serves until killed (or migrated away)
 //   caller <node> <dc> <ep> <server>
 //       : sendrec calls until the first error; prints "flowing" after 100 good calls, then
 //         "stopped <DvsError> after <n>" (the error a dead peer gives, instead of a hang)
+//   kvclient <node> <dc> <firstEp> <threads> <server> <step>
+//       : <threads> endpoints firstEp.. each call Increment (type 3) on its own key (its endpoint
+//         number) of a "kv" service without pause, checking that its replies are 1, 2, 3... (none
+//         lost, none executed twice, none reordered). Commands on stdin: "mark" -> once every
+//         endpoint made <step> more calls since, prints "progress <total calls>"; "stop" (or the
+//         end of stdin) -> each finishes its call, then "done <total> counts <ep>:<n>,...". A failed
+//         or wrong call prints "FAIL ..." at once and the role exits 1 at stop.
 using Dvs;
 
 if (args.Length < 4)
@@ -42,6 +55,39 @@ switch (role)
         return Sink(args[1], dc, int.Parse(args[3]), long.Parse(args[4]));
     case "caller":
         return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
+    case "kvclient":
+        return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]));
+    case "kvserver":
+    {
+        using Node node = Node.Attach(args[1]);
+        using Dvs.Services.ServiceHost host = Dvs.Services.ServiceHost.Start(node, dc, int.Parse(args[3]),
+            new Dvs.Services.KeyValueService(), Dvs.Services.KeyValueService.KindName);
+        Ready();
+        if (!host.Join(TimeSpan.FromMinutes(5)))
+        {
+            Console.WriteLine("FAIL still serving");
+            return 1;
+        }
+        Console.WriteLine("moved");
+        return 0;
+    }
+    case "kvstandby":
+    {
+        using Node node = Node.Attach(args[1]);
+        Dvs.Services.ServiceHost? host = Dvs.Services.ServiceHost.Standby(node, dc, int.Parse(args[3]),
+            Dvs.Services.KeyValueService.KindName, () => new Dvs.Services.KeyValueService(), TimeSpan.FromMinutes(5), Ready);
+        if (host is null)
+        {
+            Console.WriteLine("FAIL nothing came");
+            return 1;
+        }
+        Console.WriteLine($"serving {host.EndpointNumber}");
+        Console.Out.Flush();
+        // Serves until migrated away again or killed by the test (stdin may be closed: not a signal).
+        host.Join(TimeSpan.FromMinutes(5));
+        host.Dispose();
+        return 0;
+    }
     default:
         Console.Error.WriteLine($"unknown role {role}");
         return 2;
@@ -256,6 +302,107 @@ int Caller(string nodeName, int dcid, int ep, int server)
         {
             Console.WriteLine("flowing");
             Console.Out.Flush();
+        }
+    }
+}
+
+int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, long step)
+{
+    const int Increment = 3;   // Dvs.Services.KeyValueService.Increment
+    using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
+    var endpoints = new Endpoint[threads];
+    for (int t = 0; t < threads; t++)
+    {
+        endpoints[t] = node.Bind(dcid, firstEp + t);
+    }
+    try
+    {
+        // Served here, or known here from its node's announcement.
+        DvsError seen = node.GetEndpointInfo(dcid, server)?.State == "local" ? DvsError.Ok : node.WaitForRemote(dcid, server, remoteTimeout);
+        if (seen != DvsError.Ok)
+        {
+            Console.WriteLine($"FAIL server {server} of DC {dcid} not visible on {nodeName}: {seen}");
+            return 1;
+        }
+        var counts = new long[threads];
+        string? failure = null;
+        bool stop = false;
+        var progressed = new ManualResetEventSlim(false);
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            int index = t;
+            workers[t] = new Thread(() =>
+            {
+                Endpoint self = endpoints[index];
+                while (!Volatile.Read(ref stop))
+                {
+                    long expected = counts[index] + 1;
+                    var m = new Message(Increment) { [0] = self.Number };
+                    DvsError e = self.SendRec(server, ref m, callTimeout);
+                    string? why = e != DvsError.Ok ? $"endpoint {self.Number} call {expected}: {e}"
+                        : m.Type != Increment || m[0] != expected ? $"endpoint {self.Number} call {expected} got {m[0]} (type {m.Type})"
+                        : null;
+                    if (why is not null)
+                    {
+                        Interlocked.CompareExchange(ref failure, why, null);
+                        Console.WriteLine($"FAIL {why}");
+                        Console.Out.Flush();
+                        progressed.Set();
+                        return;
+                    }
+                    Volatile.Write(ref counts[index], expected);
+                    progressed.Set();
+                }
+            }) { IsBackground = true };
+        }
+        Ready();
+        foreach (Thread w in workers)
+        {
+            w.Start();
+        }
+        while (Console.In.ReadLine() is { } line && line != "stop")
+        {
+            if (line != "mark")
+            {
+                continue;
+            }
+            long[] targets = counts.Select(c => Volatile.Read(ref c) + step).ToArray();
+            while (Volatile.Read(ref failure) is null)
+            {
+                progressed.Reset();
+                if (Enumerable.Range(0, threads).All(t => Volatile.Read(ref counts[t]) >= targets[t]))
+                {
+                    Console.WriteLine($"progress {counts.Sum(c => Volatile.Read(ref c))}");
+                    Console.Out.Flush();
+                    break;
+                }
+                if (!progressed.Wait(TimeSpan.FromSeconds(120)))
+                {
+                    Console.WriteLine($"FAIL no progress for 120 s: counts {string.Join(",", counts)}");
+                    return 1;
+                }
+            }
+        }
+        Volatile.Write(ref stop, true);
+        foreach (Thread w in workers)
+        {
+            w.Join();
+        }
+        if (failure is not null)
+        {
+            Console.WriteLine($"FAIL {failure}");
+            return 1;
+        }
+        string list = string.Join(",", endpoints.Select((e, t) => $"{e.Number}:{counts[t]}"));
+        Console.WriteLine($"done {counts.Sum()} counts {list}");
+        return 0;
+    }
+    finally
+    {
+        foreach (Endpoint e in endpoints)
+        {
+            e.Dispose();
         }
     }
 }

@@ -1,14 +1,18 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using Dvs.Configuration;
+using Dvs.Hosting;
+using Dvs.Services;
 using Microsoft.Extensions.Logging;
 
 namespace Dvs.Cli.Commands;
 
 /// <summary>
 /// <c>dvs node run --config node0.ini</c>: loads and checks the node ini file, starts the node host
-/// and keeps it until Ctrl-C or SIGTERM, then stops it cleanly. A bad file exits with 2 before
-/// anything starts.
+/// with its control socket (see <see cref="ControlSocketPath"/>) and the services of its
+/// <c>[service.*]</c> sections (every built-in kind is registered, so services migrated here can be
+/// restored), keeps it until Ctrl-C or SIGTERM, then stops it cleanly. A bad file (an unknown
+/// service kind included) exits with 2 before anything starts.
 /// </summary>
 internal sealed class NodeRunCommand : Command
 {
@@ -48,12 +52,16 @@ internal sealed class NodeRunCommand : Command
             log.LogWarning("{Warning}", warning);
         }
 
-        if (config.Services.Count > 0)
+        // The loader checks a service's DC and endpoint; only the host knows which kinds it can start.
+        ConfigDiagnostic[] unknownKinds = config.Services
+            .Where(s => !BuiltInServices.IsKnown(s.Kind))
+            .Select(s => new ConfigDiagnostic(path, s.KindLine, $"service.{s.Name}", "kind",
+                $"'{s.Kind}' is not a service kind this host can start (kinds: {string.Join(", ", BuiltInServices.Kinds)})"))
+            .ToArray();
+        if (unknownKinds.Length > 0)
         {
-            // Checked by the loader, but the host has no service starter yet: say so rather than
-            // let a configured server silently not exist.
-            log.LogWarning("{File}: {Count} [service.*] sections are checked but not started by this build",
-                path, config.Services.Count);
+            await error.WriteLineAsync(new ConfigException(unknownKinds).Message);
+            return ExitCode.Usage;
         }
 
         LocalNodeConfig node = config.Node;
@@ -77,6 +85,16 @@ internal sealed class NodeRunCommand : Command
             return ExitCode.Failure;
         }
 
+        try
+        {
+            options.ControlSocket = ControlSocketPath.ForHost(node.Name);
+        }
+        catch (DvsException e)
+        {
+            await error.WriteLineAsync($"dvs node run: node {node.Name}: {e.Message}");
+            return ExitCode.Failure;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using SignalListener signals = SignalListener.For(parse, stop);
         NodeHost host;
@@ -93,10 +111,43 @@ internal sealed class NodeRunCommand : Command
         using (host)
         {
             log.LogDebug("Node segment {Segment} created (incarnation {Incarnation})", host.SegmentName, host.Incarnation);
-            // One line on stdout once the host is up, so scripts and tests can wait for it.
+            // Every kind on every host: a service migrated here must be restorable here.
+            BuiltInServices.RegisterAll(host);
+            var started = new List<string>();
+            foreach (ServiceConfig service in config.Services)
+            {
+                int dcid = config.Dcs.First(d => d.Name.Equals(service.Dc, StringComparison.OrdinalIgnoreCase)).DcId;
+                try
+                {
+                    host.HostService(dcid, service.Endpoint, service.Kind);
+                }
+                catch (DvsException e) when (e.Error == DvsError.RmtProc)
+                {
+                    // This node restarted after the service migrated away: it lives on where it went.
+                    EndpointStatus? where = host.GetStatus().Dcs.FirstOrDefault(d => d.DcId == dcid)?.Endpoints
+                        .FirstOrDefault(ep => ep.Endpoint == service.Endpoint);
+                    log.LogWarning("{File}:{Line}: [service.{Name}] not started: endpoint {Endpoint} of DC {Dc} is served by node {Owner} (epoch {Epoch})",
+                        path, service.KindLine, service.Name, service.Endpoint, service.Dc, where?.Owner, where?.Epoch);
+                    started.Add($"service {service.Name} ({service.Kind}) not started: endpoint {service.Endpoint} of DC {service.Dc} "
+                        + $"is served by node {where?.Owner} (epoch {where?.Epoch})");
+                    continue;
+                }
+                catch (DvsException e)
+                {
+                    await error.WriteLineAsync(
+                        $"dvs node run: {path}:{service.KindLine}: [service.{service.Name}] could not start on endpoint {service.Endpoint} of DC {service.Dc}: {e.Message}");
+                    return ExitCode.Failure;
+                }
+                started.Add($"service {service.Name} ({service.Kind}) serving endpoint {service.Endpoint} of DC {service.Dc}");
+            }
+            // One line on stdout once the host is up, so scripts and tests can wait for it; then one per service.
             await output.WriteLineAsync(
-                $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}; "
-                + "Ctrl-C or SIGTERM stops it");
+                $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}, "
+                + $"control socket {host.ControlSocket}; Ctrl-C or SIGTERM stops it");
+            foreach (string line in started)
+            {
+                await output.WriteLineAsync(line);
+            }
             await output.FlushAsync(CancellationToken.None);
             try
             {

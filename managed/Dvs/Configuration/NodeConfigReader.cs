@@ -620,6 +620,7 @@ internal static partial class NodeConfigReader
                         Endpoint = endpoint.Value,
                         Kind = kind,
                         Args = args,
+                        KindLine = r.LineOf("kind"),
                     });
                 }
             }

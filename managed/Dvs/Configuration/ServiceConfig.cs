@@ -21,4 +21,8 @@ public sealed class ServiceConfig
 
     /// <summary>Free-form arguments for the service, empty when not given.</summary>
     public string Args { get; init; } = "";
+
+    /// <summary>Line of the <c>kind</c> key in <see cref="NodeConfig.SourceFile"/>, so a host that
+    /// cannot start the kind names it; 0 when built in code.</summary>
+    public int KindLine { get; init; }
 }

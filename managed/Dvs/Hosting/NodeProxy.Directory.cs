@@ -33,7 +33,9 @@ internal sealed unsafe partial class NodeProxy
             for (int i = 0; i < dc.NrSlots; i++)
             {
                 EndpointSlot* slot = dc.Slot(i);
-                ulong key = Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal
+                uint slotState = Volatile.Read(ref slot->State);
+                // MIGRATING is still ours until commit: no unbind announcement for it.
+                ulong key = slotState is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating
                     ? DirectoryState.Key(slot->BindCount, slot->Endpoint)
                     : 0;
                 ulong announced = state.Announced[i];
@@ -120,7 +122,8 @@ internal sealed unsafe partial class NodeProxy
             for (int i = 0; i < dc.NrSlots; i++)
             {
                 EndpointSlot* slot = dc.Slot(i);
-                if (Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal &&
+                uint state = Volatile.Read(ref slot->State);
+                if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotMigrating) &&
                     !Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: peer))
                 {
                     return false;   // window full: the whole sync is repeated later (binds are idempotent)
@@ -194,10 +197,48 @@ internal sealed unsafe partial class NodeProxy
                 Doorbell.Ring(slot);
                 return;
             }
+            if (state == SegmentLayout.SlotLocal && slot->Endpoint == endpoint && epoch > slot->Epoch)
+            {
+                // A newer owner (it migrated there while this node was away, and this node then
+                // bound a stale copy): the copy with the older epoch yields, never two servers.
+                YieldToNewerOwner(dc, index, endpoint, peer, epoch);
+                return;
+            }
             Count(NodeCounter.DropOther);
-            _log.LogWarning("node {Peer} announced endpoint {Endpoint} of DC {Dc}, which is bound on this node", peer, endpoint, dc.DcId);
+            _log.LogWarning("node {Peer} announced endpoint {Endpoint} of DC {Dc} (epoch {Epoch}), which is bound on this node (epoch {Local})",
+                peer, endpoint, dc.DcId, epoch, slot->Epoch);
             return;
         }
+    }
+
+    private void YieldToNewerOwner(in DcView dc, int index, int endpoint, int owner, uint epoch)
+    {
+        EndpointSlot* slot = dc.Slot(index);
+        Services.ServiceHost? stale = Services?.Find(dc.DcId, endpoint);
+        if (stale is not null)
+        {
+            stale.Stop();
+            Services!.Remove(dc.DcId, endpoint);
+        }
+        if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, SegmentLayout.SlotLocal) != SegmentLayout.SlotLocal)
+        {
+            return;
+        }
+        SlotReclaimer.FailWaiters(dc, endpoint);   // their callers replay to the owner
+        slot->OwnerNode = owner;
+        slot->OwnerPid = 0;
+        slot->Epoch = epoch;
+        Interlocked.Or(ref slot->Flags, (uint)SlotFlags.Committed);   // a service in its own process stops
+        _directory[dc.DcId]!.Announced[index] = 0;
+        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
+        Doorbell.Wake(&slot->WakeSeq);
+        stale?.Endpoint.Abandon();
+        lock (_stubLock)
+        {
+            _stubs.Add((dc.DcId, index, endpoint));   // what was queued for the stale copy follows the owner
+        }
+        _log.LogWarning("endpoint {Endpoint} of DC {Dc} lives on node {Owner} (epoch {Epoch}): the copy here (older) stopped",
+            endpoint, dc.DcId, owner, epoch);
     }
 
     private void ApplyUnbind(in DcView dc, int index, int endpoint, int peer) =>

@@ -58,7 +58,9 @@ internal sealed unsafe partial class NodeProxy
         public byte[] Package = [];
         public int Offset;
         public bool Sent;
-        public ServiceHost Host = null!;
+        public ServiceHost? Host;
+        /// <summary>The service runs in its own process: the handshake goes through the slot's flags.</summary>
+        public bool External;
         public List<HeldMessage> Held = new();
         public readonly TaskCompletionSource<DvsError> Ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly TaskCompletionSource<DvsError> Committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,6 +77,9 @@ internal sealed unsafe partial class NodeProxy
         public IMigratableService? Service;
         public ExactlyOnceTable? Table;
         public List<HeldMessage>? Held;
+        /// <summary>The slot of a standby process that takes the service (when no factory runs it here).</summary>
+        public int StandbyIndex = -1;
+        public byte[] Bytes = [];
     }
 
     // ------------------------------------------------------------------ old node
@@ -98,9 +103,16 @@ internal sealed unsafe partial class NodeProxy
         }
         ServiceHost? host = Services?.Find(dcid, endpoint);
         int index = dc.SlotIndexOf(endpoint);
-        if (host is null || index < 0)
+        if (index < 0)
         {
-            return DvsError.NotBind;  // only endpoints of services hosted here can move
+            return DvsError.NotBind;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        bool external = host is null;
+        if (external && (Volatile.Read(ref slot->State) != SegmentLayout.SlotLocal || slot->Endpoint != endpoint ||
+                         (Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Service) == 0 || !Liveness.OwnerAlive(slot)))
+        {
+            return DvsError.NotBind;  // only endpoints of services (hosted here or in their own process) can move
         }
         if (_outgoing.Values.Any(m => m.DcId == dcid && m.Endpoint == endpoint))
         {
@@ -110,7 +122,6 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.OnCopy;   // in the middle of a vcopy
         }
-        EndpointSlot* slot = dc.Slot(index);
         if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotMigrating, SegmentLayout.SlotLocal) != SegmentLayout.SlotLocal)
         {
             return DvsError.ProcSts;
@@ -123,17 +134,33 @@ internal sealed unsafe partial class NodeProxy
             Target = target,
             NewEpoch = slot->Epoch + 1,
             Host = host,
+            External = external,
         };
-        if (!host.Pause(timeout))
+        if (external)
         {
-            host.Resume(null);
-            Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
-            return DvsError.TimedOut;
+            DvsError packed = PackExternal(migration, slot, timeout, out stateBytes);
+            if (packed != DvsError.Ok)
+            {
+                Interlocked.And(ref slot->Flags, ~(uint)(SlotFlags.MigrateRequest | SlotFlags.Packaged));
+                Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+                Doorbell.Wake(&slot->WakeSeq);
+                return packed;
+            }
+        }
+        else
+        {
+            if (!host!.Pause(timeout))
+            {
+                host.Resume(null);
+                Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+                return DvsError.TimedOut;
+            }
+            phase = "transfer";
+            MigrationPackage package = host.TakePackage(migration.NewEpoch, migration.Held);
+            migration.Package = MemoryPackSerializer.Serialize(package);
+            stateBytes = package.State.Length;
         }
         phase = "transfer";
-        MigrationPackage package = host.TakePackage(migration.NewEpoch, migration.Held);
-        migration.Package = MemoryPackSerializer.Serialize(package);
-        stateBytes = package.State.Length;
         _outgoing[migration.Id] = migration;
         Doorbell.Wake(&_proxySlot->WakeSeq);
         phase = "prepare";
@@ -155,6 +182,47 @@ internal sealed unsafe partial class NodeProxy
             {
                 migration.Ready.TrySetResult(DvsError.NotConnected);
             }
+        }
+    }
+
+    /// <summary>Asks a service in its own process to pause and write its package; reads it (epoch set to the new one).</summary>
+    private DvsError PackExternal(OutgoingMigration migration, EndpointSlot* slot, TimeSpan timeout, out long stateBytes)
+    {
+        stateBytes = 0;
+        Interlocked.Or(ref slot->Flags, (uint)SlotFlags.MigrateRequest);
+        Doorbell.Wake(&slot->WakeSeq);
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while ((Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Packaged) == 0)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                return DvsError.TimedOut;
+            }
+            if (!Liveness.OwnerAlive(slot))
+            {
+                return DvsError.DstDied;
+            }
+            uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
+            if ((Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Packaged) == 0)
+            {
+                Shim.FutexWait(&_proxySlot->WakeSeq, observed, 10);   // the service rings the proxy when done
+            }
+        }
+        string path = ServiceHost.PackagePath(_segment.NodeName, migration.DcId, migration.Endpoint);
+        try
+        {
+            MigrationPackage package = MemoryPackSerializer.Deserialize<MigrationPackage>(File.ReadAllBytes(path))
+                ?? throw new InvalidOperationException("empty package");
+            File.Delete(path);
+            package.Epoch = migration.NewEpoch;
+            migration.Package = MemoryPackSerializer.Serialize(package);
+            stateBytes = package.State.Length;
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MemoryPackSerializationException or InvalidOperationException)
+        {
+            _log.LogWarning(e, "migration {Id}: the package of endpoint {Endpoint} could not be read", migration.Id, migration.Endpoint);
+            return DvsError.BadFile;
         }
     }
 
@@ -315,8 +383,17 @@ internal sealed unsafe partial class NodeProxy
         slot->OwnerPid = 0;
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
         _directory[migration.DcId]!.Announced[index] = 0;   // moved, not unbound: no unbind announcement
-        migration.Host.Stop();
-        Services?.Remove(migration.DcId, migration.Endpoint);
+        if (migration.External)
+        {
+            // The service's process sees the slot remote (and the flag) and stops serving it.
+            Interlocked.Or(ref slot->Flags, (uint)SlotFlags.Committed);
+            Doorbell.Wake(&slot->WakeSeq);
+        }
+        else
+        {
+            migration.Host!.Stop();
+            Services?.Remove(migration.DcId, migration.Endpoint);
+        }
         // 2. COMMIT first, then what reached the ring after the package was taken, in order.
         var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
         Message m = default;
@@ -340,7 +417,7 @@ internal sealed unsafe partial class NodeProxy
                 break;
             }
         }
-        migration.Host.Endpoint.Abandon();
+        migration.Host?.Endpoint.Abandon();
         // 3. A sender that saw MIGRATING just before the switch may still land a message in this
         //    ring: the proxy keeps forwarding from it. The target announces the new home to the DC.
         lock (_stubLock)
@@ -357,11 +434,16 @@ internal sealed unsafe partial class NodeProxy
         {
             EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(migration.Endpoint));
             Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotLocal, SegmentLayout.SlotMigrating);
+            if (migration.External)
+            {
+                Interlocked.And(ref slot->Flags, ~(uint)(SlotFlags.MigrateRequest | SlotFlags.Packaged));
+                Doorbell.Wake(&slot->WakeSeq);   // the service's process resumes, its held requests first
+            }
             var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
             _forward.Enqueue((migration.Target, header, default));
         }
         migration.Sent = true;
-        migration.Host.Resume(migration.Held);
+        migration.Host?.Resume(migration.Held);
         migration.Ready.TrySetResult(DvsError.TimedOut);
         migration.RolledBack.TrySetResult(DvsError.Ok);
         _log.LogWarning("migration {Id}: endpoint {Endpoint} of DC {Dc} rolled back, it serves on this node again",
@@ -517,8 +599,18 @@ internal sealed unsafe partial class NodeProxy
             IMigratableService? service = Services?.Create(package.Kind);
             if (service is null)
             {
-                _log.LogWarning("migration {Id} from node {Peer}: no service of kind '{Kind}' can be created here", id, peer, package.Kind);
-                return DvsError.BadValue;
+                int standby = FindStandby(package.DcId, package.Kind);
+                if (standby < 0)
+                {
+                    _log.LogWarning("migration {Id} from node {Peer}: no service of kind '{Kind}' can be created here, and no standby process waits for one",
+                        id, peer, package.Kind);
+                    return DvsError.BadValue;
+                }
+                incoming.StandbyIndex = standby;
+                incoming.Package = package;
+                incoming.Bytes = incoming.Buffer;
+                incoming.Buffer = [];
+                return DvsError.Ok;
             }
             (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, service);
             incoming.Package = package;
@@ -555,8 +647,29 @@ internal sealed unsafe partial class NodeProxy
                     stragglers.Add(new HeldMessage(m, meta));
                 }
             }
-            error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+            if (incoming.StandbyIndex >= 0)
+            {
+                error = HandOverToStandby(incoming, node);
+            }
+            else
+            {
+                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+            }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
+        }
+        if (incoming.StandbyIndex >= 0)
+        {
+            if (error == DvsError.Ok && _dcs[package.DcId] is DcView target)
+            {
+                int index = target.SlotIndexOf(package.Endpoint);
+                foreach (HeldMessage straggler in stragglers)
+                {
+                    Message m = straggler.Message;
+                    Shim.RingOffer(target.Ring(index), target.RingCapacity, &m, straggler.Meta, target.Slot(index));
+                }
+            }
+            SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+            return;
         }
         incoming.Held!.AddRange(stragglers);
         if (error == DvsError.Ok && endpoint is Endpoint bound)
@@ -570,6 +683,60 @@ internal sealed unsafe partial class NodeProxy
         SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
             incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
+    }
+
+    /// <summary>A standby process of the package's kind on this node, or -1.</summary>
+    private int FindStandby(int dcid, string kind)
+    {
+        if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
+        {
+            return -1;
+        }
+        for (int i = 0; i < dc.NrSlots; i++)
+        {
+            EndpointSlot* slot = dc.Slot(i);
+            if (Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal &&
+                (Volatile.Read(ref slot->Flags) & (uint)(SlotFlags.Standby | SlotFlags.Committed)) == (uint)SlotFlags.Standby &&
+                NodeSegment.ReadName(slot->Name, 16) == kind && Liveness.OwnerAlive(slot))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Binds the endpoint to the standby process and tells it where its package is.</summary>
+    private DvsError HandOverToStandby(IncomingMigration incoming, Node? node)
+    {
+        MigrationPackage package = incoming.Package!;
+        if (node is null || _dcs[package.DcId] is not DcView dc)
+        {
+            return DvsError.NoProxy;
+        }
+        EndpointSlot* standby = dc.Slot(incoming.StandbyIndex);
+        if (!Liveness.OwnerAlive(standby))
+        {
+            return DvsError.DstDied;
+        }
+        try
+        {
+            ServiceHost.WritePackage(ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint), incoming.Bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
+            return DvsError.BadFile;
+        }
+        DvsError error = node.CommitBind(package.DcId, package.Endpoint, package.Epoch, standby->OwnerPid, standby->OwnerStartTime,
+            createEndpoint: false, out _);
+        if (error == DvsError.Ok)
+        {
+            standby->Reply.Type = package.DcId;
+            standby->Reply.Source = package.Endpoint;
+            Interlocked.Or(ref standby->Flags, (uint)SlotFlags.Committed);
+            Doorbell.Wake(&standby->WakeSeq);
+        }
+        return error;
     }
 
     private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status)

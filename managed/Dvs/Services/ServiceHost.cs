@@ -23,11 +23,14 @@ public sealed class ServiceHost : IDisposable
     private readonly ILogger _log;
     private volatile bool _pauseRequested;
     private volatile bool _stopping;
+    private readonly bool _external;
     private long _executed;
     private long _repeats;
 
-    internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log)
+    internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
+        bool external = false)
     {
+        _external = external;
         _endpoint = endpoint;
         _service = service;
         _table = table ?? new ExactlyOnceTable();
@@ -61,6 +64,14 @@ public sealed class ServiceHost : IDisposable
                 _paused.Set();
                 _resume.Wait();
                 _resume.Reset();
+                continue;
+            }
+            if (_external && (_endpoint.Flags & Layout.SlotFlags.MigrateRequest) != 0)
+            {
+                if (MigrateOut())
+                {
+                    return;
+                }
                 continue;
             }
             DvsError error = _endpoint.ReceiveRequest(out Message request, DvsTimeout.FromMilliseconds(100));
@@ -101,6 +112,100 @@ public sealed class ServiceHost : IDisposable
             _table.Record(request.Source, sequence, in reply);
             _endpoint.Reply(request.Source, in reply);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="service"/> on <paramref name="endpoint"/> in this process, migratable
+    /// by the node host: when the host migrates it, this process writes its package, and stops
+    /// serving at commit (or goes on after a rollback). Thread-safe to dispose.
+    /// </summary>
+    public static ServiceHost Start(Node node, int dcid, int endpoint, IMigratableService service, string kind, ILogger? log = null)
+    {
+        ValidateKind(kind);
+        Endpoint bound = node.Bind(dcid, endpoint, kind);
+        bound.SetFlags(Layout.SlotFlags.Service);
+        return new ServiceHost(bound, service, kind, null, log, external: true);
+    }
+
+    /// <summary>
+    /// Waits in this process for a service of <paramref name="kind"/> to be migrated to this node
+    /// (a standby, bound on <paramref name="standbyEndpoint"/> meanwhile), then restores it with
+    /// <paramref name="factory"/> and serves it. Null when nothing came within the timeout.
+    /// </summary>
+    public static ServiceHost? Standby(Node node, int dcid, int standbyEndpoint, string kind, Func<IMigratableService> factory,
+        TimeSpan timeout, Action? ready = null, ILogger? log = null)
+    {
+        ValidateKind(kind);
+        using Endpoint standby = node.Bind(dcid, standbyEndpoint, kind);
+        standby.SetFlags(Layout.SlotFlags.Standby);
+        ready?.Invoke();
+        if (!standby.WaitForFlags((f, _) => (f & Layout.SlotFlags.Committed) != 0, timeout))
+        {
+            return null;
+        }
+        (int dc, int endpoint) = standby.HandedOver;
+        string path = PackagePath(node.Name, dc, endpoint);
+        MigrationPackage package = MemoryPack.MemoryPackSerializer.Deserialize<MigrationPackage>(File.ReadAllBytes(path))
+            ?? throw new DvsException(DvsError.BadValue, $"migration package {path} is empty");
+        File.Delete(path);
+        IMigratableService service = factory();
+        (ExactlyOnceTable table, List<HeldMessage> held) = Unpack(package, service);
+        DvsError error = node.WaitForBind(dc, endpoint, DvsTimeout.FromMilliseconds(10_000), out Endpoint? bound);
+        if (error != DvsError.Ok)
+        {
+            throw new DvsException(error, $"the migrated endpoint {endpoint} of DC {dc} was not bound to this process");
+        }
+        bound!.Requeue(held);
+        bound.SetName(kind);
+        bound.SetFlags(Layout.SlotFlags.Service);
+        return new ServiceHost(bound, service, kind, table, log, external: true);
+    }
+
+    private static void ValidateKind(string kind)
+    {
+        if (string.IsNullOrEmpty(kind) || System.Text.Encoding.UTF8.GetByteCount(kind) > 15)
+        {
+            throw new ArgumentException("a service kind has 1 to 15 bytes", nameof(kind));
+        }
+    }
+
+    /// <summary>Writes a package readable by this user only (it holds the service's state).</summary>
+    internal static void WritePackage(string path, byte[] bytes)
+    {
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(bytes);
+    }
+
+    /// <summary>Where a service in its own process and its node host exchange a migration package.</summary>
+    internal static string PackagePath(string nodeName, int dc, int endpoint) => $"/dev/shm/dvs-{nodeName}-pkg-{dc}-{endpoint}";
+
+    /// <summary>The host asked this process to migrate: write the package, then stop (commit) or go on (rollback).</summary>
+    private bool MigrateOut()
+    {
+        var held = new List<HeldMessage>();
+        MigrationPackage package = TakePackage(0, held);   // the host sets the epoch
+        string path = PackagePath(_endpoint.OwnerNode.Name, _endpoint.DcId, _endpoint.Number);
+        WritePackage(path, MemoryPack.MemoryPackSerializer.Serialize(package));
+        _endpoint.SetFlags(Layout.SlotFlags.Packaged);
+        _endpoint.RingProxy();
+        _endpoint.WaitForFlags((f, state) => (f & (Layout.SlotFlags.Committed | Layout.SlotFlags.MigrateRequest)) != Layout.SlotFlags.MigrateRequest
+            || state != Layout.SegmentLayout.SlotMigrating, TimeSpan.FromMinutes(10));
+        if ((_endpoint.Flags & Layout.SlotFlags.Committed) != 0 || _endpoint.SlotState == Layout.SegmentLayout.SlotRemote)
+        {
+            _endpoint.Abandon();   // it lives on elsewhere now
+            return true;
+        }
+        _endpoint.ClearFlags(Layout.SlotFlags.Packaged);
+        if (held.Count > 0)
+        {
+            _endpoint.Requeue(held);
+        }
+        return false;
     }
 
     /// <summary>Stops taking requests after the current one (a message boundary). False on timeout.</summary>
@@ -168,6 +273,9 @@ public sealed class ServiceHost : IDisposable
         return (table, list);
     }
 
+    /// <summary>Waits until this host stops serving (migrated away, stopped or failed). False on timeout.</summary>
+    public bool Join(TimeSpan timeout) => _thread.Join(timeout);
+
     /// <summary>Stops the thread; the endpoint is left as it is (the caller unbinds or abandons it).</summary>
     internal void Stop()
     {
@@ -180,11 +288,11 @@ public sealed class ServiceHost : IDisposable
         }
     }
 
-    /// <summary>Stops serving and unbinds the endpoint.</summary>
+    /// <summary>Stops serving and unbinds the endpoint (unless it migrated away).</summary>
     public void Dispose()
     {
         Stop();
-        _endpoint.Dispose();
+        _endpoint.Dispose();   // after a migration the endpoint was abandoned: a no-op
         _paused.Dispose();
         _resume.Dispose();
     }

@@ -63,9 +63,9 @@ public class NodeRunCommandTests
         {
             await output.WhenWritten("running").WaitAsync(Generous);
 
-            // The node is really there, with the configured DC: an endpoint binds in dcid 3.
+            // The node is really there, with the configured DC: an endpoint binds in dcid 3 (5 is the echo service's).
             using (Node node = Node.Attach(name))
-            using (Endpoint endpoint = node.Bind(3, 5))
+            using (Endpoint endpoint = node.Bind(3, 7))
             {
                 Assert.That(endpoint.DcId, Is.EqualTo(3));
             }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Dvs.Configuration;
 using Dvs.FaultRelay;
+using Dvs.Hosting;
 using Dvs.Ipc;
 
 namespace Dvs.Tests.Cluster;
@@ -59,8 +60,10 @@ internal sealed class TestCluster : IDisposable
     /// not about failures never sees a peer "die" of a busy machine.</param>
     /// <param name="faults">When set, a relay with these faults between every pair of hosts; pair k
     /// uses seed <c>faults.Seed + k</c>.</param>
+    /// <param name="services">Hosted services, each written into the ini file of its node.</param>
     public static TestCluster Start(int nodeCount = 3, IReadOnlyList<(string Name, int DcId)>? dcs = null,
-        FaultOptions? faults = null, int heartbeatMs = 100, int peerDownMs = 5000)
+        FaultOptions? faults = null, int heartbeatMs = 100, int peerDownMs = 5000,
+        IReadOnlyList<(int Node, ServiceConfig Service)>? services = null)
     {
         string? failure = null;
         for (int attempt = 0; attempt < StartAttempts; attempt++)
@@ -68,7 +71,7 @@ internal sealed class TestCluster : IDisposable
             var cluster = new TestCluster(nodeCount, Guid.NewGuid().ToString("N")[..10]);
             try
             {
-                failure = cluster.TryStart(dcs ?? [("dc0", 0)], faults, heartbeatMs, peerDownMs);
+                failure = cluster.TryStart(dcs ?? [("dc0", 0)], faults, heartbeatMs, peerDownMs, services ?? []);
                 if (failure is null)
                 {
                     return cluster;
@@ -97,6 +100,9 @@ internal sealed class TestCluster : IDisposable
     /// <summary>Attaches this (test) process to node <paramref name="id"/>, as an application would.</summary>
     public Node Attach(int id) => Node.Attach(NodeName(id));
 
+    /// <summary>Connects to the control socket of node <paramref name="id"/>'s host.</summary>
+    public ControlClient Control(int id) => ControlClient.ForNode(NodeName(id));
+
     public void Dispose()
     {
         // SIGTERM first so hosts remove their segments; whatever is left is removed below.
@@ -120,6 +126,11 @@ internal sealed class TestCluster : IDisposable
             {
                 File.Delete(segment);
             }
+            // A killed host leaves its control socket behind.
+            if (ControlSocketPath.Find(NodeName(id)) is { } socket)
+            {
+                File.Delete(socket);
+            }
         }
         try
         {
@@ -131,7 +142,8 @@ internal sealed class TestCluster : IDisposable
         }
     }
 
-    private string? TryStart(IReadOnlyList<(string Name, int DcId)> dcs, FaultOptions? faults, int heartbeatMs, int peerDownMs)
+    private string? TryStart(IReadOnlyList<(string Name, int DcId)> dcs, FaultOptions? faults, int heartbeatMs, int peerDownMs,
+        IReadOnlyList<(int Node, ServiceConfig Service)> services)
     {
         KeyText = ClusterKey.Generate();
         ClusterKey.WriteFile(KeyFile, KeyText, overwrite: true);
@@ -176,6 +188,7 @@ internal sealed class TestCluster : IDisposable
                     Name = NodeName(p), Id = p, Address = route[id, p].Address.ToString(), Port = route[id, p].Port,
                 }).ToArray(),
                 Dcs = dcConfigs,
+                Services = services.Where(s => s.Node == id).Select(s => s.Service).ToArray(),
             };
             File.WriteAllText(IniPath(id), config.ToIni(LocalCluster.KeyFileName));
         }
