@@ -187,14 +187,6 @@ public sealed unsafe partial class Endpoint : IDisposable
 
     private static readonly WaitStrategy RemoteWait = new() { SpinDuration = TimeSpan.Zero, YieldCount = 2 };
 
-    /// <summary>
-    /// The last Reply went to another node: the next request from there is a node-host hop away
-    /// (tens of µs at best), so the server does not spin for it either. Spinning there took the
-    /// CPU its node host needed to send that very reply (measured 2026-11-25, cross-node SendRec
-    /// on 2 cores: 155 µs with the server spinning, 77 µs without; docs/benchmarks).
-    /// </summary>
-    private bool _servingRemote;
-
     private static bool IsReplayable(DvsError error) =>
         error is DvsError.NotConnected or DvsError.DstDied or DvsError.Migrate or DvsError.NotBind;
 
@@ -225,7 +217,6 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        _servingRemote = remote;
         int sequence = _lastRequest[index];
         if (sequence == 0)
         {
@@ -561,8 +552,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             int r = condition.Poll();
             return r > 0 ? DvsError.Ok : r < 0 ? (DvsError)r : DvsError.Again;
         }
-        WaitStrategy wait = _servingRemote && !_wait.NeverSleep && _wait.SpinDuration != TimeSpan.Zero ? RemoteWait : _wait;
-        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, wait, Waiter.Deadline(timeout));
+        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, _wait, Waiter.Deadline(timeout));
     }
 
     /// <summary>Checks that <paramref name="endpoint"/> still holds its slot with a live owner.</summary>
