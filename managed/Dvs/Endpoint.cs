@@ -72,12 +72,12 @@ public sealed unsafe partial class Endpoint : IDisposable
         DvsError error = CheckSelf(privilegedOnly: true);
         if (error == DvsError.Ok)
         {
-            error = Resolve(destination, out int index);
+            error = Resolve(destination, out int index, out bool remote);
             if (error == DvsError.Ok)
             {
                 Message copy = message;
                 copy.Source = Number;
-                error = Offer(index, destination, &copy, SegmentLayout.KindSend, Waiter.Deadline(timeout), timeout.IsNoWait);
+                error = Offer(index, destination, remote, &copy, SegmentLayout.KindSend, Waiter.Deadline(timeout), timeout.IsNoWait);
             }
         }
         return error;
@@ -158,13 +158,29 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        error = Resolve(destination, out int index);
+        error = Resolve(destination, out int index, out bool remote);
         if (error != DvsError.Ok)
         {
             return error;
         }
-        EndpointSlot* target = _dc.Slot(index);
         int sequence = _lastRequest[index];
+        if (sequence == 0)
+        {
+            return DvsError.ProcSts;    // no request of that endpoint is waiting for a reply
+        }
+        if (remote)
+        {
+            // The caller's node checks that it still waits for exactly this request.
+            Message copy = message;
+            copy.Source = Number;
+            error = Offer(index, destination, remote: true, &copy, SegmentLayout.KindReply | (sequence << 8), long.MaxValue, noWait: false);
+            if (error == DvsError.Ok)
+            {
+                _lastRequest[index] = 0;
+            }
+            return error;
+        }
+        EndpointSlot* target = _dc.Slot(index);
         ulong expected = ReplyWord.Make(ReplyWord.Awaiting, sequence, Number);
         if (Interlocked.CompareExchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Writing, sequence, Number), expected) != expected)
         {
@@ -175,6 +191,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
         Interlocked.Exchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Done, sequence, Number));
         Doorbell.Ring(target);
+        _lastRequest[index] = 0;
         _self->Sent++;
         return DvsError.Ok;
     }
@@ -191,10 +208,16 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        error = Resolve(destination, out int index);
+        error = Resolve(destination, out int index, out bool remote);
         if (error != DvsError.Ok)
         {
             return error;
+        }
+        if (remote)
+        {
+            Message note = default;
+            note.Source = Number;
+            return Offer(index, destination, remote: true, &note, SegmentLayout.KindNotify, long.MaxValue, noWait: false);
         }
         EndpointSlot* target = _dc.Slot(index);
         ulong* words = _dc.Notify(index);
@@ -223,12 +246,20 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.Invalid;
         }
-        error = OwnerOf(sourceEndpoint, out int sourcePid);
+        if (sourceEndpoint == EndpointNumber.Self)
+        {
+            sourceEndpoint = Number;
+        }
+        if (destinationEndpoint == EndpointNumber.Self)
+        {
+            destinationEndpoint = Number;
+        }
+        error = OwnerOf(sourceEndpoint, out int sourcePid, out bool sourceRemote);
         if (error != DvsError.Ok)
         {
             return error;
         }
-        error = OwnerOf(destinationEndpoint, out int destinationPid);
+        error = OwnerOf(destinationEndpoint, out int destinationPid, out bool destinationRemote);
         if (error != DvsError.Ok)
         {
             return error;
@@ -236,6 +267,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         if (bytes == 0)
         {
             return DvsError.Ok;
+        }
+        if (sourceRemote || destinationRemote)
+        {
+            return RemoteVCopy(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes);
         }
         if (Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes) != 0)
         {
@@ -248,6 +283,28 @@ public sealed unsafe partial class Endpoint : IDisposable
             };
         }
         return DvsError.Ok;
+    }
+
+    /// <summary>
+    /// A copy with a side on another node: the node of the source streams the bytes to the node of
+    /// the destination (in chunks, any size), which writes them and reports completion here.
+    /// </summary>
+    private DvsError RemoteVCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
+    {
+        int sequence = _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
+        ulong awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, sourceEndpoint);
+        Volatile.Write(ref _self->ReplyWord, awaiting);
+        var request = new Message(0) { [0] = sourceAddress, [1] = destinationEndpoint, [2] = destinationAddress, [3] = bytes };
+        request.Source = Number;
+        int rc = Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, &request, SegmentLayout.KindVCopy | (sequence << 8),
+            _dc.Route(sourceEndpoint), _dc.Proxy);
+        if (rc != 0)
+        {
+            Volatile.Write(ref _self->ReplyWord, 0UL);
+            return DvsError.Again;
+        }
+        Message completion = default;
+        return WaitReply(sourceEndpoint, awaiting, ref completion, long.MaxValue);
     }
 
     /// <summary>Unbinds the endpoint; callers waiting on it get DstDied / SrcDied. Idempotent.</summary>
@@ -287,10 +344,11 @@ public sealed unsafe partial class Endpoint : IDisposable
         return privilegedOnly && !_privileged ? DvsError.CallDenied : DvsError.Ok;
     }
 
-    /// <summary>Finds the slot of a local, bound destination.</summary>
+    /// <summary>Finds the slot of a bound destination: local, or remote on a node that is up.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private DvsError Resolve(int destination, out int index)
+    private DvsError Resolve(int destination, out int index, out bool remote)
     {
+        remote = false;
         index = _dc.SlotIndexOf(destination);
         if (index < 0)
         {
@@ -302,47 +360,63 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.Ok;
         }
-        return ResolveSlow(state, slot, destination);
+        return ResolveSlow(state, slot, destination, ref remote);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static DvsError ResolveSlow(uint state, EndpointSlot* slot, int destination) => state switch
+    private DvsError ResolveSlow(uint state, EndpointSlot* slot, int destination, ref bool remote)
     {
-        SegmentLayout.SlotFree or SegmentLayout.SlotBinding => DvsError.NotBind,
-        _ when slot->Endpoint != destination => DvsError.Endpoint,
-        SegmentLayout.SlotRemote or SegmentLayout.SlotBackup => DvsError.NoProxy, // remote nodes: the node host's work
-        SegmentLayout.SlotMigrating => DvsError.Migrate,
-        _ => DvsError.ProcSts,
-    };
+        if (state == SegmentLayout.SlotFree || state == SegmentLayout.SlotBinding)
+        {
+            return DvsError.NotBind;
+        }
+        if (slot->Endpoint != destination)
+        {
+            return DvsError.Endpoint;
+        }
+        if (state == SegmentLayout.SlotRemote)
+        {
+            int node = slot->OwnerNode;
+            if ((uint)node >= SegmentLayout.MaxNodes || Volatile.Read(ref _dc.Nodes[node].State) != SegmentLayout.NodeUp)
+            {
+                return DvsError.NotConnected;
+            }
+            remote = true;
+            return DvsError.Ok;
+        }
+        return state == SegmentLayout.SlotMigrating ? DvsError.Migrate : DvsError.ProcSts;
+    }
 
-    private DvsError OwnerOf(int endpoint, out int pid)
+    private DvsError OwnerOf(int endpoint, out int pid, out bool remote)
     {
         pid = 0;
-        if (endpoint == Number || endpoint == EndpointNumber.Self)
+        remote = false;
+        if (endpoint == Number)
         {
             pid = _pid;
             return DvsError.Ok;
         }
-        DvsError error = Resolve(endpoint, out int index);
-        if (error == DvsError.Ok)
+        DvsError error = Resolve(endpoint, out int index, out remote);
+        if (error == DvsError.Ok && !remote)
         {
             pid = _dc.Slot(index)->OwnerPid;
         }
         return error;
     }
 
-    private DvsError Offer(int index, int destination, Message* message, int meta, long deadline, bool noWait)
+    private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, long deadline, bool noWait)
     {
-        EndpointSlot* target = _dc.Slot(index);
-        RingHeader* ring = _dc.Ring(index);
-        int rc = Shim.RingOffer(ring, _dc.RingCapacity, message, meta, target);
+        int rc = remote
+            ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination), _dc.Proxy)
+            : Shim.RingOffer(_dc.Ring(index), _dc.RingCapacity, message, meta, _dc.Slot(index));
         if (rc != 0)
         {
             if (noWait)
             {
                 return DvsError.Again;
             }
-            var space = new RingSpace(this, index, destination, message, meta);
+            RingHeader* ring = remote ? _dc.Outbound : _dc.Ring(index);
+            var space = new RingSpace(this, index, destination, remote, message, meta);
             DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, _wait, deadline);
             if (error != DvsError.Ok)
             {
@@ -365,17 +439,17 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.Deadlock;
         }
-        error = Resolve(destination, out int index);
+        error = Resolve(destination, out int index, out bool remote);
         if (error != DvsError.Ok)
         {
             return error;
         }
-        int sequence = _nextSequence = (_nextSequence + 1) & ReplyWord.SequenceMask;
+        int sequence = _nextSequence = (_nextSequence & ReplyWord.SequenceMask) == ReplyWord.SequenceMask ? 1 : _nextSequence + 1;
         awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, destination);
         Volatile.Write(ref _self->ReplyWord, awaiting);
         Message copy = message;
         copy.Source = Number;
-        error = Offer(index, destination, &copy, SegmentLayout.KindSendRec | (sequence << 8), deadline, noWait);
+        error = Offer(index, destination, remote, &copy, SegmentLayout.KindSendRec | (sequence << 8), deadline, noWait);
         if (error != DvsError.Ok)
         {
             Volatile.Write(ref _self->ReplyWord, 0UL);
@@ -400,10 +474,11 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        if (state == ReplyWord.PeerDied)
+        if (state >= ReplyWord.PeerDied)
         {
-            Volatile.Write(ref _self->ReplyWord, 0UL);
-            return DvsError.DstDied;
+            // A terminal failure reached us while we were giving up: report it.
+            var failed = new ReplyArrived(this, destination);
+            return (DvsError)failed.Poll();
         }
         var late = new ReplyArrived(this, destination);
         error = Waiter.Wait(ref late, &_self->WakeSeq, &_self->Sleeping, WaitStrategy.Spinning, long.MaxValue);
@@ -437,6 +512,14 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             SlotReclaimer.Reclaim(_dc, index, endpoint, slot->OwnerPid);
             return died;
+        }
+        if (state == SegmentLayout.SlotRemote)
+        {
+            int node = slot->OwnerNode;
+            if ((uint)node >= SegmentLayout.MaxNodes || Volatile.Read(ref _dc.Nodes[node].State) != SegmentLayout.NodeUp)
+            {
+                return DvsError.NotConnected;
+            }
         }
         return DvsError.Ok;
     }
@@ -576,26 +659,33 @@ public sealed unsafe partial class Endpoint : IDisposable
         private readonly Endpoint _owner;
         private readonly int _index;
         private readonly int _destination;
+        private readonly bool _remote;
         private readonly Message* _message;
         private readonly int _meta;
 
-        public RingSpace(Endpoint owner, int index, int destination, Message* message, int meta)
+        public RingSpace(Endpoint owner, int index, int destination, bool remote, Message* message, int meta)
         {
             _owner = owner;
             _index = index;
             _destination = destination;
+            _remote = remote;
             _message = message;
             _meta = meta;
         }
 
         public int Poll()
         {
-            EndpointSlot* slot = _owner._dc.Slot(_index);
-            if (Volatile.Read(ref slot->State) != SegmentLayout.SlotLocal || slot->Endpoint != _destination)
+            ref readonly DcView dc = ref _owner._dc;
+            EndpointSlot* slot = dc.Slot(_index);
+            uint expected = _remote ? SegmentLayout.SlotRemote : SegmentLayout.SlotLocal;
+            if (Volatile.Read(ref slot->State) != expected || slot->Endpoint != _destination)
             {
                 return (int)DvsError.DstDied;
             }
-            return Shim.RingOffer(_owner._dc.Ring(_index), _owner._dc.RingCapacity, _message, _meta, slot) == 0 ? 1 : 0;
+            int rc = _remote
+                ? Shim.RingOfferAux(dc.Outbound, dc.OutboundCapacity, _message, _meta, dc.Route(_destination), dc.Proxy)
+                : Shim.RingOffer(dc.Ring(_index), dc.RingCapacity, _message, _meta, slot);
+            return rc == 0 ? 1 : 0;
         }
 
         public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);
@@ -626,10 +716,16 @@ public sealed unsafe partial class Endpoint : IDisposable
                 self->Replies++;
                 return 1;
             }
-            if (state == ReplyWord.PeerDied)
+            if (state >= ReplyWord.PeerDied)
             {
+                int error = state switch
+                {
+                    ReplyWord.PeerDown => (int)DvsError.NotConnected,
+                    ReplyWord.Failed => self->Reply.Type < 0 ? self->Reply.Type : (int)DvsError.Generic,
+                    _ => (int)DvsError.DstDied,
+                };
                 Volatile.Write(ref self->ReplyWord, 0UL);
-                return (int)DvsError.DstDied;
+                return error;
             }
             return state == ReplyWord.Idle ? (int)DvsError.NotBind : 0; // Idle: our slot was reclaimed
         }

@@ -93,6 +93,55 @@ public sealed unsafe class Node : IDisposable
         return error;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="endpoint"/>, bound on another node, is known here (its node's
+    /// announcement arrived), so a first call to it cannot race the announcement.
+    /// </summary>
+    public DvsError WaitForRemote(int dcid, int endpoint, DvsTimeout timeout)
+    {
+        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        int index = dc.SlotIndexOf(endpoint);
+        if (index < 0)
+        {
+            return DvsError.BadProc;
+        }
+        EndpointSlot* slot = dc.Slot(index);
+        var condition = new RemoteKnown(slot, endpoint);
+        return Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, WaitStrategy.Blocking, Waiter.Deadline(timeout));
+    }
+
+    /// <summary>One of the node host's counters (drops, frames, retransmissions...).</summary>
+    public long GetCounter(NodeCounter counter)
+    {
+        if ((uint)counter >= SegmentLayout.Counters)
+        {
+            throw new ArgumentOutOfRangeException(nameof(counter));
+        }
+        var counters = (ulong*)(_segment.Base + _segment.Header->CountersOffset);
+        return (long)Volatile.Read(ref counters[(int)counter]);
+    }
+
+    /// <summary>What this node knows of node <paramref name="nodeId"/>: "up", "down", "unknown" or "self".</summary>
+    public string GetPeerState(int nodeId)
+    {
+        if ((uint)nodeId >= SegmentLayout.MaxNodes)
+        {
+            return "unknown";
+        }
+        var nodes = (NodeEntry*)(_segment.Base + _segment.Header->NodesOffset);
+        return Volatile.Read(ref nodes[nodeId].State) switch
+        {
+            SegmentLayout.NodeUp => "up",
+            SegmentLayout.NodeDown => "down",
+            SegmentLayout.NodeSelf => "self",
+            _ => "unknown",
+        };
+    }
+
     /// <summary>Unbinds an endpoint of this node whoever owns it (an administrative unbind).</summary>
     public DvsError Unbind(int dcid, int endpoint)
     {
@@ -167,6 +216,11 @@ public sealed unsafe class Node : IDisposable
                 }
                 continue;
             }
+            if (state == SegmentLayout.SlotRemote)
+            {
+                // Another node owns this endpoint: binding it here too would split the DC.
+                return DvsError.RmtProc;
+            }
             if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotBinding) && !Liveness.OwnerAlive(slot))
             {
                 // The previous owner died without unbinding: take the slot over.
@@ -189,6 +243,7 @@ public sealed unsafe class Node : IDisposable
         SlotReclaimer.Clear(dc, index);
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
         Doorbell.Ring(slot);
+        dc.DirectoryChanged();
         return DvsError.Ok;
     }
 
@@ -200,6 +255,23 @@ public sealed unsafe class Node : IDisposable
     }
 
     public void Dispose() => _segment.Dispose();
+
+    private readonly struct RemoteKnown : IWaitCondition
+    {
+        private readonly EndpointSlot* _slot;
+        private readonly int _endpoint;
+
+        public RemoteKnown(EndpointSlot* slot, int endpoint)
+        {
+            _slot = slot;
+            _endpoint = endpoint;
+        }
+
+        public int Poll() =>
+            Volatile.Read(ref _slot->State) == SegmentLayout.SlotRemote && _slot->Endpoint == _endpoint ? 1 : 0;
+
+        public DvsError CheckPeer() => DvsError.Ok;
+    }
 
     private readonly struct BoundTo : IWaitCondition
     {

@@ -1,5 +1,7 @@
 using Dvs.Ipc;
 using Dvs.Layout;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dvs;
 
@@ -15,24 +17,40 @@ public sealed unsafe class NodeHost : IDisposable
     private readonly Thread _reaper;
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly TimeSpan _reapInterval;
+    private readonly Lock _reapLock = new();
     private long _reclaimed;
     private int _disposed;
 
-    private NodeHost(NodeSegment segment, TimeSpan reapInterval)
+    private readonly Hosting.NodeProxy? _proxy;
+
+    private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
     {
         _segment = segment;
-        _reapInterval = reapInterval;
+        _reapInterval = options.ReapInterval;
+        try
+        {
+            _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
+        }
+        catch
+        {
+            segment.Unlink();
+            segment.Dispose();
+            throw;
+        }
         _reaper = new Thread(ReapLoop) { IsBackground = true, Name = $"dvs-reaper-{segment.NodeName}" };
         _reaper.Start();
     }
 
     /// <summary>Creates the node segment and starts the host.</summary>
     /// <exception cref="DvsException">Bad options, or another live host already runs this node.</exception>
-    public static NodeHost Start(NodeHostOptions options)
+    public static NodeHost Start(NodeHostOptions options, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new NodeHost(NodeSegment.Create(options), options.ReapInterval);
+        return new NodeHost(NodeSegment.Create(options), options, log ?? NullLogger.Instance);
     }
+
+    /// <summary>The UDP endpoint the proxy listens on; null for a host without network.</summary>
+    public System.Net.IPEndPoint? ListenEndPoint => _proxy?.LocalEndPoint;
 
     public string NodeName => _segment.NodeName;
     public string SegmentName => _segment.Name;
@@ -47,6 +65,15 @@ public sealed unsafe class NodeHost : IDisposable
 
     /// <summary>One reaping pass now (the host also runs them periodically). Returns how many were reclaimed.</summary>
     public int ReapOnce()
+    {
+        // One pass at a time: a caller that asks for a pass also waits for the periodic one.
+        lock (_reapLock)
+        {
+            return ReapPass();
+        }
+    }
+
+    private int ReapPass()
     {
         int count = 0;
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
@@ -86,6 +113,7 @@ public sealed unsafe class NodeHost : IDisposable
         }
         _stop.Set();
         _reaper.Join();
+        _proxy?.Dispose();
         Volatile.Write(ref _segment.Header->State, 2u);
         _segment.Unlink();
         _segment.Dispose();

@@ -18,4 +18,7 @@ public sealed class NodeHostOptions
 
     /// <summary>How often the host looks for endpoints whose owner died.</summary>
     public TimeSpan ReapInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Peers and transport; null for a node without peers.</summary>
+    public NetworkOptions? Network { get; set; }
 }

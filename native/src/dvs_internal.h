@@ -9,6 +9,8 @@ void dvs_clear_error(void);
 
 /* Memory ordering only through these (after AERON_GET_VOLATILE / AERON_PUT_ORDERED). */
 #define DVS_LOAD_ACQUIRE(p)      atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_acquire)
+/* seq_cst load after a seq_cst store: the Dekker pair of the wake-up protocol (also on arm64) */
+#define DVS_LOAD_SEQCST(p)       atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_seq_cst)
 #define DVS_LOAD_RELAXED(p)      atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_relaxed)
 #define DVS_STORE_RELEASE(p, v)  atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_release)
 #define DVS_STORE_SEQCST(p, v)   atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)

@@ -92,10 +92,8 @@ int dvs_vcopy(int32_t src_pid, uint64_t src_addr, int32_t dst_pid, uint64_t dst_
     while (done < bytes) {
         ssize_t n;
         uint64_t chunk = bytes - done;
-        if (src_pid == self && dst_pid == self) {
-            memmove((void *)(uintptr_t)(dst_addr + done), (const void *)(uintptr_t)(src_addr + done), chunk);
-            n = (ssize_t)chunk;
-        } else if (src_pid == self) {
+        /* Also within one process: the kernel checks both ranges (EFAULT), a memmove would crash. */
+        if (src_pid == self) {
             struct iovec local = {(void *)(uintptr_t)(src_addr + done), chunk};
             struct iovec remote = {(void *)(uintptr_t)(dst_addr + done), chunk};
             n = process_vm_writev(dst_pid, &local, 1, &remote, 1, 0);

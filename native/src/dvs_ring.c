@@ -31,13 +31,19 @@ static inline void dvs_wake_word(uint32_t *word)
 void dvs_doorbell_ring(dvs_slot_t *slot)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (DVS_LOAD_RELAXED(&slot->sleeping) != 0) {
+    if (DVS_LOAD_SEQCST(&slot->sleeping) != 0) {
         dvs_wake_word(&slot->wake_seq);
     }
 }
 
 int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
                    int32_t meta, dvs_slot_t *owner)
+{
+    return dvs_ring_offer_aux(ring, capacity, msg, meta, 0, owner);
+}
+
+int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
+                       int32_t meta, uint64_t aux, dvs_slot_t *owner)
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
     const uint64_t mask = capacity - 1;
@@ -50,9 +56,10 @@ int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message
             if (DVS_CAS(&ring->tail, &pos, pos + 1)) {
                 cell->message = *msg;
                 cell->meta = meta;
+                cell->aux = aux;
                 /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
                 DVS_STORE_SEQCST(&cell->seq, pos + 1);
-                if (owner != NULL && DVS_LOAD_RELAXED(&owner->sleeping) != 0) {
+                if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
                     dvs_wake_word(&owner->wake_seq);
                 }
                 return DVS_OK;
@@ -69,6 +76,13 @@ int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message
 
 int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out, int32_t *meta_out)
 {
+    uint64_t aux;
+    return dvs_ring_poll_aux(ring, capacity, out, meta_out, &aux);
+}
+
+int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out, int32_t *meta_out,
+                      uint64_t *aux_out)
+{
     dvs_cell_t *cells = dvs_ring_cells(ring);
     const uint64_t pos = DVS_LOAD_RELAXED(&ring->head);
     dvs_cell_t *cell = &cells[pos & (capacity - 1)];
@@ -77,9 +91,10 @@ int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out
     }
     *out = cell->message;
     *meta_out = cell->meta;
+    *aux_out = cell->aux;
     DVS_STORE_RELEASE(&ring->head, pos + 1);
     DVS_STORE_SEQCST(&cell->seq, pos + capacity);
-    if (DVS_LOAD_RELAXED(&ring->space_waiters) != 0) {
+    if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
         dvs_wake_word(&ring->space_seq);
     }
     return DVS_OK;

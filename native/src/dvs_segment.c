@@ -26,6 +26,15 @@ static uint64_t dvs_ring_stride(uint32_t capacity)
     return DVS_ALIGN_UP(sizeof(dvs_ring_header_t) + (uint64_t)capacity * sizeof(dvs_cell_t), 4096);
 }
 
+/* The outbound ring carries every node-to-node message of the node: 4x an endpoint's ring, at least 1024. */
+static uint32_t dvs_outbound_capacity(uint32_t ring_capacity)
+{
+    uint64_t c = (uint64_t)ring_capacity * 4u;
+    if (c < 1024u) c = 1024u;
+    if (c > 65536u) c = 65536u;
+    return (uint32_t)c;
+}
+
 static int dvs_validate_config(const dvs_node_config_t *cfg)
 {
     if (cfg == NULL) return dvs_set_error(EDVSINVAL, "node config is null");
@@ -60,6 +69,29 @@ static uint64_t dvs_layout(const dvs_node_config_t *cfg, uint8_t *base)
     const uint64_t dcs_offset = off;
     off += DVS_ALIGN_UP(sizeof(dvs_dc_t) * DVS_MAX_DCS, 4096);
     const uint64_t stride = dvs_ring_stride(cfg->ring_capacity);
+    /* node-level regions: the proxy's doorbell slot, the peer table, counters, the outbound ring */
+    const uint64_t proxy_offset = off;
+    off = DVS_ALIGN_UP(off + sizeof(dvs_slot_t), DVS_CACHE_LINE);
+    const uint64_t nodes_offset = off;
+    off = DVS_ALIGN_UP(off + sizeof(dvs_node_entry_t) * DVS_MAX_NODES, DVS_CACHE_LINE);
+    const uint64_t counters_offset = off;
+    off = DVS_ALIGN_UP(off + sizeof(dvs_counters_t), 4096);
+    const uint32_t outbound_capacity = dvs_outbound_capacity(cfg->ring_capacity);
+    const uint64_t outbound_offset = off;
+    off += dvs_ring_stride(outbound_capacity);
+    if (base != NULL) {
+        dvs_slot_t *proxy = (dvs_slot_t *)(base + proxy_offset);
+        proxy->endpoint = DVS_NONE;
+        proxy->owner_node = cfg->node_id;
+        dvs_node_entry_t *nodes = (dvs_node_entry_t *)(base + nodes_offset);
+        for (int n = 0; n < DVS_MAX_NODES; n++) {
+            nodes[n].node_id = n;
+            nodes[n].state = n == cfg->node_id ? DVS_NODE_SELF : DVS_NODE_UNKNOWN;
+        }
+        memcpy(nodes[cfg->node_id].name, cfg->node_name, sizeof nodes[0].name);
+        nodes[cfg->node_id].name[sizeof nodes[0].name - 1] = '\0';
+        dvs_ring_reset((dvs_ring_header_t *)(base + outbound_offset), outbound_capacity);
+    }
     for (int i = 0; i < cfg->dc_count; i++) {
         const dvs_dc_config_t *c = &cfg->dcs[i];
         const int32_t nr_slots = c->nr_tasks + c->nr_procs;
@@ -115,6 +147,12 @@ static uint64_t dvs_layout(const dvs_node_config_t *cfg, uint8_t *base)
         h->cell_size = sizeof(dvs_cell_t);
         h->message_size = sizeof(dvs_message_t);
         h->dcs_offset = dcs_offset;
+        h->outbound_offset = outbound_offset;
+        h->proxy_offset = proxy_offset;
+        h->nodes_offset = nodes_offset;
+        h->counters_offset = counters_offset;
+        h->outbound_capacity = outbound_capacity;
+        h->proxy_pid = 0;
         h->host_start_time = dvs_pid_start_time(h->host_pid);
         memcpy(h->node_name, cfg->node_name, sizeof h->node_name);
         h->node_name[sizeof h->node_name - 1] = '\0';
@@ -149,7 +187,8 @@ int dvs_segment_create(const char *name, const dvs_node_config_t *cfg, void **ba
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         int e = errno;
-        return dvs_set_error(e == EEXIST ? EDVSBADFILE : EDVSBADFILE, "shm_open(%s): %s", name, strerror(e));
+        return dvs_set_error(EDVSBADFILE, "shm_open(%s): %s%s", name, strerror(e),
+                             e == EEXIST ? " (a node of that name exists)" : "");
     }
     if (ftruncate(fd, (off_t)size) != 0) {
         int e = errno;

@@ -36,6 +36,14 @@ internal static unsafe partial class Shim
     [SuppressGCTransition]
     internal static partial int RingOffer(RingHeader* ring, uint capacity, Message* msg, int meta, EndpointSlot* owner);
 
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_offer_aux")]
+    [SuppressGCTransition]
+    internal static partial int RingOfferAux(RingHeader* ring, uint capacity, Message* msg, int meta, ulong aux, EndpointSlot* owner);
+
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_poll_aux")]
+    [SuppressGCTransition]
+    internal static partial int RingPollAux(RingHeader* ring, uint capacity, Message* msg, int* meta, ulong* aux);
+
     [LibraryImport(Lib, EntryPoint = "dvs_ring_poll")]
     [SuppressGCTransition]
     internal static partial int RingPoll(RingHeader* ring, uint capacity, Message* msg, int* meta);

@@ -19,6 +19,12 @@ internal readonly unsafe struct DcView
     public readonly int NotifyWords;
     public readonly uint RingCapacity;
     public readonly int DcId;
+    /// <summary>The node's outbound ring to its proxy, shared by all DCs.</summary>
+    public readonly RingHeader* Outbound;
+    public readonly uint OutboundCapacity;
+    /// <summary>The proxy's doorbell.</summary>
+    public readonly EndpointSlot* Proxy;
+    public readonly NodeEntry* Nodes;
 
     public DcView(byte* segmentBase, SegmentHeader* header, int dcid)
     {
@@ -33,6 +39,20 @@ internal readonly unsafe struct DcView
         NotifyWords = (int)Descriptor->NotifyWords;
         RingCapacity = header->RingCapacity;
         DcId = dcid;
+        Outbound = (RingHeader*)(segmentBase + header->OutboundOffset);
+        OutboundCapacity = header->OutboundCapacity;
+        Proxy = (EndpointSlot*)(segmentBase + header->ProxyOffset);
+        Nodes = (NodeEntry*)(segmentBase + header->NodesOffset);
+    }
+
+    /// <summary>Routing word of an outbound cell: destination endpoint | dcid &lt;&lt; 32.</summary>
+    public ulong Route(int destination) => (uint)destination | ((ulong)(uint)DcId << 32);
+
+    /// <summary>Tells the proxy that the directory of this DC changed (a bind or an unbind).</summary>
+    public void DirectoryChanged()
+    {
+        Interlocked.Increment(ref Descriptor->DirVersion);
+        Doorbell.Ring(Proxy);
     }
 
     public EndpointSlot* Slot(int index) => Slots + index;

@@ -98,8 +98,14 @@ internal sealed unsafe partial class NodeSegment : IDisposable
 
     private static void CopyName(string value, byte* destination, int capacity)
     {
-        int n = Encoding.UTF8.GetBytes(value.AsSpan(), new Span<byte>(destination, capacity - 1));
+        int n = Encoding.UTF8.GetBytes(value.AsSpan(0, Math.Min(value.Length, capacity - 1)), new Span<byte>(destination, capacity - 1));
         destination[n] = 0;
+    }
+
+    public static void WriteName(byte* destination, int capacity, string value)
+    {
+        new Span<byte>(destination, capacity).Clear();
+        CopyName(value, destination, capacity);
     }
 
     public static string ReadName(byte* source, int capacity)

@@ -32,6 +32,7 @@ internal static unsafe class SlotReclaimer
         Volatile.Write(ref slot->OwnerPid, 0);
         Volatile.Write(ref slot->State, SegmentLayout.SlotFree);
         WakeAll(dc);
+        dc.DirectoryChanged();
         return true;
     }
 
@@ -50,7 +51,11 @@ internal static unsafe class SlotReclaimer
         // Pending notifications *from* this slot to others stay: DVS keeps them too.
     }
 
-    private static void FailWaiters(in DcView dc, int endpoint)
+    /// <summary>Fails every caller of the DC awaiting a reply from <paramref name="endpoint"/> (DstDied).</summary>
+    public static void FailWaiters(in DcView dc, int endpoint) => FailWaiters(dc, endpoint, ReplyWord.PeerDied);
+
+    /// <summary>Fails every caller awaiting a reply from <paramref name="endpoint"/> with <paramref name="state"/>, and wakes it.</summary>
+    public static void FailWaiters(in DcView dc, int endpoint, uint state)
     {
         for (int i = 0; i < dc.NrSlots; i++)
         {
@@ -58,8 +63,11 @@ internal static unsafe class SlotReclaimer
             ulong word = Volatile.Read(ref s->ReplyWord);
             if (ReplyWord.State(word) == ReplyWord.Awaiting && ReplyWord.From(word) == endpoint)
             {
-                ulong died = ReplyWord.Make(ReplyWord.PeerDied, ReplyWord.Sequence(word), endpoint);
-                Interlocked.CompareExchange(ref s->ReplyWord, died, word);
+                ulong died = ReplyWord.Make(state, ReplyWord.Sequence(word), endpoint);
+                if (Interlocked.CompareExchange(ref s->ReplyWord, died, word) == word)
+                {
+                    Doorbell.Ring(s);
+                }
             }
         }
     }

@@ -18,5 +18,6 @@ internal unsafe struct DcDescriptor
     [FieldOffset(48)] public ulong RingStride;
     [FieldOffset(56)] public ulong NotifyOffset;
     [FieldOffset(64)] public uint NotifyWords;
+    [FieldOffset(68)] public uint DirVersion;
     [FieldOffset(72)] public fixed byte Name[32];
 }

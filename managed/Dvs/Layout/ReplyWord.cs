@@ -12,6 +12,9 @@ internal static class ReplyWord
     public const uint Writing = 2;
     public const uint Done = 3;
     public const uint PeerDied = 4;
+    public const uint PeerDown = 5;
+    /// <summary>The call failed on the remote node; the DvsError is in the reply message's Type.</summary>
+    public const uint Failed = 6;
 
     public const int SequenceMask = 0xFFFFFF;
 

@@ -8,5 +8,6 @@ internal struct RingCell
 {
     [FieldOffset(0)] public ulong Seq;
     [FieldOffset(8)] public int Meta;
+    [FieldOffset(16)] public ulong Aux;
     [FieldOffset(64)] public Message Message;
 }

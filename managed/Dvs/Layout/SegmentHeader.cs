@@ -25,4 +25,10 @@ internal unsafe struct SegmentHeader
     [FieldOffset(112)] public fixed byte ClusterName[32];
     [FieldOffset(144)] public uint CellSize;
     [FieldOffset(148)] public uint MessageSize;
+    [FieldOffset(152)] public ulong OutboundOffset;
+    [FieldOffset(160)] public ulong ProxyOffset;
+    [FieldOffset(168)] public ulong NodesOffset;
+    [FieldOffset(176)] public ulong CountersOffset;
+    [FieldOffset(184)] public uint OutboundCapacity;
+    [FieldOffset(188)] public int ProxyPid;
 }

@@ -4,7 +4,7 @@ namespace Dvs.Layout;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x31474553535644UL;
-    public const uint Version = 1;
+    public const uint Version = 2;
     public const int MaxDcs = 32;
     public const int MaxNodes = 32;
     public const int MaxTasks = 35;
@@ -19,5 +19,15 @@ internal static class SegmentLayout
 
     public const int KindSend = 1;
     public const int KindSendRec = 2;
+    public const int KindReply = 3;
+    public const int KindNotify = 4;
+    public const int KindVCopy = 5;
+
+    public const uint NodeUnknown = 0;
+    public const uint NodeUp = 1;
+    public const uint NodeDown = 2;
+    public const uint NodeSelf = 3;
+
+    public const int Counters = 64;
     public const int KindMask = 0xff;
 }

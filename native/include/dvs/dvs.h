@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     1u
+#define DVS_LAYOUT_VERSION     2u  /* bump at every change of a shared struct */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
@@ -55,6 +55,9 @@ extern "C" {
 /* Ring cell meta: low 8 bits the call kind, upper 24 bits the request sequence (sendrec). */
 #define DVS_KIND_SEND          1
 #define DVS_KIND_SENDREC       2
+#define DVS_KIND_REPLY         3   /* outbound ring only: a reply for a remote caller */
+#define DVS_KIND_NOTIFY        4   /* outbound ring only: a notify for a remote endpoint */
+#define DVS_KIND_VCOPY         5   /* outbound ring only: a vcopy with a remote side, routed to the source's node */
 #define DVS_KIND_MASK          0xff
 
 /* Reply word (dvs_slot_t.reply_word): state in bits 56..63, request sequence in bits 32..55,
@@ -65,6 +68,16 @@ extern "C" {
 #define DVS_REPLY_WRITING      2u
 #define DVS_REPLY_DONE         3u
 #define DVS_REPLY_PEER_DIED    4u
+#define DVS_REPLY_PEER_DOWN    5u  /* the node of the peer is down (EDVSNOTCONN) */
+#define DVS_REPLY_FAILED       6u  /* the call failed remotely: the error code is in reply.m_type */
+
+/* Peer node states (dvs_node_entry_t.state). */
+#define DVS_NODE_UNKNOWN       0u
+#define DVS_NODE_UP            1u
+#define DVS_NODE_DOWN          2u
+#define DVS_NODE_SELF          3u
+
+#define DVS_COUNTERS           64
 
 /* Errors: the DVS numbering (include/com/dvs_errno.h). Only those the shim itself returns. */
 #define DVS_OK                 0
@@ -106,7 +119,13 @@ typedef struct dvs_segment_header {
     char     cluster_name[32];  /* 112 */
     uint32_t cell_size;         /* 144 sizeof(dvs_cell_t) */
     uint32_t message_size;      /* 148 sizeof(dvs_message_t) */
-    uint8_t  reserved[104];     /* 152 .. 256 */
+    uint64_t outbound_offset;   /* 152 the node's outbound ring: messages for remote endpoints */
+    uint64_t proxy_offset;      /* 160 a dvs_slot_t whose doorbell wakes the proxy */
+    uint64_t nodes_offset;      /* 168 dvs_node_entry_t[DVS_MAX_NODES]: what this node knows of its peers */
+    uint64_t counters_offset;   /* 176 dvs_counters_t: the node host's counters */
+    uint32_t outbound_capacity; /* 184 cells of the outbound ring */
+    int32_t  proxy_pid;         /* 188 the process running the proxy (0: none) */
+    uint8_t  reserved[64];      /* 192 .. 256 */
 } dvs_segment_header_t;
 
 /* A distributed container as seen by this node. */
@@ -123,7 +142,7 @@ typedef struct dvs_dc {
     uint64_t ring_stride;       /*  48 */
     uint64_t notify_offset;     /*  56 per slot notify_words x uint64: pending bit per source slot */
     uint32_t notify_words;      /*  64 */
-    uint32_t reserved0;         /*  68 */
+    uint32_t dir_version;       /*  68 bumped at every bind / unbind: the proxy announces changes */
     char     name[32];          /*  72 */
     uint8_t  reserved[24];      /* 104 .. 128 */
 } dvs_dc_t;
@@ -173,9 +192,26 @@ typedef struct dvs_ring_header {
 typedef struct dvs_cell {
     uint64_t seq;               /*   0 */
     int32_t  meta;              /*   8 kind | request seq << 8 */
-    uint8_t  pad[52];           /*  12 */
+    int32_t  pad0;              /*  12 */
+    uint64_t aux;               /*  16 outbound ring: destination endpoint | dcid << 32 */
+    uint8_t  pad[40];           /*  24 */
     dvs_message_t message;      /*  64 */
 } dvs_cell_t;
+
+/* What this node knows of one peer node (written by the node host's proxy). */
+typedef struct dvs_node_entry {
+    uint32_t state;             /*   0 DVS_NODE_* */
+    int32_t  node_id;           /*   4 */
+    uint64_t incarnation;       /*   8 the peer's incarnation as last heard */
+    uint64_t rtt_ns;            /*  16 smoothed round-trip time */
+    uint64_t retransmissions;   /*  24 */
+    char     name[32];          /*  32 */
+} dvs_node_entry_t;
+
+/* The node host's counters: a flat array, indexes defined by the managed NodeCounter enum. */
+typedef struct dvs_counters {
+    uint64_t values[DVS_COUNTERS];
+} dvs_counters_t;
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -219,9 +255,14 @@ DVS_API uint64_t dvs_segment_size(const dvs_node_config_t *cfg);
  * offer: publishes with a full barrier, then wakes the owner if it sleeps on `bell`. */
 DVS_API int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
                            int32_t meta, dvs_slot_t *owner);
+/* offer with the cell's aux word (the outbound ring's routing: destination | dcid << 32). */
+DVS_API int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
+                               int32_t meta, uint64_t aux, dvs_slot_t *owner);
 /* poll: single consumer. Wakes producers that sleep waiting for space. */
 DVS_API int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out,
                           int32_t *meta_out);
+DVS_API int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out,
+                              int32_t *meta_out, uint64_t *aux_out);
 /* Resets an empty ring for a new owner. Not safe against concurrent producers. */
 DVS_API void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity);
 /* Messages currently queued (approximate while producers run). */

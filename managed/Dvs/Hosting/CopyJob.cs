@@ -1,0 +1,26 @@
+namespace Dvs.Hosting;
+
+/// <summary>
+/// A vcopy this node serves because it owns the source: read from the source process in chunks
+/// and streamed to the destination's node (or copied directly when the destination is local too).
+/// </summary>
+internal sealed class CopyJob
+{
+    public int DcId;
+    public int SourceEndpoint;
+    public int SourcePid;
+    public long SourceAddress;
+    public int DestinationEndpoint;
+    public long DestinationAddress;
+    public long Bytes;
+    public long Offset;
+    public int Requester;
+    public int RequesterNode;
+    public int Sequence;
+    public DvsError Status;
+
+    // The chunk read from the source and not yet sent.
+    public int BufferStart;
+    public int BufferLength;
+    public bool DataDone;
+}

@@ -1,0 +1,253 @@
+using Dvs.Ipc;
+using Dvs.Layout;
+using Dvs.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Dvs.Hosting;
+
+/// <summary>
+/// The directory half of the proxy (DVS rmtbind): local binds and unbinds are announced to every
+/// peer of the DC in the same ordered stream as the data, so a peer always learns of an endpoint
+/// before it sees a message from it; a peer that comes up gets the whole list; a peer that
+/// restarts loses what it announced before.
+/// </summary>
+internal sealed unsafe partial class NodeProxy
+{
+    /// <summary>Announces what changed since the last pass in every DC; true if anything was sent.</summary>
+    private bool AnnounceDirectoryChanges()
+    {
+        bool worked = false;
+        for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
+        {
+            if (_dcs[dcid] is not DcView dc)
+            {
+                continue;
+            }
+            DirectoryState state = _directory[dcid]!;
+            uint version = Volatile.Read(ref dc.Descriptor->DirVersion);
+            if (version == state.Version)
+            {
+                continue;
+            }
+            bool complete = true;
+            for (int i = 0; i < dc.NrSlots; i++)
+            {
+                EndpointSlot* slot = dc.Slot(i);
+                ulong key = Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal
+                    ? DirectoryState.Key(slot->BindCount, slot->Endpoint)
+                    : 0;
+                ulong announced = state.Announced[i];
+                if (key == announced)
+                {
+                    continue;
+                }
+                bool sent = true;
+                if (announced != 0)
+                {
+                    sent &= Broadcast(dc, CallKindUnbind, (int)(uint)announced, 0, onlyTo: -1);
+                }
+                if (key != 0)
+                {
+                    sent &= Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: -1);
+                }
+                if (sent)
+                {
+                    state.Announced[i] = key;
+                    Count(NodeCounter.EndpointsAnnounced);
+                    worked = true;
+                }
+                else
+                {
+                    complete = false;
+                }
+            }
+            if (complete)
+            {
+                state.Version = version;
+            }
+        }
+        return worked;
+    }
+
+    /// <summary>A message from a local endpoint must not overtake the announcement of that endpoint.</summary>
+    private void EnsureSourceAnnounced(in DcView dc, int source)
+    {
+        int index = dc.SlotIndexOf(source);
+        if (index >= 0)
+        {
+            EndpointSlot* slot = dc.Slot(index);
+            if (_directory[dc.DcId]!.Announced[index] != DirectoryState.Key(slot->BindCount, slot->Endpoint))
+            {
+                AnnounceDirectoryChanges();
+            }
+        }
+    }
+
+    /// <summary>Peer up (send it our endpoints) and peer down (fail callers waiting on it).</summary>
+    private bool ApplyPeerEvents()
+    {
+        bool worked = false;
+        foreach (int peer in _peerIds)
+        {
+            if (Volatile.Read(ref _wentDown[peer]))
+            {
+                Volatile.Write(ref _wentDown[peer], false);
+                FailWaitersOnNode(peer);
+                worked = true;
+            }
+            if (Volatile.Read(ref _needsSync[peer]) && Volatile.Read(ref _nodes[peer].State) == SegmentLayout.NodeUp)
+            {
+                if (SyncPeer(peer))
+                {
+                    Volatile.Write(ref _needsSync[peer], false);
+                }
+                worked = true;
+            }
+        }
+        return worked;
+    }
+
+    /// <summary>Announces every local endpoint of the DCs shared with <paramref name="peer"/>.</summary>
+    private bool SyncPeer(int peer)
+    {
+        for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
+        {
+            if (_dcs[dcid] is not DcView dc || (dc.Descriptor->Nodes & (1UL << peer)) == 0)
+            {
+                continue;
+            }
+            for (int i = 0; i < dc.NrSlots; i++)
+            {
+                EndpointSlot* slot = dc.Slot(i);
+                if (Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal &&
+                    !Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: peer))
+                {
+                    return false;   // window full: the whole sync is repeated later (binds are idempotent)
+                }
+            }
+        }
+        _log.LogDebug("announced local endpoints to node {Peer}", peer);
+        return true;
+    }
+
+    /// <summary>Sends a control message to the peers of a DC that are up (or only to one).</summary>
+    private bool Broadcast(in DcView dc, int kind, int endpoint, uint epoch, int onlyTo)
+    {
+        bool all = true;
+        Message m = default;
+        m.Source = endpoint;
+        var header = new MessageHeader((ushort)dc.DcId, (byte)kind, endpoint, epoch, 0);
+        foreach (int peer in _peerIds)
+        {
+            if ((onlyTo >= 0 && peer != onlyTo) || (dc.Descriptor->Nodes & (1UL << peer)) == 0 ||
+                Volatile.Read(ref _nodes[peer].State) != SegmentLayout.NodeUp)
+            {
+                continue;   // a peer that is not up gets everything when it comes up
+            }
+            ReliableSession session = _sessions[peer]!;
+            SendStatus status;
+            lock (session)
+            {
+                status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+            }
+            all &= status != SendStatus.BackPressured;
+        }
+        return all;
+    }
+
+    /// <summary>A peer announced one of its endpoints: it becomes remote here (rmtbind).</summary>
+    private void ApplyBind(in DcView dc, int index, int endpoint, int peer, uint epoch)
+    {
+        EndpointSlot* slot = dc.Slot(index);
+        while (true)
+        {
+            uint state = Volatile.Read(ref slot->State);
+            if (state == SegmentLayout.SlotFree)
+            {
+                if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, state) != state)
+                {
+                    continue;
+                }
+                slot->OwnerPid = 0;
+                slot->OwnerStartTime = 0;
+                slot->Endpoint = endpoint;
+                slot->OwnerNode = peer;
+                slot->Epoch = epoch;
+                slot->Flags = 0;
+                slot->Sent = slot->Received = slot->Replies = 0;
+                SlotReclaimer.Clear(dc, index);
+                Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
+                Doorbell.Ring(slot);
+                return;
+            }
+            if (state == SegmentLayout.SlotRemote)
+            {
+                slot->Endpoint = endpoint;
+                slot->OwnerNode = peer;
+                slot->Epoch = epoch;
+                Doorbell.Ring(slot);
+                return;
+            }
+            Count(NodeCounter.DropOther);
+            _log.LogWarning("node {Peer} announced endpoint {Endpoint} of DC {Dc}, which is bound on this node", peer, endpoint, dc.DcId);
+            return;
+        }
+    }
+
+    private void ApplyUnbind(in DcView dc, int index, int endpoint, int peer) =>
+        FreeRemote(dc, index, endpoint, peer, ReplyWord.PeerDied);
+
+    private static void FreeRemote(in DcView dc, int index, int endpoint, int peer, uint failState)
+    {
+        EndpointSlot* slot = dc.Slot(index);
+        if (Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->OwnerNode != peer || slot->Endpoint != endpoint ||
+            Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, SegmentLayout.SlotRemote) != SegmentLayout.SlotRemote)
+        {
+            return;
+        }
+        SlotReclaimer.FailWaiters(dc, endpoint, failState);
+        slot->OwnerNode = -1;
+        Volatile.Write(ref slot->State, SegmentLayout.SlotFree);
+        SlotReclaimer.WakeAll(dc);
+    }
+
+    /// <summary>Forgets every endpoint that <paramref name="peer"/> announced (it restarted).</summary>
+    private void ForgetRemoteEndpoints(int peer, uint failState)
+    {
+        for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
+        {
+            if (_dcs[dcid] is not DcView dc)
+            {
+                continue;
+            }
+            for (int i = 0; i < dc.NrSlots; i++)
+            {
+                EndpointSlot* slot = dc.Slot(i);
+                if (Volatile.Read(ref slot->State) == SegmentLayout.SlotRemote && slot->OwnerNode == peer)
+                {
+                    FreeRemote(dc, i, slot->Endpoint, peer, failState);
+                }
+            }
+        }
+    }
+
+    /// <summary>Callers waiting for replies from endpoints on a node that went down get NotConnected.</summary>
+    private void FailWaitersOnNode(int peer)
+    {
+        for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
+        {
+            if (_dcs[dcid] is not DcView dc)
+            {
+                continue;
+            }
+            for (int i = 0; i < dc.NrSlots; i++)
+            {
+                EndpointSlot* slot = dc.Slot(i);
+                if (Volatile.Read(ref slot->State) == SegmentLayout.SlotRemote && slot->OwnerNode == peer)
+                {
+                    SlotReclaimer.FailWaiters(dc, slot->Endpoint, ReplyWord.PeerDown);
+                }
+            }
+        }
+    }
+}

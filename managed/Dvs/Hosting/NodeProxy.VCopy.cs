@@ -1,0 +1,342 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+using Dvs.Transport;
+
+namespace Dvs.Hosting;
+
+/// <summary>
+/// VCopy across nodes. The requester's node routes the request to the source's node, which reads
+/// the source process's memory (process_vm_readv) and streams it in 56-byte chunks, in the
+/// ordered session, to the destination's node; that node gathers contiguous chunks and writes
+/// them into the destination process (process_vm_writev), and when the final "done" arrives it
+/// reports completion to the requester, whose SendRec-style wait then returns.
+/// </summary>
+internal sealed unsafe partial class NodeProxy
+{
+    private const int CallKindVCopyRequest = 20;
+    private const int CallKindVCopyData = 21;
+    private const int CallKindVCopyDone = 22;
+    private const int CallKindVCopyComplete = 23;
+    private const int ChunkBytes = 56;
+    private const int ReadBytes = 64 * 1024;
+
+    private readonly ConcurrentQueue<CopyJob> _copyJobs = new();
+    private readonly ConcurrentQueue<(int Peer, MessageHeader Header, Message Message)> _controlOut = new();
+    private readonly byte[] _readBuffer = GC.AllocateArray<byte>(ReadBytes, pinned: true);
+    private readonly CopyWriter?[] _writers = new CopyWriter?[SegmentLayout.MaxNodes];
+
+    /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
+    private bool ForwardVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
+    {
+        int index = dc.SlotIndexOf(sourceEndpoint);
+        EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
+        uint state = slot == null ? SegmentLayout.SlotFree : Volatile.Read(ref slot->State);
+        if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotLocal)
+        {
+            StartCopy(dc, sourceEndpoint, slot, request, sequence, _nodeId);
+            return true;
+        }
+        if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotRemote &&
+            _sessions[slot->OwnerNode] is ReliableSession session)
+        {
+            Message m = request;
+            m[4] = _nodeId;
+            var header = new MessageHeader((ushort)dc.DcId, CallKindVCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence);
+            SendStatus status;
+            lock (session)
+            {
+                status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+            }
+            if (status == SendStatus.BackPressured)
+            {
+                return false;
+            }
+            if (status == SendStatus.Ok)
+            {
+                return true;
+            }
+        }
+        CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.DeadSrcDst);
+        return true;
+    }
+
+    /// <summary>Queues the serving of a copy whose source is bound here.</summary>
+    private void StartCopy(in DcView dc, int sourceEndpoint, EndpointSlot* source, in Message request, int sequence, int requesterNode)
+    {
+        _copyJobs.Enqueue(new CopyJob
+        {
+            DcId = dc.DcId,
+            SourceEndpoint = sourceEndpoint,
+            SourcePid = source->OwnerPid,
+            SourceAddress = request[0],
+            DestinationEndpoint = (int)request[1],
+            DestinationAddress = request[2],
+            Bytes = request[3],
+            Requester = request.Source,
+            RequesterNode = requesterNode,
+            Sequence = sequence,
+        });
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+    }
+
+    /// <summary>Advances the copies this node serves until a session's window fills; true if any work was done.</summary>
+    private bool ProcessCopyJobs()
+    {
+        bool worked = false;
+        while (_copyJobs.TryPeek(out CopyJob? job))
+        {
+            if (!Advance(job))
+            {
+                return worked;  // back-pressured: resume on a later pass
+            }
+            _copyJobs.TryDequeue(out _);
+            worked = true;
+        }
+        while (_controlOut.TryPeek(out var control))
+        {
+            if (_sessions[control.Peer] is ReliableSession session)
+            {
+                Message m = control.Message;
+                SendStatus status;
+                lock (session)
+                {
+                    status = session.TrySend(control.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+                }
+                if (status == SendStatus.BackPressured)
+                {
+                    return worked;
+                }
+            }
+            _controlOut.TryDequeue(out _);
+            worked = true;
+        }
+        return worked;
+    }
+
+    /// <summary>Moves one job forward; true when it is finished.</summary>
+    private bool Advance(CopyJob job)
+    {
+        if (_dcs[job.DcId] is not DcView dc)
+        {
+            return true;
+        }
+        int dstIndex = dc.SlotIndexOf(job.DestinationEndpoint);
+        EndpointSlot* dst = dstIndex < 0 ? null : dc.Slot(dstIndex);
+        uint dstState = dst == null ? SegmentLayout.SlotFree : Volatile.Read(ref dst->State);
+        if (dst == null || dst->Endpoint != job.DestinationEndpoint ||
+            (dstState != SegmentLayout.SlotLocal && dstState != SegmentLayout.SlotRemote))
+        {
+            Complete(dc, job, DvsError.DeadSrcDst);
+            return true;
+        }
+        if (dstState == SegmentLayout.SlotLocal)
+        {
+            // Both sides here: one kernel copy between the two processes.
+            int rc = Shim.VCopy(job.SourcePid, (ulong)job.SourceAddress, dst->OwnerPid, (ulong)job.DestinationAddress, (ulong)job.Bytes);
+            Complete(dc, job, rc == 0 ? DvsError.Ok : DvsError.Fault);
+            return true;
+        }
+        if (_sessions[dst->OwnerNode] is not ReliableSession session)
+        {
+            Complete(dc, job, DvsError.NotConnected);
+            return true;
+        }
+        fixed (byte* buffer = _readBuffer)
+        {
+            while (!job.DataDone)
+            {
+                if (job.BufferLength == 0)
+                {
+                    if (job.Offset >= job.Bytes || job.Status != DvsError.Ok)
+                    {
+                        job.DataDone = true;
+                        break;
+                    }
+                    int want = (int)Math.Min(ReadBytes, job.Bytes - job.Offset);
+                    if (Shim.VCopy(job.SourcePid, (ulong)(job.SourceAddress + job.Offset), Shim.GetPid(), (ulong)buffer, (ulong)want) != 0)
+                    {
+                        job.Status = DvsError.Fault;
+                        job.DataDone = true;
+                        break;
+                    }
+                    job.BufferStart = 0;
+                    job.BufferLength = want;
+                }
+                lock (session)
+                {
+                    while (job.BufferLength > 0)
+                    {
+                        int n = Math.Min(ChunkBytes, job.BufferLength);
+                        Message chunk = default;
+                        byte* raw = (byte*)&chunk;
+                        *(long*)raw = job.DestinationAddress + job.Offset;
+                        new ReadOnlySpan<byte>(buffer + job.BufferStart, n).CopyTo(new Span<byte>(raw + 8, ChunkBytes));
+                        var header = new MessageHeader((ushort)job.DcId, CallKindVCopyData, job.DestinationEndpoint, 0, (uint)job.Sequence)
+                        {
+                            Flags = (byte)n,
+                        };
+                        SendStatus status = session.TrySend(header, new ReadOnlySpan<byte>(raw, sizeof(Message)));
+                        if (status == SendStatus.BackPressured)
+                        {
+                            return false;
+                        }
+                        if (status != SendStatus.Ok)
+                        {
+                            job.Status = DvsError.NotConnected;
+                            job.BufferLength = 0;
+                            break;
+                        }
+                        job.BufferStart += n;
+                        job.BufferLength -= n;
+                        job.Offset += n;
+                    }
+                }
+            }
+        }
+        // Done goes to the destination's node after the data (same ordered stream); it reports to the requester.
+        Message done = default;
+        done.Source = job.Requester;
+        done.Type = (int)job.Status;
+        done[0] = job.RequesterNode;
+        done[1] = job.SourceEndpoint;
+        var doneHeader = new MessageHeader((ushort)job.DcId, CallKindVCopyDone, job.DestinationEndpoint, 0, (uint)job.Sequence);
+        SendStatus sent;
+        lock (session)
+        {
+            sent = session.TrySend(doneHeader, new ReadOnlySpan<byte>(&done, sizeof(Message)));
+        }
+        if (sent == SendStatus.BackPressured)
+        {
+            return false;
+        }
+        if (sent != SendStatus.Ok)
+        {
+            Complete(dc, job, DvsError.NotConnected);
+        }
+        return true;
+    }
+
+    /// <summary>Reports a finished copy served here to its requester (here or on its node).</summary>
+    private void Complete(in DcView dc, CopyJob job, DvsError status)
+    {
+        if (job.RequesterNode == _nodeId)
+        {
+            CompleteLocally(dc, job.Requester, job.SourceEndpoint, job.Sequence, status);
+            return;
+        }
+        Message m = default;
+        m.Source = job.SourceEndpoint;
+        m.Type = (int)status;
+        _controlOut.Enqueue((job.RequesterNode,
+            new MessageHeader((ushort)job.DcId, CallKindVCopyComplete, job.Requester, 0, (uint)job.Sequence), m));
+    }
+
+    private void CompleteLocally(in DcView dc, int requester, int sourceEndpoint, int sequence, DvsError status)
+    {
+        int index = dc.SlotIndexOf(requester);
+        if (index < 0)
+        {
+            return;
+        }
+        Message m = default;
+        m.Source = sourceEndpoint;
+        m.Type = (int)status;
+        DeliverReply(dc.Slot(index), in m, sequence, failed: status != DvsError.Ok);
+    }
+
+    /// <summary>The vcopy kinds arriving from a peer (under its session lock).</summary>
+    private void DeliverVCopy(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
+    {
+        int index = dc.SlotIndexOf(header.Destination);
+        EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
+        bool local = slot != null && slot->Endpoint == header.Destination && Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal;
+        CopyWriter writer = _writers[session.PeerNode] ??= new CopyWriter();
+        switch (header.CallKind)
+        {
+            case CallKindVCopyRequest:
+                if (local)
+                {
+                    StartCopy(dc, header.Destination, slot, m, (int)header.RequestSequence, (int)m[4]);
+                }
+                else
+                {
+                    Message fail = default;
+                    fail.Source = header.Destination;
+                    fail.Type = (int)DvsError.DeadSrcDst;
+                    _controlOut.Enqueue((session.PeerNode,
+                        new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), fail));
+                }
+                return;
+            case CallKindVCopyData:
+                if (!local)
+                {
+                    writer.Status = DvsError.DeadSrcDst;
+                    return;
+                }
+                fixed (Message* pm = &m)
+                {
+                    long address = *(long*)pm;
+                    int n = Math.Min((int)header.Flags, ChunkBytes);
+                    if (writer.Length > 0 && (writer.Pid != slot->OwnerPid || writer.Address + writer.Length != address ||
+                        writer.Length + n > CopyWriter.Capacity))
+                    {
+                        FlushWriter(writer);
+                    }
+                    if (writer.Length == 0)
+                    {
+                        writer.Pid = slot->OwnerPid;
+                        writer.Address = address;
+                    }
+                    new ReadOnlySpan<byte>((byte*)pm + 8, n).CopyTo(writer.Buffer.AsSpan(writer.Length));
+                    writer.Length += n;
+                }
+                return;
+            case CallKindVCopyDone:
+                FlushWriter(writer);
+                DvsError status = m.Type != 0 ? (DvsError)m.Type : writer.Status;
+                writer.Status = DvsError.Ok;
+                int requesterNode = (int)m[0];
+                int sourceEndpoint = (int)m[1];
+                if (requesterNode == _nodeId)
+                {
+                    CompleteLocally(dc, m.Source, sourceEndpoint, (int)header.RequestSequence, status);
+                }
+                else
+                {
+                    Message complete = default;
+                    complete.Source = sourceEndpoint;
+                    complete.Type = (int)status;
+                    _controlOut.Enqueue((requesterNode,
+                        new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), complete));
+                    Doorbell.Wake(&_proxySlot->WakeSeq);
+                }
+                return;
+            case CallKindVCopyComplete:
+                if (slot != null)
+                {
+                    DeliverReply(slot, in m, (int)header.RequestSequence, failed: m.Type != 0);
+                }
+                return;
+        }
+    }
+
+    private static void FlushWriter(CopyWriter writer)
+    {
+        if (writer.Length == 0)
+        {
+            return;
+        }
+        fixed (byte* buffer = writer.Buffer)
+        {
+            if (Shim.VCopy(Shim.GetPid(), (ulong)buffer, writer.Pid, (ulong)writer.Address, (ulong)writer.Length) != 0 &&
+                writer.Status == DvsError.Ok)
+            {
+                writer.Status = DvsError.Fault;
+            }
+        }
+        writer.Length = 0;
+    }
+}

@@ -1,0 +1,33 @@
+namespace Dvs;
+
+/// <summary>
+/// The node host's counters, kept in the node segment so any process of the node (dvs status,
+/// tests) can read them. Index into a 64-slot array; append only.
+/// </summary>
+public enum NodeCounter
+{
+    FramesSent = 0,
+    FramesReceived = 1,
+    MessagesSent = 2,
+    MessagesReceived = 3,
+    Retransmissions = 4,
+    BytesSent = 5,
+    BytesReceived = 6,
+    DropMalformed = 8,
+    DropBadHmac = 9,
+    DropUnknownNode = 10,
+    DropWrongCluster = 11,
+    DropStaleIncarnation = 12,
+    DropDuplicate = 13,
+    DropWrongDc = 14,
+    DropUnknownEndpoint = 15,
+    DropFullRing = 16,
+    DropLateReply = 17,
+    DropOther = 18,
+    PeersUp = 24,
+    PeerDownEvents = 25,
+    PeerRestarts = 26,
+    EndpointsAnnounced = 27,
+    OutboundBackPressure = 28,
+    InboundBackPressure = 29,
+}

@@ -1,0 +1,558 @@
+namespace Dvs.Transport;
+
+/// <summary>
+/// Reliable, ordered, exactly-once delivery of messages to one peer node over an unreliable
+/// datagram channel. Pure logic: it never touches a socket or a clock; the caller passes the time
+/// (ticks, 100 ns) and moves the frames (<see cref="Poll"/> fills a batch to send,
+/// <see cref="OnFrame"/> takes a validated frame from the peer).
+/// </summary>
+/// <remarks>
+/// <para>Frames carry a sequence number; messages are batched into the frame being filled until it
+/// is full or the next Poll. Every frame carries a cumulative ack (next sequence expected), a
+/// 64-bit selective-ack map and the receive window. Unacknowledged frames are retransmitted after
+/// an RFC 6298 timeout, doubled per retry up to MaxRto, or at once when three acks show later
+/// frames arrived (fast retransmit). The send window bounds memory: when it is full,
+/// <see cref="TrySend"/> returns <see cref="SendStatus.BackPressured"/>.</para>
+/// <para>Incarnations: each side has one (growing across restarts, never 0). A frame from an
+/// older incarnation of the peer, or addressed to an older one of ours, is dropped and counted; a
+/// newer incarnation of the peer resets both directions. Silence longer than PeerDownAfter marks
+/// the peer down.</para>
+/// <para>Zero allocations per message: every buffer is allocated in the constructor.
+/// Not thread-safe: one thread drives a session (the node host's proxy for this peer).</para>
+/// </remarks>
+internal sealed class ReliableSession
+{
+    private struct SendSlot
+    {
+        public int Count;
+        public int Retries;
+        public int DupHits;
+        public bool Sacked;
+        public bool FastRetransmit;
+        public long FirstSent;
+        public long LastSent;
+    }
+
+    private struct ReceiveSlot
+    {
+        public bool Present;
+        public int Count;
+    }
+
+    private readonly ClusterCredentials _credentials;
+    private readonly ISessionSink _sink;
+    private readonly DropCounters _drops;
+    private readonly int _window;
+    private readonly int _mask;
+    private readonly int _perFrame;
+    private readonly int _frameBytes;
+    private readonly int _mtu;
+    private readonly long _heartbeatInterval;
+    private readonly long _peerDownAfter;
+
+    private readonly SendSlot[] _send;
+    private readonly byte[] _sendEntries;
+    private readonly ReceiveSlot[] _receive;
+    private readonly byte[] _receiveEntries;
+    private RttEstimator _rtt;
+
+    // Send side: [_una, _sent) transmitted and unacknowledged; [_sent, _open) sealed, waiting for
+    // the peer's window; _open is the frame being filled (exists while _open - _una < _window).
+    private ulong _una;
+    private ulong _sent;
+    private ulong _open;
+    private uint _peerWindow;
+
+    // Receive side: [_deliverBase, _rcvNext) received in order, not yet all delivered; later
+    // frames up to _deliverBase + _window may be present out of order.
+    private ulong _deliverBase;
+    private int _deliverIndex;
+    private ulong _rcvNext;
+    private bool _ackPending;
+    private uint _advertisedWindow;
+
+    private long _lastHeard;
+    private long _lastSent;
+    private long _nextHello;
+
+    /// <param name="options">Window, MTU and timers (validated here).</param>
+    /// <param name="credentials">Cluster id and key for the frames this session writes.</param>
+    /// <param name="localNode">Our node id.</param>
+    /// <param name="peerNode">The peer's node id.</param>
+    /// <param name="localIncarnation">Ours: non-zero, larger after every restart (e.g. start
+    /// time in microseconds).</param>
+    /// <param name="sink">Receives delivered messages and peer events.</param>
+    /// <param name="drops">Where stale, duplicate and out-of-window frames are counted.</param>
+    /// <param name="now">Current time (ticks); silence is measured from here.</param>
+    public ReliableSession(SessionOptions options, ClusterCredentials credentials, int localNode, int peerNode,
+        ulong localIncarnation, ISessionSink sink, DropCounters drops, long now)
+    {
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(localNode);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(localNode, FrameDescriptor.MaxNodes);
+        ArgumentOutOfRangeException.ThrowIfNegative(peerNode);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(peerNode, FrameDescriptor.MaxNodes);
+        if (peerNode == localNode)
+        {
+            throw new ArgumentException("a session needs two different nodes", nameof(peerNode));
+        }
+        ArgumentOutOfRangeException.ThrowIfZero(localIncarnation);
+        _credentials = credentials;
+        _sink = sink;
+        _drops = drops;
+        LocalNode = localNode;
+        PeerNode = peerNode;
+        LocalIncarnation = localIncarnation;
+        _window = options.WindowFrames;
+        _mask = _window - 1;
+        _mtu = options.Mtu;
+        _perFrame = FrameDescriptor.MessagesPerFrame(_mtu);
+        _frameBytes = _perFrame * FrameDescriptor.EntryLength;
+        _heartbeatInterval = options.HeartbeatInterval.Ticks;
+        _peerDownAfter = options.PeerDownAfter.Ticks;
+        _send = new SendSlot[_window];
+        _sendEntries = new byte[_window * _frameBytes];
+        _receive = new ReceiveSlot[_window];
+        _receiveEntries = new byte[_window * _frameBytes];
+        _rtt = new RttEstimator(options.InitialRto.Ticks, options.MinRto.Ticks, options.MaxRto.Ticks);
+        _peerWindow = (uint)_window;
+        _advertisedWindow = (uint)_window;
+        _lastHeard = now;
+        _lastSent = now;
+        _nextHello = now;
+    }
+
+    public int LocalNode { get; }
+
+    public int PeerNode { get; }
+
+    public ulong LocalIncarnation { get; }
+
+    /// <summary>The peer's incarnation, 0 until its first frame.</summary>
+    public ulong PeerIncarnation { get; private set; }
+
+    public PeerState State { get; private set; }
+
+    /// <summary>Messages per frame at the configured MTU.</summary>
+    public int MessagesPerFrame => _perFrame;
+
+    /// <summary>Messages <see cref="TrySend"/> accepts before it back-pressures.</summary>
+    public int SendCapacity =>
+        _open - _una >= (ulong)_window ? 0 : (int)((ulong)_window - (_open - _una)) * _perFrame - _send[(int)(_open & (ulong)_mask)].Count;
+
+    /// <summary>Frames sent but not yet acknowledged.</summary>
+    public int FramesInFlight => (int)(_sent - _una);
+
+    /// <summary>The current retransmission timeout (ticks).</summary>
+    public long RetransmissionTimeout => _rtt.Rto;
+
+    /// <summary>Smoothed round trip (ticks), 0 before the first sample.</summary>
+    public long SmoothedRtt => _rtt.SmoothedRtt;
+
+    public long MessagesAccepted { get; private set; }
+
+    public long MessagesDelivered { get; private set; }
+
+    public long FramesSent { get; private set; }
+
+    public long DataFramesSent { get; private set; }
+
+    public long Retransmissions { get; private set; }
+
+    public long FastRetransmissions { get; private set; }
+
+    public long Resets { get; private set; }
+
+    /// <summary>
+    /// Queues one 64-byte message for the peer. Returns <see cref="SendStatus.BackPressured"/>
+    /// when the window is full (nothing queued: retry after acks arrive), PeerDown when the peer
+    /// was declared down. The message goes out at the next <see cref="Poll"/>. Allocates nothing.
+    /// </summary>
+    public SendStatus TrySend(in MessageHeader header, ReadOnlySpan<byte> message)
+    {
+        if (message.Length != FrameDescriptor.MessageLength || header.DcId >= FrameDescriptor.MaxDcs)
+        {
+            return SendStatus.Invalid;
+        }
+        if (State == PeerState.Down)
+        {
+            return SendStatus.PeerDown;
+        }
+        if (_open - _una >= (ulong)_window)
+        {
+            return SendStatus.BackPressured;
+        }
+        int slot = (int)(_open & (ulong)_mask);
+        ref SendSlot s = ref _send[slot];
+        FrameWriter.EncodeEntry(
+            _sendEntries.AsSpan(slot * _frameBytes + s.Count * FrameDescriptor.EntryLength, FrameDescriptor.EntryLength),
+            header, message);
+        s.Count++;
+        MessagesAccepted++;
+        if (s.Count == _perFrame)
+        {
+            _open++;
+        }
+        return SendStatus.Ok;
+    }
+
+    /// <summary>
+    /// Takes a frame from the peer that <see cref="FrameReader.TryRead"/> validated. Applies its
+    /// acks, stores its messages and delivers what is in order to the sink. Returns the drop
+    /// reason (already counted) when the frame is not used. Allocates nothing.
+    /// </summary>
+    public DropReason OnFrame(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
+    {
+        DropReason reason = Accept(header, frame, now);
+        _drops.Increment(reason);
+        return reason;
+    }
+
+    private DropReason Accept(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
+    {
+        if (header.SourceNode != PeerNode || header.DestinationNode != LocalNode)
+        {
+            return DropReason.UnknownNode;
+        }
+        if (header.SenderIncarnation < PeerIncarnation)
+        {
+            return DropReason.StaleIncarnation;
+        }
+        if (header.SenderIncarnation > PeerIncarnation)
+        {
+            bool restarted = PeerIncarnation != 0;
+            int discarded = restarted ? ResetStreams() : 0;
+            PeerIncarnation = header.SenderIncarnation;
+            // Whatever we send next carries our incarnation: that is how the peer learns it.
+            _ackPending = true;
+            if (restarted)
+            {
+                Resets++;
+                _sink.OnPeerReset(this, PeerIncarnation, discarded);
+            }
+        }
+        _lastHeard = now;
+        if (State != PeerState.Up)
+        {
+            State = PeerState.Up;
+            _sink.OnPeerStateChanged(this, PeerState.Up);
+        }
+        if (header.ReceiverIncarnation != LocalIncarnation)
+        {
+            _ackPending = true;
+            // 0: the peer has not heard from us yet (its hellos). Otherwise it talks to an
+            // earlier incarnation of ours: its acks and data belong to a stream that is gone.
+            return header.ReceiverIncarnation == 0 && header.Kind != FrameKind.Data
+                ? DropReason.None
+                : DropReason.StaleIncarnation;
+        }
+        ApplyAcks(header, now);
+        if (header.Kind == FrameKind.Data)
+        {
+            return ReceiveData(header, frame);
+        }
+        if (header.Kind == FrameKind.Hello)
+        {
+            _ackPending = true;
+        }
+        return DropReason.None;
+    }
+
+    private void ApplyAcks(in FrameHeader header, long now)
+    {
+        ulong ack = header.CumulativeAck;
+        if (ack > _sent)
+        {
+            // Acknowledges frames never sent: a confused peer. Ignore its ack fields.
+            return;
+        }
+        while (_una < ack)
+        {
+            ref SendSlot s = ref _send[(int)(_una & (ulong)_mask)];
+            if (s.Retries == 0 && !s.Sacked)
+            {
+                _rtt.AddSample(now - s.FirstSent); // Karn: only frames sent once give a sample
+            }
+            s = default;
+            _una++;
+        }
+        ulong bits = header.SelectiveAcks;
+        ulong highestSacked = 0;
+        while (bits != 0)
+        {
+            int i = System.Numerics.BitOperations.TrailingZeroCount(bits);
+            bits &= bits - 1;
+            ulong seq = ack + 1 + (ulong)i;
+            if (seq >= _sent)
+            {
+                break;
+            }
+            if (seq < _una)
+            {
+                continue;
+            }
+            ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+            if (!s.Sacked)
+            {
+                s.Sacked = true;
+                if (s.Retries == 0)
+                {
+                    _rtt.AddSample(now - s.FirstSent);
+                }
+            }
+            highestSacked = seq;
+        }
+        for (ulong seq = _una; seq < highestSacked; seq++)
+        {
+            ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+            if (!s.Sacked && ++s.DupHits == 3)
+            {
+                s.FastRetransmit = true;
+            }
+        }
+        if (ack >= _una)
+        {
+            _peerWindow = header.ReceiveWindow;
+        }
+    }
+
+    private DropReason ReceiveData(in FrameHeader header, ReadOnlySpan<byte> frame)
+    {
+        ulong seq = header.Sequence;
+        _ackPending = true; // also for duplicates: our earlier ack may have been lost
+        if (seq < _rcvNext)
+        {
+            return DropReason.Duplicate;
+        }
+        if (seq >= _deliverBase + (ulong)_window)
+        {
+            return DropReason.OutOfWindow;
+        }
+        int slot = (int)(seq & (ulong)_mask);
+        ref ReceiveSlot r = ref _receive[slot];
+        if (r.Present)
+        {
+            return DropReason.Duplicate;
+        }
+        if (header.MessageCount > _perFrame)
+        {
+            // The peer's MTU is larger than ours: a configuration error, never stored.
+            return DropReason.TooLong;
+        }
+        frame.Slice(FrameDescriptor.HeaderLength, (int)header.PayloadLength)
+            .CopyTo(_receiveEntries.AsSpan(slot * _frameBytes, _frameBytes));
+        r.Present = true;
+        r.Count = header.MessageCount;
+        while (_rcvNext < _deliverBase + (ulong)_window && _receive[(int)(_rcvNext & (ulong)_mask)].Present)
+        {
+            _rcvNext++;
+        }
+        Deliver();
+        return DropReason.None;
+    }
+
+    private void Deliver()
+    {
+        while (_deliverBase < _rcvNext)
+        {
+            int slot = (int)(_deliverBase & (ulong)_mask);
+            ref ReceiveSlot r = ref _receive[slot];
+            while (_deliverIndex < r.Count)
+            {
+                ReadOnlySpan<byte> entry = _receiveEntries.AsSpan(
+                    slot * _frameBytes + _deliverIndex * FrameDescriptor.EntryLength, FrameDescriptor.EntryLength);
+                ReadOnlySpan<byte> message = FrameReader.ReadEntry(entry, out MessageHeader mh);
+                if (!_sink.TryDeliver(this, mh, message))
+                {
+                    return;
+                }
+                _deliverIndex++;
+                MessagesDelivered++;
+            }
+            r = default;
+            _deliverBase++;
+            _deliverIndex = 0;
+        }
+        // After a refusal shrank the window we advertised, tell the peer it may send again.
+        if (_advertisedWindow < (uint)(_window / 2) && ReceiveWindow > _advertisedWindow)
+        {
+            _ackPending = true;
+        }
+    }
+
+    private uint ReceiveWindow => (uint)(_deliverBase + (ulong)_window - _rcvNext);
+
+    /// <summary>
+    /// Does the time-driven work and fills <paramref name="output"/> (up to its capacity) with the
+    /// frames to send now: hellos, retransmissions, new data, acks, heartbeats. Also retries a
+    /// delivery the sink refused and declares the peer down after the configured silence.
+    /// Returns the number of datagrams added. The batch's slots must hold an MTU. Allocates nothing.
+    /// </summary>
+    public int Poll(long now, DatagramBatch output)
+    {
+        if (output.SlotSize < _mtu)
+        {
+            throw new ArgumentException("the batch's slots are smaller than the MTU", nameof(output));
+        }
+        int before = output.Count;
+        if (State != PeerState.Down && now - _lastHeard >= _peerDownAfter)
+        {
+            State = PeerState.Down;
+            _sink.OnPeerStateChanged(this, PeerState.Down);
+        }
+        Deliver();
+        if (PeerIncarnation == 0)
+        {
+            if (now >= _nextHello && !output.IsFull)
+            {
+                EmitControl(FrameKind.Hello, now, output);
+                _nextHello = now + _heartbeatInterval;
+            }
+            return output.Count - before;
+        }
+        for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
+        {
+            ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+            if (s.Sacked || (!s.FastRetransmit && now - s.LastSent < _rtt.Backoff(s.Retries)))
+            {
+                continue;
+            }
+            if (s.FastRetransmit)
+            {
+                FastRetransmissions++;
+            }
+            s.Retries++;
+            s.LastSent = now;
+            s.FastRetransmit = false;
+            s.DupHits = 0;
+            Retransmissions++;
+            EmitData(seq, now, output);
+        }
+        if (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0)
+        {
+            _open++; // seal the partly filled frame: a Poll is the batching boundary
+        }
+        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull)
+        {
+            ref SendSlot s = ref _send[(int)(_sent & (ulong)_mask)];
+            s.FirstSent = now;
+            s.LastSent = now;
+            EmitData(_sent, now, output);
+            _sent++;
+        }
+        if (!output.IsFull && (_ackPending || now - _lastSent >= _heartbeatInterval))
+        {
+            EmitControl(_ackPending ? FrameKind.Ack : FrameKind.Heartbeat, now, output);
+        }
+        return output.Count - before;
+    }
+
+    /// <summary>
+    /// The latest time the next <see cref="Poll"/> should run (a proxy blocks in receive until
+    /// then): now when work is waiting, else the next retransmission, heartbeat or down verdict.
+    /// </summary>
+    public long NextDeadline(long now)
+    {
+        if (_ackPending || (_sent < _open && _sent < _una + _peerWindow)
+            || (_open - _una < (ulong)_window && _send[(int)(_open & (ulong)_mask)].Count > 0))
+        {
+            return now;
+        }
+        long deadline = State == PeerState.Down ? long.MaxValue : _lastHeard + _peerDownAfter;
+        if (PeerIncarnation == 0)
+        {
+            return Math.Min(deadline, _nextHello);
+        }
+        deadline = Math.Min(deadline, _lastSent + _heartbeatInterval);
+        for (ulong seq = _una; seq < _sent; seq++)
+        {
+            ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+            if (!s.Sacked)
+            {
+                deadline = Math.Min(deadline, s.FastRetransmit ? now : s.LastSent + _rtt.Backoff(s.Retries));
+            }
+        }
+        return Math.Max(deadline, now);
+    }
+
+    private void EmitData(ulong seq, long now, DatagramBatch output)
+    {
+        int slot = (int)(seq & (ulong)_mask);
+        var writer = new FrameWriter(output.NextSlot[.._mtu]);
+        writer.TryAppendEntries(_sendEntries.AsSpan(slot * _frameBytes, _send[slot].Count * FrameDescriptor.EntryLength));
+        FrameHeader h = Header(FrameKind.Data);
+        h.Sequence = seq;
+        output.Commit(PeerNode, writer.Complete(h, _credentials));
+        DataFramesSent++;
+        Sent(now);
+    }
+
+    private void EmitControl(FrameKind kind, long now, DatagramBatch output)
+    {
+        var writer = new FrameWriter(output.NextSlot[..FrameDescriptor.MinFrameLength]);
+        output.Commit(PeerNode, writer.Complete(Header(kind), _credentials));
+        Sent(now);
+    }
+
+    private void Sent(long now)
+    {
+        FramesSent++;
+        _lastSent = now;
+        _ackPending = false;
+    }
+
+    private FrameHeader Header(FrameKind kind)
+    {
+        uint window = ReceiveWindow;
+        _advertisedWindow = window;
+        return new FrameHeader
+        {
+            Kind = kind,
+            SourceNode = (ushort)LocalNode,
+            DestinationNode = (ushort)PeerNode,
+            SenderIncarnation = LocalIncarnation,
+            ReceiverIncarnation = PeerIncarnation,
+            CumulativeAck = _rcvNext,
+            SelectiveAcks = SelectiveAcks(),
+            ReceiveWindow = window,
+        };
+    }
+
+    private ulong SelectiveAcks()
+    {
+        ulong bits = 0;
+        ulong limit = _deliverBase + (ulong)_window;
+        for (int i = 0; i < FrameDescriptor.SelectiveAckBits; i++)
+        {
+            ulong seq = _rcvNext + 1 + (ulong)i;
+            if (seq >= limit)
+            {
+                break;
+            }
+            if (_receive[(int)(seq & (ulong)_mask)].Present)
+            {
+                bits |= 1UL << i;
+            }
+        }
+        return bits;
+    }
+
+    /// <summary>Both directions start over after the peer restarted; returns the outbound
+    /// messages dropped.</summary>
+    private int ResetStreams()
+    {
+        int discarded = 0;
+        for (ulong seq = _una; seq <= _open && seq - _una < (ulong)_window; seq++)
+        {
+            discarded += _send[(int)(seq & (ulong)_mask)].Count;
+        }
+        Array.Clear(_send);
+        Array.Clear(_receive);
+        _una = _sent = _open = 0;
+        _deliverBase = _rcvNext = 0;
+        _deliverIndex = 0;
+        _peerWindow = (uint)_window;
+        _advertisedWindow = (uint)_window;
+        return discarded;
+    }
+}

@@ -1,0 +1,51 @@
+namespace Dvs.Transport;
+
+/// <summary>
+/// Tuning of a <see cref="ReliableSession"/>. Memory per session is about
+/// 2 x WindowFrames x Mtu. Not thread-safe; do not change after a session was created with it.
+/// </summary>
+internal sealed class SessionOptions
+{
+    /// <summary>Frames in flight per direction (a power of two, 2..4096).</summary>
+    public int WindowFrames { get; set; } = 128;
+
+    /// <summary>Largest datagram sent (and accepted).</summary>
+    public int Mtu { get; set; } = FrameDescriptor.DefaultMtu;
+
+    /// <summary>Retransmission timeout before the first round-trip sample (RFC 6298 uses 1 s;
+    /// node hosts share a LAN).</summary>
+    public TimeSpan InitialRto { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MinRto { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Upper bound of the exponential backoff.</summary>
+    public TimeSpan MaxRto { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A heartbeat goes out when nothing else was sent for this long.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Silence after which the peer is declared down.</summary>
+    public TimeSpan PeerDownAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Throws when an option is out of range (off the hot path, at configuration).</summary>
+    public void Validate()
+    {
+        if (WindowFrames < 2 || WindowFrames > 4096 || (WindowFrames & (WindowFrames - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WindowFrames), WindowFrames, "a power of two, 2..4096");
+        }
+        if (FrameDescriptor.MessagesPerFrame(Mtu) < 1 || Mtu > FrameDescriptor.MaxFrameLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Mtu), Mtu,
+                $"{FrameDescriptor.FrameLength(1)}..{FrameDescriptor.MaxFrameLength}");
+        }
+        if (MinRto <= TimeSpan.Zero || MaxRto < MinRto || InitialRto < MinRto || InitialRto > MaxRto)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InitialRto), "0 < MinRto <= InitialRto <= MaxRto");
+        }
+        if (HeartbeatInterval <= TimeSpan.Zero || PeerDownAfter <= HeartbeatInterval)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PeerDownAfter), "0 < HeartbeatInterval < PeerDownAfter");
+        }
+    }
+}

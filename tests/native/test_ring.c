@@ -1,0 +1,451 @@
+/* Inbound MPSC ring: FIFO order, full ring, wrap-around, many producers, waking a sleeping owner.
+ * The rings under test are the ones a real node segment lays out. */
+#include "dvs_test.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct ring_fixture {
+    const char *name;
+    void *base;
+    uint64_t size;
+    uint32_t capacity;
+    uint64_t rings_offset;
+    uint64_t ring_stride;
+    uint64_t slots_offset;
+    dvs_ring_header_t *ring; /* slot 0's inbound ring */
+    dvs_slot_t *owner;       /* slot 0 */
+} ring_fixture_t;
+
+static ring_fixture_t open_fixture(uint32_t capacity)
+{
+    static dvs_dc_config_t dc;
+    memset(&dc, 0, sizeof dc);
+    dc.dcid = 0;
+    dc.nr_procs = 8;
+    dc.nr_tasks = 2;
+    dc.nr_sysprocs = 4;
+    dc.nodes = 1;
+    strcpy(dc.name, "ringdc");
+    dvs_node_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.node_id = 0;
+    cfg.ring_capacity = capacity;
+    cfg.dc_count = 1;
+    cfg.dcs = &dc;
+    strcpy(cfg.node_name, "ringnode");
+    strcpy(cfg.cluster_name, "test");
+
+    ring_fixture_t f;
+    memset(&f, 0, sizeof f);
+    f.name = dvs_test_segment_name("ring");
+    f.capacity = capacity;
+    CHECK_OK(dvs_segment_create(f.name, &cfg, &f.base, &f.size));
+    const dvs_segment_header_t *h = f.base;
+    const dvs_dc_t *dcs = (const dvs_dc_t *)((const uint8_t *)f.base + h->dcs_offset);
+    const dvs_dc_t *d = NULL;
+    for (int i = 0; i < h->max_dcs; i++)
+        if (dcs[i].state != 0 && dcs[i].dcid == 0)
+            d = &dcs[i];
+    CHECK(d != NULL);
+    f.rings_offset = d->rings_offset;
+    f.ring_stride = d->ring_stride;
+    f.slots_offset = d->slots_offset;
+    f.ring = (dvs_ring_header_t *)((uint8_t *)f.base + f.rings_offset);
+    f.owner = (dvs_slot_t *)((uint8_t *)f.base + f.slots_offset);
+    return f;
+}
+
+static void close_fixture(ring_fixture_t *f)
+{
+    CHECK_OK(dvs_segment_close(f->base, f->size));
+    CHECK_OK(dvs_segment_unlink(f->name));
+}
+
+static dvs_message_t make_message(int32_t source, int32_t type, uint64_t word)
+{
+    dvs_message_t m;
+    memset(&m, 0, sizeof m);
+    m.m_source = source;
+    m.m_type = type;
+    memcpy(m.m_payload, &word, sizeof word);
+    for (int i = 8; i < 56; i++)
+        m.m_payload[i] = dvs_test_pattern(word * 56 + i, (uint32_t)source);
+    return m;
+}
+
+static void check_message(const dvs_message_t *m, int32_t source, int32_t type, uint64_t word)
+{
+    dvs_message_t want = make_message(source, type, word);
+    CHECK_MSG(memcmp(m, &want, sizeof want) == 0,
+              "message differs: got source %d type %d, want source %d type %d word %llu",
+              m->m_source, m->m_type, source, type, (unsigned long long)word);
+}
+
+DVS_TEST(poll_of_an_empty_ring_returns_again)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m;
+    int32_t meta = 12345;
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    close_fixture(&f);
+}
+
+DVS_TEST(offer_then_poll_keeps_fifo_order_and_meta)
+{
+    ring_fixture_t f = open_fixture(16);
+    for (int i = 0; i < 10; i++) {
+        dvs_message_t m = make_message(100 + i, 7 * i, (uint64_t)i);
+        int32_t meta = (i % 2 ? DVS_KIND_SENDREC : DVS_KIND_SEND) | (i << 8);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, meta, f.owner));
+        CHECK_EQ(i + 1, dvs_ring_count(f.ring));
+    }
+    for (int i = 0; i < 10; i++) {
+        dvs_message_t m;
+        int32_t meta = 0;
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 100 + i, 7 * i, (uint64_t)i);
+        CHECK_EQ((i % 2 ? DVS_KIND_SENDREC : DVS_KIND_SEND) | (i << 8), meta);
+        CHECK_EQ(9 - i, dvs_ring_count(f.ring));
+    }
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    close_fixture(&f);
+}
+
+DVS_TEST(aux_words_travel_with_their_messages)
+{
+    ring_fixture_t f = open_fixture(8);
+    for (int i = 0; i < 6; i++) {
+        dvs_message_t m = make_message(1, i, (uint64_t)i);
+        uint64_t aux = 0x8000000000000000ULL | ((uint64_t)i << 32) | (uint64_t)(1000 + i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer_aux(f.ring, f.capacity, &m, DVS_KIND_SEND, aux, f.owner));
+    }
+    /* a plain offer carries aux 0; a plain poll just drops the word */
+    dvs_message_t plain = make_message(1, 6, 6);
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &plain, DVS_KIND_SEND, f.owner));
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    check_message(&m, 1, 0, 0);
+    for (int i = 1; i < 6; i++) {
+        uint64_t aux = 0;
+        CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+        check_message(&m, 1, i, (uint64_t)i);
+        CHECK(aux == (0x8000000000000000ULL | ((uint64_t)i << 32) | (uint64_t)(1000 + i)));
+    }
+    uint64_t aux = 42;
+    CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+    check_message(&m, 1, 6, 6);
+    CHECK(aux == 0);
+    close_fixture(&f);
+}
+
+DVS_TEST(a_full_ring_refuses_with_again_and_keeps_its_messages)
+{
+    ring_fixture_t f = open_fixture(8);
+    uint64_t full_before = f.ring->full_count;
+    for (int i = 0; i < 8; i++) {
+        dvs_message_t m = make_message(1, 2, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, DVS_KIND_SEND, f.owner));
+    }
+    CHECK_EQ(8, dvs_ring_count(f.ring));
+    dvs_message_t extra = make_message(1, 2, 999);
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &extra, DVS_KIND_SEND, f.owner));
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &extra, DVS_KIND_SEND, f.owner));
+    CHECK_EQ(full_before + 2, f.ring->full_count);
+    CHECK_EQ(8, dvs_ring_count(f.ring));
+
+    /* one poll makes room for exactly one more */
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    check_message(&m, 1, 2, 0);
+    dvs_message_t next = make_message(1, 2, 8);
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &next, DVS_KIND_SEND, f.owner));
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &extra, DVS_KIND_SEND, f.owner));
+    for (int i = 1; i <= 8; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 1, 2, (uint64_t)i); /* 999 never got in */
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    close_fixture(&f);
+}
+
+/* Batches of 1..capacity messages through a tiny ring: the indexes wrap hundreds of thousands of
+ * times, every batch size meets every position of the ring. */
+static void wrap_around(uint32_t capacity, uint64_t total)
+{
+    ring_fixture_t f = open_fixture(capacity);
+    uint64_t sent = 0, received = 0, batch = 0;
+    while (received < total) {
+        uint64_t n = batch++ % capacity + 1;
+        for (uint64_t i = 0; i < n && sent < total; i++) {
+            dvs_message_t m = make_message(5, 6, sent);
+            CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, capacity, &m, (int32_t)(sent & 0x7fffff) << 8,
+                                            f.owner));
+            sent++;
+        }
+        if (sent - received == capacity) {
+            dvs_message_t m = make_message(5, 6, 0);
+            CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, capacity, &m, 0, f.owner));
+        }
+        while (received < sent) {
+            dvs_message_t m;
+            int32_t meta;
+            CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, capacity, &m, &meta));
+            CHECK_EQ((int32_t)(received & 0x7fffff) << 8, meta);
+            uint64_t word;
+            memcpy(&word, m.m_payload, sizeof word);
+            CHECK_EQ(received, word);
+            received++;
+        }
+        dvs_message_t m;
+        int32_t meta;
+        CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, capacity, &m, &meta));
+    }
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    close_fixture(&f);
+}
+
+DVS_TEST(wraps_around_many_times)
+{
+    wrap_around(2, 200000);
+    wrap_around(4, 400000);
+    wrap_around(64, 400000);
+}
+
+DVS_TEST(reset_empties_a_ring_for_a_new_owner)
+{
+    ring_fixture_t f = open_fixture(8);
+    for (int i = 0; i < 13; i++) {
+        dvs_message_t m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+        if (i % 2 == 0) {
+            int32_t meta;
+            CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        }
+    }
+    CHECK(dvs_ring_count(f.ring) > 0);
+    dvs_ring_reset(f.ring, f.capacity);
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    for (int i = 0; i < 8; i++) {
+        m = make_message(2, 2, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 2, 2, (uint64_t)i);
+    }
+    close_fixture(&f);
+}
+
+/* ------------------------------------------------------------ many producers */
+
+#define PRODUCERS 4
+#define PER_PRODUCER 100000
+
+typedef struct producer_arg {
+    ring_fixture_t *f;
+    int id;
+} producer_arg_t;
+
+static void *producer(void *p)
+{
+    producer_arg_t *a = p;
+    for (uint64_t i = 0; i < PER_PRODUCER; i++) {
+        dvs_message_t m = make_message(a->id, 77, i);
+        uint64_t aux = ((uint64_t)a->id << 32) | i; /* the routing word travels with the message */
+        while (dvs_ring_offer_aux(a->f->ring, a->f->capacity, &m, a->id, aux, a->f->owner) ==
+               EDVSAGAIN)
+            sched_yield();
+    }
+    return NULL;
+}
+
+/* The consumer side shared by the thread and the process variants: every message once, each
+ * producer's messages in the order it sent them. */
+static void consume_all(ring_fixture_t *f, int producers)
+{
+    uint64_t next[PRODUCERS] = {0};
+    uint64_t total = (uint64_t)producers * PER_PRODUCER;
+    for (uint64_t got = 0; got < total;) {
+        dvs_message_t m;
+        int32_t meta;
+        uint64_t aux;
+        int rc = dvs_ring_poll_aux(f->ring, f->capacity, &m, &meta, &aux);
+        if (rc == EDVSAGAIN) {
+            sched_yield();
+            continue;
+        }
+        CHECK_EQ(DVS_OK, rc);
+        CHECK_MSG(m.m_source >= 0 && m.m_source < producers, "source %d", m.m_source);
+        CHECK_EQ(m.m_source, meta);
+        uint64_t word;
+        memcpy(&word, m.m_payload, sizeof word);
+        CHECK_MSG(word == next[m.m_source],
+                  "producer %d: got message %llu, expected %llu (lost, duplicated or reordered)",
+                  m.m_source, (unsigned long long)word, (unsigned long long)next[m.m_source]);
+        check_message(&m, m.m_source, 77, word); /* no torn payload */
+        CHECK_MSG(aux == (((uint64_t)m.m_source << 32) | word), "aux %#llx does not match the message",
+                  (unsigned long long)aux);
+        next[m.m_source]++;
+        got++;
+    }
+    for (int p = 0; p < producers; p++)
+        CHECK_EQ(PER_PRODUCER, next[p]);
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f->ring, f->capacity, &m, &meta));
+}
+
+DVS_TEST(many_producer_threads_each_message_once_in_order)
+{
+    ring_fixture_t f = open_fixture(64);
+    pthread_t threads[PRODUCERS];
+    producer_arg_t args[PRODUCERS];
+    for (int p = 0; p < PRODUCERS; p++) {
+        args[p].f = &f;
+        args[p].id = p;
+        CHECK_EQ(0, pthread_create(&threads[p], NULL, producer, &args[p]));
+    }
+    consume_all(&f, PRODUCERS);
+    for (int p = 0; p < PRODUCERS; p++)
+        CHECK_EQ(0, pthread_join(threads[p], NULL));
+    close_fixture(&f);
+}
+
+/* Producers in other processes, each with its own mapping of the segment (at another address). */
+DVS_TEST(producer_processes_each_message_once_in_order)
+{
+    ring_fixture_t f = open_fixture(32);
+    pid_t children[2];
+    for (int p = 0; p < 2; p++) {
+        children[p] = fork();
+        CHECK(children[p] >= 0);
+        if (children[p] == 0) {
+            ring_fixture_t mine = f;
+            if (dvs_segment_open(f.name, &mine.base, &mine.size) != 0)
+                _exit(10);
+            mine.ring = (dvs_ring_header_t *)((uint8_t *)mine.base + f.rings_offset);
+            mine.owner = (dvs_slot_t *)((uint8_t *)mine.base + f.slots_offset);
+            producer_arg_t a = {&mine, p};
+            producer(&a);
+            _exit(0);
+        }
+    }
+    consume_all(&f, 2);
+    for (int p = 0; p < 2; p++)
+        CHECK_EQ(0, dvs_test_join_child(children[p]));
+    close_fixture(&f);
+}
+
+/* ------------------------------------------------------------ sleeping owner / producer */
+
+typedef struct sleeper {
+    ring_fixture_t *f;
+    volatile int tid;
+    int rc;
+} sleeper_t;
+
+/* The owner's side of the doorbell: announce sleeping, re-check the ring, then wait. */
+static void *sleeping_owner(void *p)
+{
+    sleeper_t *s = p;
+    dvs_slot_t *slot = s->f->owner;
+    uint32_t seq = __atomic_load_n(&slot->wake_seq, __ATOMIC_ACQUIRE);
+    __atomic_fetch_add(&slot->sleeping, 1, __ATOMIC_SEQ_CST);
+    s->rc = 1;
+    if (dvs_ring_count(s->f->ring) == 0) {
+        __atomic_store_n(&s->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+        s->rc = dvs_futex_wait(&slot->wake_seq, seq, 20000);
+    }
+    __atomic_fetch_sub(&slot->sleeping, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static int wait_for_tid(sleeper_t *s)
+{
+    int tid;
+    while ((tid = __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE)) == 0)
+        sched_yield();
+    return tid;
+}
+
+DVS_TEST(offer_wakes_a_sleeping_owner)
+{
+    ring_fixture_t f = open_fixture(8);
+    sleeper_t s = {&f, 0, 99};
+    pthread_t t;
+    CHECK_EQ(0, pthread_create(&t, NULL, sleeping_owner, &s));
+    dvs_test_wait_until_blocked(wait_for_tid(&s));
+    dvs_message_t m = make_message(1, 1, 1);
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, DVS_KIND_SEND, f.owner));
+    CHECK_EQ(0, pthread_join(t, NULL));
+    CHECK_MSG(s.rc == 0, "the owner was not woken by the offer (futex wait returned %d)", s.rc);
+    close_fixture(&f);
+}
+
+DVS_TEST(doorbell_wakes_a_sleeping_owner)
+{
+    ring_fixture_t f = open_fixture(8);
+    sleeper_t s = {&f, 0, 99};
+    pthread_t t;
+    CHECK_EQ(0, pthread_create(&t, NULL, sleeping_owner, &s));
+    dvs_test_wait_until_blocked(wait_for_tid(&s));
+    dvs_doorbell_ring(f.owner);
+    CHECK_EQ(0, pthread_join(t, NULL));
+    CHECK_MSG(s.rc == 0, "the owner was not woken by the doorbell (futex wait returned %d)", s.rc);
+    close_fixture(&f);
+}
+
+/* A producer facing a full ring: announce waiting for space, retry, then wait on space_seq. */
+static void *waiting_producer(void *p)
+{
+    sleeper_t *s = p;
+    dvs_ring_header_t *ring = s->f->ring;
+    dvs_message_t m = make_message(3, 3, 3);
+    uint32_t seq = __atomic_load_n(&ring->space_seq, __ATOMIC_ACQUIRE);
+    __atomic_fetch_add(&ring->space_waiters, 1, __ATOMIC_SEQ_CST);
+    s->rc = 1;
+    if (dvs_ring_offer(ring, s->f->capacity, &m, 0, s->f->owner) == EDVSAGAIN) {
+        __atomic_store_n(&s->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+        s->rc = dvs_futex_wait(&ring->space_seq, seq, 20000);
+    }
+    __atomic_fetch_sub(&ring->space_waiters, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+DVS_TEST(poll_wakes_a_producer_waiting_for_space)
+{
+    ring_fixture_t f = open_fixture(4);
+    for (int i = 0; i < 4; i++) {
+        dvs_message_t m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    sleeper_t s = {&f, 0, 99};
+    pthread_t t;
+    CHECK_EQ(0, pthread_create(&t, NULL, waiting_producer, &s));
+    dvs_test_wait_until_blocked(wait_for_tid(&s));
+    /* draining the full ring must wake the producer */
+    for (int i = 0; i < 4; i++) {
+        dvs_message_t m;
+        int32_t meta;
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    }
+    CHECK_EQ(0, pthread_join(t, NULL));
+    CHECK_MSG(s.rc == 0, "the producer was not woken when the ring drained (futex wait returned %d)",
+              s.rc);
+    close_fixture(&f);
+}
