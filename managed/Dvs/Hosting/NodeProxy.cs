@@ -44,6 +44,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
+    // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
+    private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
     private readonly Thread _outbound;
     private readonly Thread _inbound;
     private volatile bool _stopping;
@@ -239,7 +241,15 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     break;
                 }
             }
-            _nodes[id].RttNs = (ulong)(session.SmoothedRtt * 100);
+            long srtt = session.SmoothedRtt;
+            _nodes[id].RttNs = (ulong)(srtt * 100);
+            // The RTT histogram samples the smoothed RTT once per heartbeat interval: bounded work,
+            // off the per-message path (the session's per-ack samples stay inside it).
+            if (srtt > 0 && now - _rttRecordedAt[id] >= _options.HeartbeatInterval.Ticks && Metrics is { } metrics)
+            {
+                _rttRecordedAt[id] = now;
+                metrics.RecordRtt(id, srtt / (double)TimeSpan.TicksPerMicrosecond);
+            }
             long retransmissions = session.Retransmissions;
             Count(NodeCounter.Retransmissions, retransmissions - (long)_nodes[id].Retransmissions);
             _nodes[id].Retransmissions = (ulong)retransmissions;
