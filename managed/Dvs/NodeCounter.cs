@@ -34,4 +34,6 @@ public enum NodeCounter
     MigrationsStarted = 31,
     MigrationsCommitted = 32,
     MigrationsRolledBack = 33,
+    /// <summary>VCopy transfers this node serves right now (a gauge: up at start, down at the end).</summary>
+    CopiesInProgress = 34,
 }

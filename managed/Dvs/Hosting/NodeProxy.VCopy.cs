@@ -54,6 +54,7 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Queues the serving of a copy whose source is bound here.</summary>
     private void StartCopy(in DcView dc, int sourceEndpoint, EndpointSlot* source, in Message request, int sequence, int requesterNode)
     {
+        Count(NodeCounter.CopiesInProgress);
         _copyJobs.Enqueue(new CopyJob
         {
             DcId = dc.DcId,
@@ -81,6 +82,7 @@ internal sealed unsafe partial class NodeProxy
                 return worked;  // back-pressured: resume on a later pass
             }
             _copyJobs.TryDequeue(out _);
+            Count(NodeCounter.CopiesInProgress, -1);
             worked = true;
         }
         while (_controlOut.TryPeek(out var control))

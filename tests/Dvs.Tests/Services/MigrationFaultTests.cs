@@ -140,3 +140,41 @@ public class MigrationFaultTests
         }
     }
 }
+
+[TestFixture]
+public class MigrationDuringVCopyTests
+{
+    private const int Server = 10;
+
+    [Test]
+    public unsafe void AnEndpointInTheMiddleOfAVCopyCannotMigrate()
+    {
+        using var cluster = new ThreeNodes();
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        using Endpoint puller = cluster.Nodes[1].Bind(0, 20);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
+        const int size = 48 << 20;   // long enough to be caught in the middle: ~900,000 chunks
+        byte[] source = GC.AllocateArray<byte>(size, pinned: true);
+        byte[] target = GC.AllocateArray<byte>(size, pinned: true);
+        new Random(7).NextBytes(source.AsSpan(0, 4096));
+        nint s, d;
+        fixed (byte* ps = source, pd = target)
+        {
+            s = (nint)ps;
+            d = (nint)pd;
+        }
+        // The server's process (the host, this process) is the copy's source: node 0 serves it.
+        Task<DvsError> copy = Task.Run(() => puller.VCopy(Server, s, 20, d, size));
+        Assert.That(SpinWait.SpinUntil(() => cluster.Nodes[0].GetCounter(NodeCounter.CopiesInProgress) > 0 || copy.IsCompleted,
+            TimeSpan.FromSeconds(30)), Is.True);
+        if (copy.IsCompleted)
+        {
+            Assert.Inconclusive("the copy finished before the migration could be tried");
+        }
+        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 2);
+        Assert.That(result.Error, Is.EqualTo(DvsError.OnCopy), result.ToString());
+        Assert.That(copy.GetAwaiter().GetResult(), Is.EqualTo(DvsError.Ok));
+        Assert.That(target.AsSpan(0, 4096).SequenceEqual(source.AsSpan(0, 4096)), Is.True);
+        Assert.That(cluster.Hosts[0].Migrate(0, Server, 2).Error, Is.EqualTo(DvsError.Ok), "and once the copy is done it can");
+    }
+}
