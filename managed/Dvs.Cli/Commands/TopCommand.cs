@@ -7,7 +7,8 @@ namespace Dvs.Cli.Commands;
 
 /// <summary>
 /// <c>dvs top --node node0 [--interval-ms 1000] [--count N]</c>: <c>dvs status</c> refreshed in
-/// place (Spectre.Console live display) with message and frame rates since the previous refresh.
+/// place (Spectre.Console live display; one block after another when stdout is not a terminal)
+/// with message and retransmission rates since the previous refresh.
 /// Runs until Ctrl-C, or for <c>--count</c> refreshes. A host that stops answering is shown as such
 /// and top keeps trying; exit 1 only when it does not answer at the start.
 /// </summary>
@@ -68,39 +69,58 @@ internal sealed class TopCommand : Command
         IAnsiConsole console = StatusView.ConsoleFor(output);
         NodeStatus? previous = null;
         DateTime previousAt = default;
+
+        // One refresh after another, each shown by show; returns after count refreshes or Ctrl-C.
+        async Task Loop(Action<IRenderable> show)
+        {
+            NodeStatus? current = first;
+            string? problem = null;
+            for (int refresh = 1; ; refresh++)
+            {
+                DateTime now = DateTime.UtcNow;
+                show(Frame(current ?? previous!, previous, now - previousAt, refresh, count, problem));
+                if (current is not null)
+                {
+                    previous = current;
+                    previousAt = now;
+                }
+                if (refresh >= count)
+                {
+                    return;
+                }
+                try
+                {
+                    await Task.Delay(interval, cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                (current, problem, client) = await Task.Run(() => Poll(client, parse), CancellationToken.None);
+            }
+        }
+
         try
         {
-            await console.Live(Frame(first, null, default, 1, count, null))
-                .AutoClear(false)
-                .StartAsync(async live =>
+            if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
+            {
+                // A terminal: one screen updated in place.
+                await console.Live(new Text("")).AutoClear(false).StartAsync(live => Loop(frame =>
                 {
-                    NodeStatus? current = first;
-                    string? problem = null;
-                    for (int refresh = 1; ; refresh++)
-                    {
-                        DateTime now = DateTime.UtcNow;
-                        live.UpdateTarget(Frame(current ?? previous!, previous, now - previousAt, refresh, count, problem));
-                        live.Refresh();
-                        if (current is not null)
-                        {
-                            previous = current;
-                            previousAt = now;
-                        }
-                        if (refresh >= count)
-                        {
-                            return;
-                        }
-                        try
-                        {
-                            await Task.Delay(interval, cancel);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            return;
-                        }
-                        (current, problem, client) = await Task.Run(() => Poll(client, parse), CancellationToken.None);
-                    }
+                    live.UpdateTarget(frame);
+                    live.Refresh();
+                }));
+            }
+            else
+            {
+                // A pipe, a file or a test: no cursor to move, so each refresh follows the last
+                // (like top -b), none of it cropped.
+                await Loop(frame =>
+                {
+                    console.Write(frame);
+                    console.WriteLine();
                 });
+            }
         }
         finally
         {
