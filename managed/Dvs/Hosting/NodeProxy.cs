@@ -486,17 +486,20 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
             Volatile.Write(ref _needsSync[peer], true);
             Count(NodeCounter.PeersUp);
-            _log.LogInformation("peer node {Peer} is up (incarnation {Incarnation})", peer, session.PeerIncarnation);
+            _log.LogInformation("peer node {Peer} ({PeerName}) is up (incarnation {Incarnation})", peer, PeerName(peer), session.PeerIncarnation);
         }
         else if (state == PeerState.Down)
         {
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeDown);
             Volatile.Write(ref _wentDown[peer], true);
             Count(NodeCounter.PeerDownEvents);
-            _log.LogWarning("peer node {Peer} is down (silent for {Silence})", peer, _options.PeerDownAfter);
+            _log.LogWarning("peer node {Peer} ({PeerName}) is down (silent for {Silence})", peer, PeerName(peer), _options.PeerDownAfter);
         }
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
+
+    // For log lines only (peer events are rare).
+    private string PeerName(int peer) => _options.Peers.FirstOrDefault(p => p.NodeId == peer)?.Name ?? "?";
 
     public void OnPeerReset(ReliableSession session, ulong newIncarnation, int discardedMessages)
     {
@@ -507,8 +510,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);
         Count(NodeCounter.PeerRestarts);
-        _log.LogWarning("peer node {Peer} restarted (incarnation {Incarnation}); {Discarded} undelivered messages discarded",
-            peer, newIncarnation, discardedMessages);
+        _log.LogWarning("peer node {Peer} ({PeerName}) restarted (incarnation {Incarnation}); {Discarded} undelivered messages discarded",
+            peer, PeerName(peer), newIncarnation, discardedMessages);
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
 
