@@ -73,6 +73,20 @@ public class StatusCommandClusterTests
         Assert.That(topDown.ExitCode, Is.EqualTo(0), topDown.ToString());
         Assert.That(topDown.Output.Split('\n'), Has.Some.Match($@"\b{n1}\b.*\bdown\b"));
 
+        // node0's host logged (at its default level) the peer, the migration's steps and the loss.
+        string[] logged =
+        [
+            $"peer node 1 ({n1}) is up", "migration 1: endpoint 10 of DC 0 to node 1: start", "migration 1: paused",
+            "migration 1: node 1 is prepared", "committed to node 1, epoch 1", $"peer node 1 ({n1}) is down",
+        ];
+        var clock = Stopwatch.StartNew();
+        while (!logged.All(cluster.Host(0).Stderr.Contains) && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(50);   // stderr is read by another thread of this process; bounded poll
+        }
+        Assert.That(cluster.Host(0).Stderr, Does.Contain(logged[0]).And.Contain(logged[1]).And.Contain(logged[2])
+            .And.Contain(logged[3]).And.Contain(logged[4]).And.Contain(logged[5]));
+
         // The killed host itself: a clear failure, not a hang.
         CliResult dead = CliRun.Run("status", "--node", n1, "--timeout-s", "5");
         Assert.That(dead.ExitCode, Is.EqualTo(1), dead.ToString());
