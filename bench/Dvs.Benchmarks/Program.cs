@@ -39,10 +39,11 @@ public static class Program
         var rest = new List<string>(args);
         var name = TakeOption(rest, "--results") ?? "ipc";
         var write = !rest.Remove("--no-results");
+        var loadBefore = MachineInfo.LoadAverage();
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Full()).ToList();
         if (write && summaries.Any(s => s.Reports.Length > 0))
         {
-            var path = ResultsWriter.Write(summaries, name);
+            var path = ResultsWriter.Write(summaries, name, loadBefore);
             Console.WriteLine($"results written to {path}");
         }
         return Failed(summaries) ? 1 : 0;

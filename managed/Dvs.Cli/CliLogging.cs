@@ -11,11 +11,15 @@ namespace Dvs.Cli;
 internal static class CliLogging
 {
     /// <summary>A logger factory for one command run; dispose it to flush the console queue.</summary>
-    public static ILoggerFactory Create(ParseResult parse)
+    /// <param name="parse">The command line (<c>--verbose</c> lowers the level to Debug).</param>
+    /// <param name="quiet">The level without <c>--verbose</c>: Warning for one-shot commands;
+    /// Information for a node host, whose peer up / down, restarts and migration steps an operator
+    /// wants to see (nothing on the per-message path logs above Debug).</param>
+    public static ILoggerFactory Create(ParseResult parse, LogLevel quiet = LogLevel.Warning)
     {
         bool verbose = parse.GetValue(GlobalOptions.Verbose);
         return LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Warning)
+            .SetMinimumLevel(verbose ? LogLevel.Debug : quiet)
             .AddSimpleConsole(o =>
             {
                 o.SingleLine = true;

@@ -20,6 +20,8 @@ internal static class DvsCommandLine
             new PingCommand(),
             new NodeCommand(),
             new MigrateCommand(),
+            new StatusCommand(),
+            new TopCommand(),
             new ConfigCommand(),
         };
         // The assembly is Dvs.Cli (see the csproj), but the command people type is dvs.

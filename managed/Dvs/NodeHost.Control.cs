@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Dvs.Hosting;
 
 namespace Dvs;
@@ -39,7 +40,7 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);
         }
-        return new MigrationResult(error, error == DvsError.Ok ? "started" : phase, 0, NodeId, toNode, clock.Elapsed, bytes);
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "started" : phase, 0, NodeId, toNode, clock.Elapsed, bytes), "start");
     }
 
     /// <summary>migr_commit, with the new epoch. Blocks up to <see cref="MigrationTimeout"/>.</summary>
@@ -60,7 +61,7 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);   // the target died before commit: rolled back
         }
-        return new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, target, clock.Elapsed, 0);
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, target, clock.Elapsed, 0), "commit");
     }
 
     /// <summary>migr_rollback. Blocks up to <see cref="MigrationTimeout"/>.</summary>
@@ -73,7 +74,19 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);
         }
-        return new MigrationResult(error, error == DvsError.Ok ? "rolled back" : "rollback", 0, NodeId, target, clock.Elapsed, 0);
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "rolled back" : "rollback", 0, NodeId, target, clock.Elapsed, 0), "rollback");
+    }
+
+    // Every migration result goes into the duration histogram; a failure is logged with its phase
+    // (the command line prints it too, but a host's log is where an operator looks afterwards).
+    private MigrationResult Finish(MigrationResult result, string step = "migrate")
+    {
+        if (result.Error != DvsError.Ok)
+        {
+            _log.LogWarning("migration {Step} of node {From} -> node {To} failed in phase {Phase}: {Error} after {Elapsed} ms",
+                step, result.FromNode, result.ToNode, result.Phase, result.Error, (long)result.Elapsed.TotalMilliseconds);
+        }
+        return _metrics.Record(result, step);
     }
 
     // The target of a started migration, for the result (-1 when none is started).
@@ -92,7 +105,7 @@ public sealed partial class NodeHost
         };
         foreach (PeerOptions peer in _peerOptions.OrderBy(p => p.NodeId))
         {
-            status.Peers.Add(new PeerStatus { NodeId = peer.NodeId, Name = peer.Name, State = node.GetPeerState(peer.NodeId) });
+            status.Peers.Add(PeerOf(peer, node.GetPeerState(peer.NodeId)));
         }
         foreach (DcOptions dc in _dcOptions.OrderBy(d => d.DcId))
         {
@@ -116,6 +129,21 @@ public sealed partial class NodeHost
         foreach (NodeCounter counter in Enum.GetValues<NodeCounter>())
         {
             status.Counters[ToCamelCase(counter.ToString())] = node.GetCounter(counter);
+        }
+        return status;
+    }
+
+    // What the proxy keeps of a peer in the segment's node table (written by its outbound thread;
+    // a status may see one field a poll newer than another, which is fine for a display).
+    private unsafe PeerStatus PeerOf(PeerOptions peer, string state)
+    {
+        var status = new PeerStatus { NodeId = peer.NodeId, Name = peer.Name, State = state };
+        if ((uint)peer.NodeId < Layout.SegmentLayout.MaxNodes)
+        {
+            var entry = (Layout.NodeEntry*)(_segment.Base + _segment.Header->NodesOffset) + peer.NodeId;
+            status.Incarnation = Volatile.Read(ref entry->Incarnation);
+            status.RttUs = Volatile.Read(ref entry->RttNs) / 1000.0;
+            status.Retransmissions = Volatile.Read(ref entry->Retransmissions);
         }
         return status;
     }

@@ -39,6 +39,7 @@ public sealed unsafe partial class NodeHost : IDisposable
             if (_proxy is not null)
             {
                 _proxy.Services = _services;
+                _proxy.Metrics = _metrics;
             }
             _services.Node = Node.Attach(segment.NodeName);
         }
@@ -118,14 +119,14 @@ public sealed unsafe partial class NodeHost : IDisposable
         if (error != DvsError.Ok)
         {
             Count(NodeCounter.MigrationsRolledBack);
-            return new MigrationResult(error, phase, 0, NodeId, toNode, clock.Elapsed, bytes);
+            return Finish(new MigrationResult(error, phase, 0, NodeId, toNode, clock.Elapsed, bytes));
         }
         error = _proxy.MigrateCommit(dcid, endpoint, MigrationTimeout, out uint epoch);
         if (error == DvsError.Ok)
         {
             Count(NodeCounter.MigrationsCommitted);
         }
-        return new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, toNode, clock.Elapsed, bytes);
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, toNode, clock.Elapsed, bytes));
     }
 
     /// <summary>migr_start: pause, pack and transfer; the target is ready but does not serve yet.</summary>

@@ -11,6 +11,22 @@ internal sealed record MachineInfo(string CpuModel, int Cores, string Kernel, st
         ReadKernel(),
         RuntimeInformation.FrameworkDescription);
 
+    /// <summary>
+    /// The 1-minute load average: other work on these 2-vCPU machines disturbs both sides of a
+    /// spinning pair, so a results file says how busy the machine was around the run.
+    /// </summary>
+    internal static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     private static string ReadCpuModel()
     {
         try

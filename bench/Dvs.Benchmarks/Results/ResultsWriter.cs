@@ -17,17 +17,17 @@ internal static class ResultsWriter
     private const double FloorTarget = 1.5;
     private const double PeerTarget = 5.0;
 
-    internal static string Write(IReadOnlyList<Summary> summaries, string name)
+    internal static string Write(IReadOnlyList<Summary> summaries, string name, string loadBefore)
     {
         var now = DateTime.UtcNow;
         var folder = Path.Combine(RepositoryRoot(), "docs", "benchmarks");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"{now:yyyy-MM-dd}-{name}.md");
-        File.WriteAllText(path, Render(summaries, name, now, MachineInfo.Current()));
+        File.WriteAllText(path, Render(summaries, name, now, MachineInfo.Current(), loadBefore, MachineInfo.LoadAverage()));
         return path;
     }
 
-    internal static string Render(IReadOnlyList<Summary> summaries, string name, DateTime now, MachineInfo machine)
+    internal static string Render(IReadOnlyList<Summary> summaries, string name, DateTime now, MachineInfo machine, string loadBefore, string loadAfter)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Benchmarks: {name}, {now:yyyy-MM-dd HH:mm} UTC");
@@ -35,6 +35,7 @@ internal static class ResultsWriter
         text.AppendLine(CultureInfo.InvariantCulture, $"- CPU: {machine.CpuModel}, {machine.Cores} cores");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Kernel: {machine.Kernel}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- .NET: {machine.Runtime}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1 min) before / after the run: {loadBefore} / {loadAfter}");
         text.AppendLine("- Benchmark thread pinned to CPU 0, every partner process to CPU 1; 64-byte messages.");
         text.AppendLine();
         text.AppendLine("The C floor (native/floor: shared memory, both sides spinning on an atomic) was measured");

@@ -33,7 +33,7 @@ internal sealed class NodeRunCommand : Command
         TextWriter output = parse.InvocationConfiguration.Output;
         TextWriter error = parse.InvocationConfiguration.Error;
         string path = parse.GetRequiredValue(_config).ToString(); // as typed, so messages match it
-        using ILoggerFactory logs = CliLogging.Create(parse);
+        using ILoggerFactory logs = CliLogging.Create(parse, LogLevel.Information);
         ILogger log = logs.CreateLogger("dvs.node");
 
         NodeConfig config;

@@ -16,6 +16,10 @@ internal sealed unsafe class NodeMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly NodeSegment _segment;
+    private readonly Histogram<double> _rtt;
+    private readonly Histogram<double> _migration;
+    // Boxed once, so recording a peer's RTT allocates nothing.
+    private readonly object[] _peerTags = Enumerable.Range(0, SegmentLayout.MaxNodes).Select(n => (object)n).ToArray();
 
     public NodeMetrics(NodeSegment segment)
     {
@@ -37,7 +41,33 @@ internal sealed unsafe class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("dvs.endpoints", () => Endpoints(), "{endpoint}", "Endpoints of this node's DCs, by state");
         _meter.CreateObservableGauge("dvs.peer.rtt", () => Peers(rtt: true), "us", "Smoothed round-trip time per peer");
         _meter.CreateObservableGauge("dvs.peer.up", () => Peers(rtt: false), "{peer}", "1 while the peer is up");
+        _rtt = _meter.CreateHistogram<double>("dvs.peer.rtt.samples", "us",
+            "Smoothed round-trip time per peer, sampled once per heartbeat interval");
+        _migration = _meter.CreateHistogram<double>("dvs.migration.duration", "ms",
+            "How long a migration (or one step of it) kept its endpoint paused, by step and result");
         _ = tags;
+    }
+
+    /// <summary>One RTT sample of <paramref name="peer"/>. Called by the proxy's outbound thread at
+    /// most once per heartbeat interval per peer; allocation-free.</summary>
+    public void RecordRtt(int peer, double microseconds)
+    {
+        if (_rtt.Enabled)
+        {
+            _rtt.Record(microseconds, new KeyValuePair<string, object?>("peer", _peerTags[peer]));
+        }
+    }
+
+    /// <summary>Puts a migration's (or a step's) elapsed time into the histogram and returns it
+    /// unchanged. Thread-safe.</summary>
+    /// <param name="result">What the step returned.</param>
+    /// <param name="step">"migrate" (the whole move), "start", "commit" or "rollback".</param>
+    public MigrationResult Record(MigrationResult result, string step = "migrate")
+    {
+        _migration.Record(result.Elapsed.TotalMilliseconds,
+            new KeyValuePair<string, object?>("step", step),
+            new KeyValuePair<string, object?>("result", result.Error == DvsError.Ok ? "ok" : result.Phase + ":" + result.Error));
+        return result;
     }
 
     private void Counter(string name, NodeCounter counter, string unit, string description) =>

@@ -47,6 +47,9 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>The services of this host; set by the NodeHost.</summary>
     internal ServiceRegistry? Services { get; set; }
 
+    /// <summary>The host's instruments (RTT histogram); null when nobody set them (unit tests).</summary>
+    internal NodeMetrics? Metrics { get; set; }
+
     /// <summary>A migration this node started (it owns the endpoint until commit).</summary>
     private sealed class OutgoingMigration
     {
@@ -136,6 +139,8 @@ internal sealed unsafe partial class NodeProxy
             Host = host,
             External = external,
         };
+        _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} to node {Target}: start (epoch {Epoch} on commit)",
+            migration.Id, endpoint, dcid, target, migration.NewEpoch);
         if (external)
         {
             DvsError packed = PackExternal(migration, slot, timeout, out stateBytes);
@@ -151,6 +156,7 @@ internal sealed unsafe partial class NodeProxy
         {
             if (!host!.Pause(timeout))
             {
+                _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} did not pause within {Timeout}", migration.Id, endpoint, timeout);
                 host.Resume(null);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
                 return DvsError.TimedOut;
@@ -161,15 +167,18 @@ internal sealed unsafe partial class NodeProxy
             stateBytes = package.State.Length;
         }
         phase = "transfer";
+        _log.LogInformation("migration {Id}: paused, {Bytes} bytes of state to node {Target}", migration.Id, stateBytes, target);
         _outgoing[migration.Id] = migration;
         Doorbell.Wake(&_proxySlot->WakeSeq);
         phase = "prepare";
         if (!migration.Ready.Task.Wait(timeout) || migration.Ready.Task.Result != DvsError.Ok)
         {
             DvsError why = migration.Ready.Task.IsCompleted ? migration.Ready.Task.Result : DvsError.TimedOut;
+            _log.LogWarning("migration {Id}: node {Target} did not get ready ({Error}); rolling back", migration.Id, target, why);
             Rollback(migration, timeout);
             return why;
         }
+        _log.LogInformation("migration {Id}: node {Target} is prepared", migration.Id, target);
         return DvsError.Ok;
     }
 

@@ -44,6 +44,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
+    // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
+    private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
     private readonly Thread _outbound;
     private readonly Thread _inbound;
     private volatile bool _stopping;
@@ -239,7 +241,15 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     break;
                 }
             }
-            _nodes[id].RttNs = (ulong)(session.SmoothedRtt * 100);
+            long srtt = session.SmoothedRtt;
+            _nodes[id].RttNs = (ulong)(srtt * 100);
+            // The RTT histogram samples the smoothed RTT once per heartbeat interval: bounded work,
+            // off the per-message path (the session's per-ack samples stay inside it).
+            if (srtt > 0 && now - _rttRecordedAt[id] >= _options.HeartbeatInterval.Ticks && Metrics is { } metrics)
+            {
+                _rttRecordedAt[id] = now;
+                metrics.RecordRtt(id, srtt / (double)TimeSpan.TicksPerMicrosecond);
+            }
             long retransmissions = session.Retransmissions;
             Count(NodeCounter.Retransmissions, retransmissions - (long)_nodes[id].Retransmissions);
             _nodes[id].Retransmissions = (ulong)retransmissions;
@@ -476,17 +486,20 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
             Volatile.Write(ref _needsSync[peer], true);
             Count(NodeCounter.PeersUp);
-            _log.LogInformation("peer node {Peer} is up (incarnation {Incarnation})", peer, session.PeerIncarnation);
+            _log.LogInformation("peer node {Peer} ({PeerName}) is up (incarnation {Incarnation})", peer, PeerName(peer), session.PeerIncarnation);
         }
         else if (state == PeerState.Down)
         {
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeDown);
             Volatile.Write(ref _wentDown[peer], true);
             Count(NodeCounter.PeerDownEvents);
-            _log.LogWarning("peer node {Peer} is down (silent for {Silence})", peer, _options.PeerDownAfter);
+            _log.LogWarning("peer node {Peer} ({PeerName}) is down (silent for {Silence})", peer, PeerName(peer), _options.PeerDownAfter);
         }
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
+
+    // For log lines only (peer events are rare).
+    private string PeerName(int peer) => _options.Peers.FirstOrDefault(p => p.NodeId == peer)?.Name ?? "?";
 
     public void OnPeerReset(ReliableSession session, ulong newIncarnation, int discardedMessages)
     {
@@ -497,8 +510,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);
         Count(NodeCounter.PeerRestarts);
-        _log.LogWarning("peer node {Peer} restarted (incarnation {Incarnation}); {Discarded} undelivered messages discarded",
-            peer, newIncarnation, discardedMessages);
+        _log.LogWarning("peer node {Peer} ({PeerName}) restarted (incarnation {Incarnation}); {Discarded} undelivered messages discarded",
+            peer, PeerName(peer), newIncarnation, discardedMessages);
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
 

@@ -24,6 +24,9 @@ internal sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>What the host wrote to stderr so far (its log).</summary>
+    public string Stderr => _process.Stderr;
+
     /// <summary>
     /// Starts the host of <paramref name="iniPath"/> and waits for its "running" line. Returns null,
     /// with the reason in <paramref name="failure"/>, when the host exits or stays silent first (the
