@@ -64,6 +64,7 @@ public sealed class ServiceHost : IDisposable
                 _paused.Set();
                 _resume.Wait();
                 _resume.Reset();
+                _paused.Reset();   // a later Pause must wait for a later boundary, not see this one
                 continue;
             }
             if (_external && (_endpoint.Flags & Layout.SlotFlags.MigrateRequest) != 0)
@@ -211,6 +212,7 @@ public sealed class ServiceHost : IDisposable
     /// <summary>Stops taking requests after the current one (a message boundary). False on timeout.</summary>
     internal bool Pause(TimeSpan timeout)
     {
+        _paused.Reset();
         _pauseRequested = true;
         _endpoint.Interrupt();
         return _paused.Wait(timeout);
@@ -223,7 +225,6 @@ public sealed class ServiceHost : IDisposable
         {
             _endpoint.Requeue(held);
         }
-        _paused.Reset();
         _pauseRequested = false;
         _resume.Set();
     }
