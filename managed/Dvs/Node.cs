@@ -73,15 +73,10 @@ public sealed unsafe class Node : IDisposable
     public DvsError WaitForBind(int dcid, int endpoint, DvsTimeout timeout, out Endpoint? bound, WaitStrategy? wait = null)
     {
         bound = null;
-        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        DvsError error = Locate(dcid, endpoint, out DcView dc, out int index);
         if (error != DvsError.Ok)
         {
             return error;
-        }
-        int index = dc.SlotIndexOf(endpoint);
-        if (index < 0)
-        {
-            return DvsError.BadProc;
         }
         EndpointSlot* slot = dc.Slot(index);
         var condition = new BoundTo(slot, endpoint, _pid);
@@ -99,15 +94,10 @@ public sealed unsafe class Node : IDisposable
     /// </summary>
     public DvsError WaitForRemote(int dcid, int endpoint, DvsTimeout timeout)
     {
-        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        DvsError error = Locate(dcid, endpoint, out DcView dc, out int index);
         if (error != DvsError.Ok)
         {
             return error;
-        }
-        int index = dc.SlotIndexOf(endpoint);
-        if (index < 0)
-        {
-            return DvsError.BadProc;
         }
         EndpointSlot* slot = dc.Slot(index);
         var condition = new RemoteKnown(slot, endpoint);
@@ -145,15 +135,10 @@ public sealed unsafe class Node : IDisposable
     /// <summary>Unbinds an endpoint of this node whoever owns it (an administrative unbind).</summary>
     public DvsError Unbind(int dcid, int endpoint)
     {
-        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        DvsError error = Locate(dcid, endpoint, out DcView dc, out int index);
         if (error != DvsError.Ok)
         {
             return error;
-        }
-        int index = dc.SlotIndexOf(endpoint);
-        if (index < 0)
-        {
-            return DvsError.BadProc;
         }
         EndpointSlot* slot = dc.Slot(index);
         if (Volatile.Read(ref slot->State) == SegmentLayout.SlotFree || slot->Endpoint != endpoint)
@@ -233,6 +218,19 @@ public sealed unsafe class Node : IDisposable
         return DvsError.Ok;
     }
 
+    /// <summary>The DC view and slot index of an endpoint: BadDcId / DcNotRun / BadProc when there is none.</summary>
+    private DvsError Locate(int dcid, int endpoint, out DcView dc, out int index)
+    {
+        index = -1;
+        DvsError error = _segment.TryGetDc(dcid, out dc);
+        if (error != DvsError.Ok)
+        {
+            return error;
+        }
+        index = dc.SlotIndexOf(endpoint);
+        return index < 0 ? DvsError.BadProc : DvsError.Ok;
+    }
+
     /// <summary>Fills a slot held in BINDING for its new local owner, then makes it LOCAL and tells who waits.</summary>
     private void Publish(in DcView dc, int index, int endpoint, int pid, ulong startTime, uint epoch, string name)
     {
@@ -265,15 +263,10 @@ public sealed unsafe class Node : IDisposable
     internal DvsError CommitBind(int dcid, int endpoint, uint epoch, int pid, ulong startTime, bool createEndpoint, out Endpoint? bound)
     {
         bound = null;
-        DvsError error = _segment.TryGetDc(dcid, out DcView dc);
+        DvsError error = Locate(dcid, endpoint, out DcView dc, out int index);
         if (error != DvsError.Ok)
         {
             return error;
-        }
-        int index = dc.SlotIndexOf(endpoint);
-        if (index < 0)
-        {
-            return DvsError.BadProc;
         }
         EndpointSlot* slot = dc.Slot(index);
         uint state = Volatile.Read(ref slot->State);
