@@ -7,6 +7,14 @@
 int dvs_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dvs_clear_error(void);
 
+struct mmsghdr;
+struct iovec;
+/* Waits up to timeout_ms for fd to be readable, then recvmmsg of up to n datagrams into slots of
+ * buf (source addresses into names, name_size bytes each). Returns the count, 0 when nothing came
+ * (or errno was EAGAIN or quiet_errno), -1 with the error set. */
+int dvs_recv_slots(intptr_t fd, uint8_t *buf, uint32_t slot_size, int n, void *names, unsigned int name_size,
+                   struct mmsghdr *msgs, struct iovec *iovs, int32_t timeout_ms, int quiet_errno, const char *what);
+
 /* Memory ordering only through these (after AERON_GET_VOLATILE / AERON_PUT_ORDERED). */
 #define DVS_LOAD_ACQUIRE(p)      atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_acquire)
 /* seq_cst load after a seq_cst store: the Dekker pair of the wake-up protocol (also on arm64) */

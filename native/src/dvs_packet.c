@@ -199,39 +199,14 @@ int dvs_packet_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t
     if (max == 0) {
         return 0;
     }
-    struct pollfd pfd = { .fd = (int)fd, .events = POLLIN, .revents = 0 };
-    int pr = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
-    if (pr == 0 || (pr < 0 && errno == EINTR)) {
-        return 0;
-    }
-    if (pr < 0) {
-        return dvs_set_error(errno, "packet receive: poll: %s", strerror(errno));
-    }
-    if (pfd.revents & POLLNVAL) {
-        return dvs_set_error(EBADF, "packet receive: socket closed");
-    }
     struct mmsghdr msgs[DVS_PACKET_CHUNK];
     struct iovec iovs[DVS_PACKET_CHUNK];
     struct sockaddr_ll slls[DVS_PACKET_CHUNK];
     int n = max < DVS_PACKET_CHUNK ? (int)max : DVS_PACKET_CHUNK;
-    for (int i = 0; i < n; i++) {
-        iovs[i].iov_base = buf + (size_t)i * slot_size;
-        iovs[i].iov_len = slot_size;
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_name = &slls[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof slls[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    int r;
-    do {
-        r = recvmmsg((int)fd, msgs, (unsigned int)n, MSG_DONTWAIT, NULL);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENETDOWN) {
-            return 0;
-        }
-        return dvs_set_error(errno, "packet receive: recvmmsg: %s", strerror(errno));
+    /* ENETDOWN: the interface went down for a moment; the sessions retransmit */
+    int r = dvs_recv_slots(fd, buf, slot_size, n, slls, sizeof slls[0], msgs, iovs, timeout_ms, ENETDOWN, "packet");
+    if (r <= 0) {
+        return r;
     }
     /* Keep the frames from others; without PACKET_IGNORE_OUTGOING our own come back too. Moving a
      * slot down happens only on such kernels. */

@@ -143,40 +143,14 @@ int dvs_udp_recv_batch(intptr_t fd, uint8_t *buf, uint32_t slot_size, int32_t ma
     if (max == 0) {
         return 0;
     }
-    struct pollfd pfd = { .fd = (int)fd, .events = POLLIN, .revents = 0 };
-    int pr = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
-    if (pr == 0 || (pr < 0 && errno == EINTR)) {
-        return 0;
-    }
-    if (pr < 0) {
-        return dvs_set_error(errno, "udp receive: poll: %s", strerror(errno));
-    }
-    if (pfd.revents & POLLNVAL) {
-        return dvs_set_error(EBADF, "udp receive: socket closed");
-    }
     struct mmsghdr msgs[DVS_UDP_CHUNK];
     struct iovec iovs[DVS_UDP_CHUNK];
     struct sockaddr_in sas[DVS_UDP_CHUNK];
     int n = max < DVS_UDP_CHUNK ? (int)max : DVS_UDP_CHUNK;
-    for (int i = 0; i < n; i++) {
-        iovs[i].iov_base = buf + (size_t)i * slot_size;
-        iovs[i].iov_len = slot_size;
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_name = &sas[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof sas[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    int r;
-    do {
-        r = recvmmsg((int)fd, msgs, (unsigned int)n, MSG_DONTWAIT, NULL);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        /* Another reader drained it first, or an ICMP error was queued: nothing to deliver. */
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED) {
-            return 0;
-        }
-        return dvs_set_error(errno, "udp receive: recvmmsg: %s", strerror(errno));
+    /* ECONNREFUSED: an ICMP error was queued for an earlier send, not a failure of this receive */
+    int r = dvs_recv_slots(fd, buf, slot_size, n, sas, sizeof sas[0], msgs, iovs, timeout_ms, ECONNREFUSED, "udp");
+    if (r <= 0) {
+        return r;
     }
     for (int i = 0; i < r; i++) {
         lengths[i] = msgs[i].msg_len; /* slot_size when the datagram was truncated */
