@@ -100,10 +100,6 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.DcNode;   // the target is not a node of this DC
         }
-        if (Volatile.Read(ref _nodes[target].State) != SegmentLayout.NodeUp)
-        {
-            return DvsError.NotConnected;
-        }
         ServiceHost? host = Services?.Find(dcid, endpoint);
         int index = dc.SlotIndexOf(endpoint);
         if (index < 0)
@@ -116,6 +112,11 @@ internal sealed unsafe partial class NodeProxy
                          (Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Service) == 0 || !Liveness.OwnerAlive(slot)))
         {
             return DvsError.NotBind;  // only endpoints of services (hosted here or in their own process) can move
+        }
+        // What cannot move at all is said first; whether the target is reachable right now comes after.
+        if (Volatile.Read(ref _nodes[target].State) != SegmentLayout.NodeUp)
+        {
+            return DvsError.NotConnected;
         }
         if (_outgoing.Values.Any(m => m.DcId == dcid && m.Endpoint == endpoint))
         {
