@@ -80,7 +80,7 @@ public sealed unsafe partial class Endpoint
     {
         var condition = new FlagsCondition(_self, done);
         long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, WaitStrategy.Blocking, deadline) == DvsError.Ok;
+        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, WaitStrategy.Blocking, deadline) == DvsError.Ok;
     }
 
     private readonly struct FlagsCondition : IWaitCondition

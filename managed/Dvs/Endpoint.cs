@@ -195,7 +195,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     {
         var moved = new Moved(slot, destination, owner, epoch);
         long bound = Math.Min(deadline, System.Diagnostics.Stopwatch.GetTimestamp() + 2 * System.Diagnostics.Stopwatch.Frequency);
-        return Waiter.Wait(ref moved, &slot->WakeSeq, &slot->Sleeping, WaitStrategy.Blocking, bound) == DvsError.Ok;
+        return Waiter.Wait(ref moved, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, WaitStrategy.Blocking, bound) == DvsError.Ok;
     }
 
     private int NextSequence() =>
@@ -474,7 +474,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             }
             RingHeader* ring = remote ? _dc.Outbound : _dc.Ring(index);
             var space = new RingSpace(this, index, destination, remote, message, meta);
-            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, _wait, deadline);
+            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, &ring->SpacePending, _wait, deadline);
             if (error != DvsError.Ok)
             {
                 return error;
@@ -516,7 +516,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private DvsError WaitReply(int destination, ulong awaiting, ref Message message, long deadline)
     {
         var reply = new ReplyArrived(this, destination);
-        DvsError error = Waiter.Wait(ref reply, &_self->WakeSeq, &_self->Sleeping, WaitFor(destination), deadline);
+        DvsError error = Waiter.Wait(ref reply, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, WaitFor(destination), deadline);
         if (error == DvsError.Ok)
         {
             message = reply.Message;
@@ -537,7 +537,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             return (DvsError)failed.Poll();
         }
         var late = new ReplyArrived(this, destination);
-        error = Waiter.Wait(ref late, &_self->WakeSeq, &_self->Sleeping, WaitStrategy.Spinning, long.MaxValue);
+        error = Waiter.Wait(ref late, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, WaitStrategy.Spinning, long.MaxValue);
         if (error == DvsError.Ok)
         {
             message = late.Message;
@@ -552,7 +552,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             int r = condition.Poll();
             return r > 0 ? DvsError.Ok : r < 0 ? (DvsError)r : DvsError.Again;
         }
-        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, _wait, Waiter.Deadline(timeout));
+        return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, _wait, Waiter.Deadline(timeout));
     }
 
     /// <summary>Checks that <paramref name="endpoint"/> still holds its slot with a live owner.</summary>
@@ -597,6 +597,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         Message polled;
         while (!_deferred.IsFull && Shim.RingPoll(_ring, _dc.RingCapacity, &polled, &meta) == 0)
         {
+            if (Volatile.Read(ref _ring->ProxyWaiting) != 0)
+            {
+                WakeProxyForOverflow();
+            }
             if ((source == EndpointNumber.Any || polled.Source == source) &&
                 (!requestsOnly || (meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec))
             {
@@ -608,6 +612,23 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         message = default;
         return 0;
+    }
+
+    /// <summary>
+    /// The node proxy holds messages from other nodes for this ring (it was full): once the ring
+    /// is half empty, wake the proxy to move them in, instead of leaving it to its 1 ms poll
+    /// (measured 2026-11-25: a cross-node sink waited out that poll every 256 messages, 4 µs per
+    /// message). Bumping the word also stops a proxy that is about to sleep.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeProxyForOverflow()
+    {
+        if (Shim.RingCount(_ring) <= _dc.RingCapacity / 2 && Interlocked.Exchange(ref _ring->ProxyWaiting, 0u) != 0)
+        {
+            EndpointSlot* proxy = _dc.Proxy;
+            Interlocked.Increment(ref proxy->WakeSeq);
+            Doorbell.Ring(proxy);
+        }
     }
 
     private void Accept(in Message message, int meta)

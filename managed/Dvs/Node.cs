@@ -80,7 +80,7 @@ public sealed unsafe class Node : IDisposable
         }
         EndpointSlot* slot = dc.Slot(index);
         var condition = new BoundTo(slot, endpoint, _pid);
-        error = Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, wait ?? Wait, Waiter.Deadline(timeout));
+        error = Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, wait ?? Wait, Waiter.Deadline(timeout));
         if (error == DvsError.Ok)
         {
             bound = new Endpoint(this, dc, index, endpoint, _pid, wait ?? Wait);
@@ -101,7 +101,7 @@ public sealed unsafe class Node : IDisposable
         }
         EndpointSlot* slot = dc.Slot(index);
         var condition = new RemoteKnown(slot, endpoint);
-        return Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, WaitStrategy.Blocking, Waiter.Deadline(timeout));
+        return Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, WaitStrategy.Blocking, Waiter.Deadline(timeout));
     }
 
     /// <summary>One of the node host's counters (drops, frames, retransmissions...).</summary>

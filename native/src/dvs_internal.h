@@ -23,5 +23,6 @@ int dvs_recv_slots(intptr_t fd, uint8_t *buf, uint32_t slot_size, int n, void *n
 #define DVS_STORE_RELEASE(p, v)  atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_release)
 #define DVS_STORE_SEQCST(p, v)   atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
 #define DVS_FETCH_ADD(p, v)      atomic_fetch_add_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
+#define DVS_EXCHANGE(p, v)       atomic_exchange_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
 #define DVS_CAS(p, expp, v)      atomic_compare_exchange_weak_explicit((_Atomic __typeof__(*(p)) *)(p), (expp), (v), memory_order_seq_cst, memory_order_relaxed)
 #endif

@@ -11,6 +11,7 @@ _Static_assert(sizeof(dvs_slot_t) == 256, "slot is 256 bytes");
 _Static_assert(sizeof(dvs_ring_header_t) == 192, "ring header is 192 bytes");
 _Static_assert(sizeof(dvs_cell_t) == 128, "cell is 128 bytes");
 _Static_assert(sizeof(dvs_node_entry_t) == 64, "node entry is 64 bytes");
+_Static_assert(sizeof(dvs_polled_t) == 80, "polled message is 80 bytes");
 
 static const dvs_layout_field_t dvs_fields[] = {
     S(dvs_message_t), F(dvs_message_t, m_source), F(dvs_message_t, m_type), F(dvs_message_t, m_payload),
@@ -33,12 +34,13 @@ static const dvs_layout_field_t dvs_fields[] = {
     F(dvs_slot_t, endpoint), F(dvs_slot_t, state), F(dvs_slot_t, owner_pid), F(dvs_slot_t, owner_node),
     F(dvs_slot_t, epoch), F(dvs_slot_t, flags), F(dvs_slot_t, owner_start_time), F(dvs_slot_t, name),
     F(dvs_slot_t, bind_count), F(dvs_slot_t, p_nr), F(dvs_slot_t, wake_seq), F(dvs_slot_t, sleeping),
-    F(dvs_slot_t, notify_summary), F(dvs_slot_t, reply_word), F(dvs_slot_t, sent), F(dvs_slot_t, received),
+    F(dvs_slot_t, notify_summary), F(dvs_slot_t, wake_pending), F(dvs_slot_t, reply_word), F(dvs_slot_t, sent), F(dvs_slot_t, received),
     F(dvs_slot_t, replies), F(dvs_slot_t, reply),
     S(dvs_ring_header_t),
     F(dvs_ring_header_t, tail), F(dvs_ring_header_t, head), F(dvs_ring_header_t, space_seq),
-    F(dvs_ring_header_t, space_waiters), F(dvs_ring_header_t, full_count),
+    F(dvs_ring_header_t, space_waiters), F(dvs_ring_header_t, full_count), F(dvs_ring_header_t, space_pending), F(dvs_ring_header_t, proxy_waiting),
     S(dvs_cell_t), F(dvs_cell_t, seq), F(dvs_cell_t, meta), F(dvs_cell_t, aux), F(dvs_cell_t, message),
+    S(dvs_polled_t), F(dvs_polled_t, message), F(dvs_polled_t, meta), F(dvs_polled_t, aux),
     S(dvs_node_entry_t), F(dvs_node_entry_t, state), F(dvs_node_entry_t, node_id), F(dvs_node_entry_t, incarnation),
     F(dvs_node_entry_t, rtt_ns), F(dvs_node_entry_t, retransmissions), F(dvs_node_entry_t, name),
     S(dvs_counters_t), F(dvs_counters_t, values),

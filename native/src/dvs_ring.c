@@ -7,9 +7,13 @@
  * Why this queue: a cell whose sequence says "full" is complete, so the consumer never reads a
  * half-written message, and producers never wait for each other except on the one CAS.
  *
- * Wake-ups (Dekker style, no lost wake-up): the consumer raises `sleeping`, re-checks the ring,
- * then futex-waits on `wake_seq`. A producer publishes with a full barrier and then reads
- * `sleeping`; if set it bumps wake_seq and wakes. One of the two always sees the other.
+ * Wake-ups (Dekker style, no lost wake-up): the consumer reads `wake_seq`, clears `wake_pending`,
+ * raises `sleeping`, re-checks the ring, then futex-waits on the value read. A producer publishes
+ * with a full barrier and then reads `sleeping`; if set, the first producer to swap
+ * `wake_pending` from 0 to 1 bumps wake_seq and wakes; the others return without a syscall: the
+ * sleeper's value of wake_seq is stale already. One of the two always sees the other: a producer
+ * that finds wake_pending set found it set after the sleeper cleared it, by a producer whose bump
+ * of wake_seq follows the sleeper's read of it.
  */
 #include "dvs_internal.h"
 #include <linux/futex.h>
@@ -28,11 +32,19 @@ static inline void dvs_wake_word(uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* Called after the full barrier that follows a publication, with `sleepers` read non-zero. */
+static inline void dvs_wake_once(uint32_t *word, uint32_t *pending)
+{
+    if (DVS_LOAD_SEQCST(pending) == 0 && DVS_EXCHANGE(pending, 1u) == 0) {
+        dvs_wake_word(word);
+    }
+}
+
 void dvs_doorbell_ring(dvs_slot_t *slot)
 {
     atomic_thread_fence(memory_order_seq_cst);
     if (DVS_LOAD_SEQCST(&slot->sleeping) != 0) {
-        dvs_wake_word(&slot->wake_seq);
+        dvs_wake_once(&slot->wake_seq, &slot->wake_pending);
     }
 }
 
@@ -60,7 +72,7 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
                 /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
                 DVS_STORE_SEQCST(&cell->seq, pos + 1);
                 if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
-                    dvs_wake_word(&owner->wake_seq);
+                    dvs_wake_once(&owner->wake_seq, &owner->wake_pending);
                 }
                 return DVS_OK;
             }
@@ -95,9 +107,40 @@ int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t 
     DVS_STORE_RELEASE(&ring->head, pos + 1);
     DVS_STORE_SEQCST(&cell->seq, pos + capacity);
     if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
-        dvs_wake_word(&ring->space_seq);
+        dvs_wake_once(&ring->space_seq, &ring->space_pending);
     }
     return DVS_OK;
+}
+
+uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_polled_t *out, uint32_t max)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    const uint64_t mask = capacity - 1;
+    const uint64_t first = DVS_LOAD_RELAXED(&ring->head);
+    uint64_t pos = first;
+    for (uint32_t n = 0; n < max; n++, pos++) {
+        dvs_cell_t *cell = &cells[pos & mask];
+        if (DVS_LOAD_ACQUIRE(&cell->seq) != pos + 1) {
+            break;
+        }
+        out[n].message = cell->message;
+        out[n].meta = cell->meta;
+        out[n].aux = cell->aux;
+        /* release: the copy above is done before a producer may reuse the cell */
+        DVS_STORE_RELEASE(&cell->seq, pos + capacity);
+    }
+    if (pos == first) {
+        return 0;
+    }
+    DVS_STORE_RELEASE(&ring->head, pos);
+    atomic_thread_fence(memory_order_seq_cst);   /* the freed cells before the read of space_waiters */
+    if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
+        uint64_t tail = DVS_LOAD_ACQUIRE(&ring->tail);
+        if (tail - pos <= capacity / 2) {
+            dvs_wake_once(&ring->space_seq, &ring->space_pending);
+        }
+    }
+    return (uint32_t)(pos - first);
 }
 
 void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity)

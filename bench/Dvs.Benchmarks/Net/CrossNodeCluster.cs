@@ -29,6 +29,9 @@ internal sealed class CrossNodeCluster : IDisposable
     /// </summary>
     internal static bool Pinned => Environment.GetEnvironmentVariable("DVS_BENCH_NET_PIN") != "none";
 
+    /// <summary>The server's node (node0), for its host's counters.</summary>
+    internal string Node0Name => names[0];
+
     /// <summary>The client's node (node1), for its host's counters.</summary>
     internal Node Node1 => node!;
 

@@ -19,10 +19,13 @@ internal static class CrossNodeProbe
         "task-clock,context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_futex,syscalls:sys_enter_sendmmsg," +
         "syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sched_yield";
 
-    internal static int Run(double seconds)
+    /// <param name="seconds">How long perf counts each case.</param>
+    /// <param name="which">all, or one case: rtt (SendRec), send (throughput), floor (C UDP).</param>
+    internal static int Run(double seconds, string which)
     {
         FloorInterop.PinCurrentThread(Cpus.Benchmark);
-        foreach (var blocking in new[] { false, true })
+        bool all = which == "all";
+        foreach (var blocking in all || which == "rtt" ? new[] { false, true } : [])
         {
             using (var cluster = CrossNodeCluster.Start("echo", blocking))
             {
@@ -49,40 +52,54 @@ internal static class CrossNodeProbe
                 loop.Join();
             }
         }
-        using (var cluster = CrossNodeCluster.Start("sink"))
+        if (all || which == "send")
         {
-            var client = cluster.Client;
-            long done = 0;
-            var stop = false;
-            var loop = new Thread(() =>
+            using (var cluster = CrossNodeCluster.Start("sink"))
             {
-                FloorInterop.PinCurrentThread(Cpus.Benchmark);
-                var m = new Message(1);
-                long next = 0;
-                var timeout = DvsTimeout.FromMilliseconds(10_000);
-                while (!Volatile.Read(ref stop))
+                var client = cluster.Client;
+                long done = 0;
+                var stop = false;
+                var loop = new Thread(() =>
                 {
-                    for (var i = 0; i < 1000; i++)
+                    FloorInterop.PinCurrentThread(Cpus.Benchmark);
+                    var m = new Message(1);
+                    long next = 0;
+                    var timeout = DvsTimeout.FromMilliseconds(10_000);
+                    while (!Volatile.Read(ref stop))
                     {
-                        m[0] = next++;
-                        if (client.Send(CrossNodeCluster.ServerEndpoint, in m, timeout) != DvsError.Ok)
+                        for (var i = 0; i < 1000; i++)
                         {
-                            throw new InvalidOperationException("Send failed");
+                            m[0] = next++;
+                            if (client.Send(CrossNodeCluster.ServerEndpoint, in m, timeout) != DvsError.Ok)
+                            {
+                                throw new InvalidOperationException("Send failed");
+                            }
                         }
+                        var drain = new Message(DvsSink.Drain);
+                        if (client.SendRec(CrossNodeCluster.ServerEndpoint, ref drain, timeout) != DvsError.Ok)
+                        {
+                            throw new InvalidOperationException("drain failed");
+                        }
+                        Interlocked.Add(ref done, 1000);
                     }
-                    var drain = new Message(DvsSink.Drain);
-                    if (client.SendRec(CrossNodeCluster.ServerEndpoint, ref drain, timeout) != DvsError.Ok)
-                    {
-                        throw new InvalidOperationException("drain failed");
-                    }
-                    Interlocked.Add(ref done, 1000);
-                }
-            }) { Name = "probe sender" };
-            loop.Start();
-            SpinWait.SpinUntil(() => Interlocked.Read(ref done) > 50_000);
-            Measure("Dvs Send node1 -> node0 sink, per message (batches of 1000 + drain)", seconds, () => Interlocked.Read(ref done), cluster.Node1);
-            Volatile.Write(ref stop, true);
-            loop.Join();
+                }) { Name = "probe sender" };
+                loop.Start();
+                SpinWait.SpinUntil(() => Interlocked.Read(ref done) > 50_000);
+                using var node0 = Node.Attach(cluster.Node0Name);
+                var before = Counters(node0);
+                var sent = Interlocked.Read(ref done);
+                Measure("Dvs Send node1 -> node0 sink, per message (batches of 1000 + drain)", seconds, () => Interlocked.Read(ref done), cluster.Node1);
+                sent = Interlocked.Read(ref done) - sent;
+                var after = Counters(node0);
+                Console.WriteLine("node0 host, per 1000 messages: " + string.Join(", ",
+                    CountersShown.Select((c, i) => $"{c} {(after[i] - before[i]) * 1000.0 / sent:F2}")));
+                Volatile.Write(ref stop, true);
+                loop.Join();
+            }
+        }
+        if (!all && which != "floor")
+        {
+            return 0;
         }
         var port = NetPorts.FreeUdp();
         using (var partner = PartnerProcess.Start(Path.Combine(AppContext.BaseDirectory, "dvs-udp-floor"), ["echo", port.ToString(), Cpus.Partner.ToString(), "block"]))
@@ -184,6 +201,14 @@ internal static class CrossNodeProbe
             Console.WriteLine($"profile: {file}");
         }
     }
+
+    private static readonly NodeCounter[] CountersShown =
+    [
+        NodeCounter.FramesReceived, NodeCounter.FramesSent, NodeCounter.InboundBackPressure, NodeCounter.DropFullRing,
+        NodeCounter.DropDuplicate, NodeCounter.Retransmissions,
+    ];
+
+    private static long[] Counters(Node node) => CountersShown.Select(node.GetCounter).ToArray();
 
     private static IEnumerable<int> Children(int pid)
     {

@@ -14,7 +14,7 @@ namespace Dvs.Benchmarks.Net;
 ///   sink &lt;node&gt; &lt;endpoint&gt; &lt;cpu&gt; blocking|default   Dvs sink (checks the count, answers the drain request)
 ///   rep &lt;port&gt; &lt;cpu&gt;                              NetMQ REP on tcp://127.0.0.1:port, echoes
 ///   pull &lt;port&gt; &lt;ack port&gt; &lt;batch&gt; &lt;cpu&gt;            NetMQ PULL; one ack on a PUSH every batch messages
-///   probe &lt;seconds&gt;                               not a partner: the diagnostic of CrossNodeProbe
+///   probe &lt;seconds&gt; [all|rtt|send|floor]          not a partner: the diagnostic of CrossNodeProbe
 /// Each prints "ready" when set up and exits when its stdin (a pipe from the benchmark) closes.
 /// The Dvs endpoints use WaitStrategy.Default (spin 50 µs, then sleep) or Blocking (sleep at
 /// once); never Spinning: with four processes on two CPUs, a partner that never sleeps would
@@ -42,7 +42,9 @@ internal static class NetPartnerMode
             switch (args)
             {
                 case ["--net", "probe", var seconds]:
-                    return CrossNodeProbe.Run(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+                    return CrossNodeProbe.Run(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), "all");
+                case ["--net", "probe", var seconds, var which]:
+                    return CrossNodeProbe.Run(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), which);
                 case ["--net", "node", var name, var id, var port, var peerId, var peerPort, var cpu]:
                     return RunNode(name, int.Parse(id), int.Parse(port), int.Parse(peerId), int.Parse(peerPort), int.Parse(cpu));
                 case ["--net", "echo", var node, var ep, var cpu, var wait]:

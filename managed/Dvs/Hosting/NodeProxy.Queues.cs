@@ -22,6 +22,10 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Messages waiting in all overflow queues of the node.</summary>
     private const int OverflowTotal = 262_144;
 
+    /// <summary>Messages taken from the outbound ring per native call (one wake of waiting senders per batch at most).</summary>
+    private const int DrainBatch = 256;
+
+    private readonly PolledMessage[] _drained = GC.AllocateArray<PolledMessage>(DrainBatch, pinned: true);
     private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
     private readonly Dictionary<int, Queue<(Message Message, int Meta)>> _overflow = new();
@@ -34,17 +38,24 @@ internal sealed unsafe partial class NodeProxy
     private bool DrainOutbound()
     {
         bool worked = FlushPeerQueues();
-        for (int n = 0; n < 4096 && !_outboundBlocked; n++)
+        fixed (PolledMessage* drained = _drained)
         {
-            Message m;
-            int meta;
-            ulong route;
-            if (Shim.RingPollAux(_outRing, _outCapacity, &m, &meta, &route) != 0)
+            // Messages taken out of the ring are all routed even if a peer's queue reaches its
+            // limit meanwhile: the limit is exceeded by at most one batch.
+            for (int n = 0; n < 4096 && !_outboundBlocked;)
             {
-                break;
+                uint count = Shim.RingPollMany(_outRing, _outCapacity, drained, DrainBatch);
+                if (count == 0)
+                {
+                    break;
+                }
+                for (uint i = 0; i < count; i++)
+                {
+                    Route(in drained[i].Message, drained[i].Meta, drained[i].Aux);
+                }
+                n += (int)count;
+                worked = true;
             }
-            Route(in m, meta, route);
-            worked = true;
         }
         return worked;
     }
@@ -180,7 +191,23 @@ internal sealed unsafe partial class NodeProxy
             }
             waiting.Enqueue((message, meta));
             _overflowCount++;
+            WatchForSpace(dc.Ring(index), dc.RingCapacity);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Asks the ring's consumer to wake the outbound thread once the ring is half empty
+    /// (Endpoint.WakeProxyForOverflow); if it already is (the consumer drained it before it could
+    /// see the flag), wakes it here. Without this the overflow moved only at the 1 ms idle poll.
+    /// </summary>
+    private void WatchForSpace(RingHeader* ring, uint capacity)
+    {
+        Interlocked.Exchange(ref ring->ProxyWaiting, 1u);
+        if (Shim.RingCount(ring) <= capacity / 2)
+        {
+            Interlocked.Increment(ref _proxySlot->WakeSeq);
+            Doorbell.Ring(_proxySlot);
         }
     }
 
@@ -210,6 +237,7 @@ internal sealed unsafe partial class NodeProxy
                     (Message message, int meta) = queue.Peek();
                     if (bound && Shim.RingOffer(dc.Ring(index), dc.RingCapacity, &message, meta, slot) != 0)
                     {
+                        WatchForSpace(dc.Ring(index), dc.RingCapacity);
                         break;
                     }
                     if (!bound && state == SegmentLayout.SlotRemote)

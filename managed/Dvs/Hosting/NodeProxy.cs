@@ -184,6 +184,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         {
             return;
         }
+        Volatile.Write(ref _proxySlot->WakePending, 0u);
         Interlocked.Increment(ref _proxySlot->Sleeping);
         if (_outboundBlocked || Shim.RingCount(_outRing) == 0)
         {

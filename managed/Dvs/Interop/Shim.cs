@@ -44,6 +44,10 @@ internal static unsafe partial class Shim
     [SuppressGCTransition]
     internal static partial int RingPollAux(RingHeader* ring, uint capacity, Message* msg, int* meta, ulong* aux);
 
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_poll_many")]
+    [SuppressGCTransition]
+    internal static partial uint RingPollMany(RingHeader* ring, uint capacity, PolledMessage* output, uint max);
+
     [LibraryImport(Lib, EntryPoint = "dvs_ring_poll")]
     [SuppressGCTransition]
     internal static partial int RingPoll(RingHeader* ring, uint capacity, Message* msg, int* meta);

@@ -5,16 +5,18 @@ namespace Dvs.Ipc;
 
 /// <summary>
 /// The adaptive wait: spin, yield, then sleep on a futex word in shared memory. The sleeping
-/// protocol: read the futex word, raise the sleepers count (an interlocked op: full barrier),
-/// check the condition once more, then futex-wait on the value read. A waker publishes, then
-/// reads the sleepers count, and if non-zero bumps the word and wakes: no lost wake-up.
+/// protocol: read the futex word, clear the pending flag, raise the sleepers count (an
+/// interlocked op: full barrier), check the condition once more, then futex-wait on the value
+/// read. A waker publishes, then reads the sleepers count, and if non-zero and it is the first to
+/// set the pending flag, bumps the word and wakes (see <see cref="Doorbell"/>): no lost wake-up,
+/// and one futex wake per sleep however many producers publish meanwhile.
 /// </summary>
 internal static unsafe class Waiter
 {
     public static long Deadline(DvsTimeout timeout) =>
         timeout.IsForever ? long.MaxValue : Stopwatch.GetTimestamp() + timeout.Milliseconds * Stopwatch.Frequency / 1000;
 
-    public static DvsError Wait<T>(ref T condition, uint* futexWord, uint* sleepers, WaitStrategy strategy, long deadline)
+    public static DvsError Wait<T>(ref T condition, uint* futexWord, uint* sleepers, uint* pending, WaitStrategy strategy, long deadline)
         where T : struct, IWaitCondition
     {
         int r = condition.Poll();
@@ -73,6 +75,7 @@ internal static unsafe class Waiter
         while (true)
         {
             uint observed = Volatile.Read(ref *futexWord);
+            Volatile.Write(ref *pending, 0u);
             Interlocked.Increment(ref *sleepers);
             r = condition.Poll();
             if (r == 0)

@@ -23,6 +23,7 @@ internal unsafe struct EndpointSlot
     [FieldOffset(64)] public uint WakeSeq;
     [FieldOffset(68)] public uint Sleeping;
     [FieldOffset(72)] public ulong NotifySummary;
+    [FieldOffset(80)] public uint WakePending;
     [FieldOffset(128)] public ulong ReplyWord;
     [FieldOffset(136)] public ulong Sent;
     [FieldOffset(144)] public ulong Received;

@@ -11,4 +11,6 @@ internal struct RingHeader
     [FieldOffset(128)] public uint SpaceSeq;
     [FieldOffset(132)] public uint SpaceWaiters;
     [FieldOffset(136)] public ulong FullCount;
+    [FieldOffset(144)] public uint SpacePending;
+    [FieldOffset(148)] public uint ProxyWaiting;
 }

@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     2u  /* bump at every change of a shared struct */
+#define DVS_LAYOUT_VERSION     3u  /* bump at every change of a shared struct */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
@@ -165,7 +165,8 @@ typedef struct dvs_slot {
     uint32_t wake_seq;          /*  64 futex word */
     uint32_t sleeping;          /*  68 threads of the owner asleep on wake_seq */
     uint64_t notify_summary;    /*  72 bit w: notify word w may be non-zero */
-    uint8_t  reserved1[48];     /*  80 */
+    uint32_t wake_pending;      /*  80 1: a waker bumped wake_seq since the last sleeper armed it */
+    uint8_t  reserved1[44];     /*  84 */
     /* line 2: reply hand-off and counters */
     uint64_t reply_word;        /* 128 DVS_REPLY_* state | seq | from */
     uint64_t sent;              /* 136 messages sent (owner writes) */
@@ -185,7 +186,10 @@ typedef struct dvs_ring_header {
     uint32_t space_seq;         /* 128 futex word: bumped when a full ring drains */
     uint32_t space_waiters;     /* 132 producers asleep waiting for space */
     uint64_t full_count;        /* 136 offers refused because the ring was full */
-    uint8_t  pad2[48];          /* 144 .. 192 */
+    uint32_t space_pending;     /* 144 1: the consumer bumped space_seq since the last waiter armed it */
+    uint32_t proxy_waiting;     /* 148 1: the node proxy holds messages for this ring (its overflow
+                                 *     queue); the consumer rings the proxy when the ring is half empty */
+    uint8_t  pad2[40];          /* 152 .. 192 */
 } dvs_ring_header_t;
 
 /* One ring cell: the sequence and meta on the first line, the message on the second. */
@@ -263,12 +267,29 @@ DVS_API int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_messag
                           int32_t *meta_out);
 DVS_API int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out,
                               int32_t *meta_out, uint64_t *aux_out);
+/* One message taken by dvs_ring_poll_many. */
+typedef struct dvs_polled {
+    dvs_message_t message;      /*   0 */
+    int32_t  meta;              /*  64 */
+    int32_t  pad0;              /*  68 */
+    uint64_t aux;               /*  72 */
+} dvs_polled_t;
+
+/* poll of up to max messages at once (single consumer): frees their cells, publishes the head
+ * once, and wakes producers waiting for space once, and only when at most half the ring is still
+ * full (hysteresis: a producer woken per freed cell would refill one cell and sleep again).
+ * Returns how many were taken (0: empty). */
+DVS_API uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_polled_t *out,
+                                    uint32_t max);
 /* Resets an empty ring for a new owner. Not safe against concurrent producers. */
 DVS_API void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity);
 /* Messages currently queued (approximate while producers run). */
 DVS_API uint32_t dvs_ring_count(const dvs_ring_header_t *ring);
 
-/* Wakes the owner of `slot` if it sleeps on its doorbell (a full barrier first). */
+/* Wakes the owner of `slot` if it sleeps on its doorbell (a full barrier first), at most once
+ * per sleep: a sleeper clears wake_pending before it raises `sleeping`; the first waker to set it
+ * makes the syscall, later ones see it set and return (no futex call per message while the owner
+ * is woken but not yet running). Producers waiting for space use space_pending the same way. */
 DVS_API void dvs_doorbell_ring(dvs_slot_t *slot);
 
 /* Futex on a shared (not process-private) word. timeout_ms < 0: forever.

@@ -35,15 +35,16 @@ public class LayoutAgreementTests
             ["endpoint"] = "Endpoint", ["state"] = "State", ["owner_pid"] = "OwnerPid", ["owner_node"] = "OwnerNode",
             ["epoch"] = "Epoch", ["flags"] = "Flags", ["owner_start_time"] = "OwnerStartTime", ["name"] = "Name",
             ["bind_count"] = "BindCount", ["p_nr"] = "PNr", ["wake_seq"] = "WakeSeq", ["sleeping"] = "Sleeping",
-            ["notify_summary"] = "NotifySummary", ["reply_word"] = "ReplyWord", ["sent"] = "Sent",
+            ["notify_summary"] = "NotifySummary", ["wake_pending"] = "WakePending", ["reply_word"] = "ReplyWord", ["sent"] = "Sent",
             ["received"] = "Received", ["replies"] = "Replies", ["reply"] = "Reply",
         }),
         ["dvs_ring_header_t"] = (typeof(RingHeader), new()
         {
             ["tail"] = "Tail", ["head"] = "Head", ["space_seq"] = "SpaceSeq", ["space_waiters"] = "SpaceWaiters",
-            ["full_count"] = "FullCount",
+            ["full_count"] = "FullCount", ["space_pending"] = "SpacePending", ["proxy_waiting"] = "ProxyWaiting",
         }),
         ["dvs_cell_t"] = (typeof(RingCell), new() { ["seq"] = "Seq", ["meta"] = "Meta", ["aux"] = "Aux", ["message"] = "Message" }),
+        ["dvs_polled_t"] = (typeof(PolledMessage), new() { ["message"] = "Message", ["meta"] = "Meta", ["aux"] = "Aux" }),
         ["dvs_node_entry_t"] = (typeof(NodeEntry), new()
         {
             ["state"] = "State", ["node_id"] = "NodeId", ["incarnation"] = "Incarnation", ["rtt_ns"] = "RttNs",
