@@ -20,4 +20,22 @@ public sealed class LocalNodeConfig
 
     /// <summary>Network interface for raw transport (e.g. <c>eth0</c>); null otherwise.</summary>
     public string? Interface { get; init; }
+
+    /// <summary>Default of <see cref="Mtu"/>: an Ethernet frame minus the IPv4 and UDP headers.</summary>
+    public const int DefaultMtu = global::Dvs.Transport.FrameDescriptor.DefaultMtu;
+
+    /// <summary>Smallest <see cref="Mtu"/>: one message per frame.</summary>
+    public const int MinMtu = global::Dvs.Transport.FrameDescriptor.MinFrameLength + global::Dvs.Transport.FrameDescriptor.EntryLength;
+
+    /// <summary>Largest <see cref="Mtu"/>: the largest UDP payload over IPv4.</summary>
+    public const int MaxMtu = global::Dvs.Transport.FrameDescriptor.MaxFrameLength;
+
+    /// <summary>
+    /// <c>mtu</c>: the largest frame this host sends, in bytes (<see cref="NetworkOptions.Mtu"/>).
+    /// Every node of a cluster must use the same (a receiver drops frames holding more messages
+    /// than its own MTU allows). Above the path's MTU the kernel fragments UDP datagrams (a lost
+    /// fragment loses the frame), so raise it only where the path allows, e.g. between hosts on
+    /// loopback (up to 65507: fewer datagrams per message, measured in docs/benchmarks).
+    /// </summary>
+    public int Mtu { get; init; } = DefaultMtu;
 }

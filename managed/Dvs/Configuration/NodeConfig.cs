@@ -186,6 +186,7 @@ public sealed class NodeConfig
             ClusterKey = Cluster.Key.ToArray(),
             HeartbeatInterval = TimeSpan.FromMilliseconds(Cluster.HeartbeatMs),
             PeerDownAfter = TimeSpan.FromMilliseconds(Cluster.PeerDownMs),
+            Mtu = Node.Mtu,
         };
     }
 

@@ -193,7 +193,7 @@ internal static partial class NodeConfigReader
 
         private LocalNodeConfig? ReadNode(IniSection ini)
         {
-            SectionReader r = Section(ini, "id", "name", "address", "port", "transport", "interface");
+            SectionReader r = Section(ini, "id", "name", "address", "port", "transport", "interface", "mtu");
             int? id = r.Int("id", 0, NodeConfig.MaxNodes - 1, null);
             string? name = r.Name("name", required: true);
             (_selfId, _selfName) = (id, name);
@@ -214,6 +214,7 @@ internal static partial class NodeConfigReader
 
             int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
             string? iface = r.String("interface", required: raw);
+            int? mtu = r.Int("mtu", LocalNodeConfig.MinMtu, LocalNodeConfig.MaxMtu, LocalNodeConfig.DefaultMtu);
             if (iface is not null && !raw)
             {
                 r.Warn("interface", $"ignored: it is used only with transport = raw, not {transport?.ToString().ToLowerInvariant()}");
@@ -221,7 +222,7 @@ internal static partial class NodeConfigReader
             }
 
             r.ReportUnknownKeys();
-            if (id is null || name is null || transport is null || port is null || (!raw && address is null)
+            if (id is null || name is null || transport is null || port is null || mtu is null || (!raw && address is null)
                 || (raw && string.IsNullOrEmpty(iface)))
             {
                 return null;
@@ -235,6 +236,7 @@ internal static partial class NodeConfigReader
                 Port = port.Value,
                 Transport = transport.Value,
                 Interface = iface,
+                Mtu = mtu.Value,
             };
         }
 

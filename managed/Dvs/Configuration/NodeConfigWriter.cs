@@ -29,6 +29,11 @@ internal static class NodeConfigWriter
             Key(ini, "interface", config.Node.Interface);
         }
 
+        if (config.Node.Mtu != LocalNodeConfig.DefaultMtu)
+        {
+            Key(ini, "mtu", config.Node.Mtu);
+        }
+
         Section(ini, "cluster");
         Key(ini, "name", config.Cluster.Name);
         Key(ini, "key_file", keyFile);

@@ -16,7 +16,7 @@ public class NodeConfigErrorTests
     {
         // (find, replace with; Append adds at the end), line, section, key, message start
         yield return Case("unknown key", "port = 7100", "port = 7100\ncolour = blue",
-            6, "node", "colour", "unknown key (known keys: id, name, address, port, transport, interface)");
+            6, "node", "colour", "unknown key (known keys: id, name, address, port, transport, interface, mtu)");
         yield return Case("unknown section", Append, "[things]\na = 1\n",
             28, "things", null, "unknown section");
         yield return Case("bad number", "port = 7100", "port = 71o0", 5, "node", "port", "'71o0' is not a whole number");
@@ -61,6 +61,12 @@ public class NodeConfigErrorTests
             6, "node", "transport", "'pigeon' is not one of udp, tcp, raw");
         yield return Case("raw transport without interface", "port = 7100", "port = 7100\ntransport = raw",
             1, "node", "interface", "required key is missing", only: false);
+        yield return Case("mtu too small for one message", "port = 7100", "port = 7100\nmtu = 159",
+            6, "node", "mtu", "159 is out of range (160..65507)");
+        yield return Case("mtu above the largest UDP payload", "port = 7100", "port = 7100\nmtu = 65508",
+            6, "node", "mtu", "65508 is out of range (160..65507)");
+        yield return Case("mtu not a number", "port = 7100", "port = 7100\nmtu = 9k",
+            6, "node", "mtu", "'9k' is not a whole number");
         yield return Case("ring capacity not a power of two", Append, "[ipc]\nring_capacity = 300\n",
             29, "ipc", "ring_capacity", "300 is not a power of two");
         yield return Case("peer down not after heartbeat", "name = test", "name = test\nheartbeat_ms = 500\npeer_down_ms = 500",

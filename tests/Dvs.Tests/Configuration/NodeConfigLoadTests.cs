@@ -177,7 +177,8 @@ public class NodeConfigLoadTests
     public void AFileWrittenByToIniReadsBackEqual()
     {
         using var dir = new ConfigDir();
-        NodeConfig original = NodeConfig.Load(dir.Write("a.ini", ConfigDir.ValidIni + "[ipc]\nspin_us = 7\n"));
+        NodeConfig original = NodeConfig.Load(dir.Write("a.ini",
+            ConfigDir.ValidIni.Replace("port = 7100", "port = 7100\nmtu = 9000") + "[ipc]\nspin_us = 7\n"));
 
         NodeConfig copy = NodeConfig.Load(dir.Write("b.ini", original.ToIni("cluster.key")));
 
@@ -192,5 +193,6 @@ public class NodeConfigLoadTests
         Assert.That(copy.Services.Select(s => (s.Name, s.Dc, s.Endpoint, s.Kind, s.Args)),
             Is.EqualTo(original.Services.Select(s => (s.Name, s.Dc, s.Endpoint, s.Kind, s.Args))));
         Assert.That(copy.Ipc.SpinUs, Is.EqualTo(7));
+        Assert.That(copy.Node.Mtu, Is.EqualTo(9000));
     }
 }

@@ -19,6 +19,20 @@ public class TransportMappingTests
     }
 
     [Test]
+    public void MtuDefaultsToAnEthernetFrameAndIsTakenFromTheNodeSection()
+    {
+        using var dir = new ConfigDir();
+        NetworkOptions byDefault = NodeConfig.Parse(ConfigDir.ValidIni, "node0.ini", dir.Path).ToNodeHostOptions().Network!;
+        string ini = ConfigDir.ValidIni.Replace("port = 7100", "port = 7100\nmtu = 65507");
+
+        NodeConfig config = NodeConfig.Parse(ini, "node0.ini", dir.Path);
+
+        Assert.That(byDefault.Mtu, Is.EqualTo(1472));
+        Assert.That(config.Node.Mtu, Is.EqualTo(65507));
+        Assert.That(config.ToNodeHostOptions().Network!.Mtu, Is.EqualTo(65507));
+    }
+
+    [Test]
     public void TcpKeepsTheAddressesAndPorts()
     {
         using var dir = new ConfigDir();
