@@ -474,7 +474,10 @@ public sealed unsafe partial class Endpoint : IDisposable
             }
             RingHeader* ring = remote ? _dc.Outbound : _dc.Ring(index);
             var space = new RingSpace(this, index, destination, remote, message, meta);
-            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, &ring->SpacePending, _wait, deadline);
+            // The node proxy frees the outbound ring in batches and wakes us when it is half empty:
+            // spinning for it only takes the CPU it may need to do so (as for remote replies).
+            WaitStrategy wait = remote && !_wait.NeverSleep ? RemoteWait : _wait;
+            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, &ring->SpacePending, wait, deadline);
             if (error != DvsError.Ok)
             {
                 return error;

@@ -27,6 +27,13 @@ internal static class NetPartnerMode
 
     internal const int DcId = 0;
 
+    /// <summary>
+    /// The node hosts' frame size: loopback carries datagrams up to 65507 bytes without
+    /// fragmenting (its MTU is 64 KiB), so the benchmark uses a large frame, as a loopback
+    /// deployment would (ini: [node] mtu). DVS_BENCH_NET_MTU overrides it.
+    /// </summary>
+    internal static int Mtu => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_MTU"), out var mtu) ? mtu : 16384;
+
     /// <summary>The wait strategy named on a command line: "blocking" or "default".</summary>
     internal static WaitStrategy ParseWait(string name) => name switch
     {
@@ -88,6 +95,7 @@ internal static class NetPartnerMode
                 Listen = new IPEndPoint(IPAddress.Loopback, port),
                 Peers = { new PeerOptions { NodeId = peerId, Name = $"n{peerId}", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
                 ClusterKey = Key,
+                Mtu = Mtu,
             },
         });
         PartnerMode.SignalReady();

@@ -163,7 +163,13 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
-    /// <summary>Spin a little (a reply often follows within microseconds), then sleep on the doorbell.</summary>
+    /// <summary>
+    /// Spin a little (a reply often follows within microseconds), then sleep on the doorbell. The
+    /// spin yields the CPU between checks: the threads that bring the next message (a sender, a
+    /// server) often share this CPU, and a plain spin kept them off it for the whole 20 µs
+    /// (measured 2026-11-25, cross-node Send: 0.8 µs of proxy spin per message). With nothing else
+    /// runnable, sched_yield returns at once and the vCPU stays awake as with a plain spin.
+    /// </summary>
     private void IdleWait(uint observed, long deadline)
     {
         long spinUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 50_000; // 20 us
@@ -173,6 +179,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             {
                 return;
             }
+            Thread.Yield();
         }
         long now = MonotonicClock.NowTicks;
         int ms = deadline == long.MaxValue ? 100 : (int)Math.Clamp((deadline - now + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
