@@ -49,6 +49,13 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly Thread _outbound;
     private readonly Thread _inbound;
     private volatile bool _stopping;
+    // Until when the outbound thread sleeps (ticks): long.MaxValue while it is awake. The inbound
+    // thread wakes it only for session work due before then (see WakeOutboundIfDue).
+    private long _plannedWake = long.MaxValue;
+    // A delivery left work for the outbound thread (forwarding, an error reply, a refused
+    // delivery, directory, copy or migration messages) or soon will (a request's reply): wake it
+    // after the batch.
+    private bool _inboundLeftWork;
     private readonly EndpointSlot* _proxySlot;
     private readonly RingHeader* _outRing;
     private readonly uint _outCapacity;
@@ -137,6 +144,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         {
             while (!_stopping)
             {
+                // Before the sessions are read (their locks are full barriers): an inbound thread
+                // that changes a session after that sees MaxValue and rings.
+                Interlocked.Exchange(ref _plannedWake, long.MaxValue);
                 uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
@@ -153,6 +163,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     continue;
                 }
+                Volatile.Write(ref _plannedWake, deadline);
                 IdleWait(observed, deadline);
             }
         }
@@ -297,6 +308,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     {
         try
         {
+            // When a session's delayed ack falls due (ticks): the outbound thread sleeps past it.
+            long ackTimer = long.MaxValue;
             while (!_stopping)
             {
                 int n;
@@ -304,18 +317,29 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     // Blocking: with several node hosts and their applications on two cores, a
                     // spinning receiver slowed round trips (measured 2026-11-25: p50 215 -> 323 us).
-                    n = _channel.Receive(_inBatch, 100);
+                    int timeoutMs = 100;
+                    if (ackTimer != long.MaxValue)
+                    {
+                        long left = ackTimer - MonotonicClock.NowTicks;
+                        timeoutMs = (int)Math.Clamp((left + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
+                    }
+                    n = _channel.Receive(_inBatch, timeoutMs);
                 }
                 catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
                 {
                     _log.LogDebug(e, "receive failed");
                     continue;
                 }
+                long now = MonotonicClock.NowTicks;
                 if (n <= 0)
                 {
+                    if (ackTimer <= now)
+                    {
+                        ackTimer = WakeOutboundIfDue(AllPeers, now);
+                    }
                     continue;
                 }
-                long now = MonotonicClock.NowTicks;
+                ulong touched = 0;
                 for (int i = 0; i < n; i++)
                 {
                     ReadOnlySpan<byte> datagram = _inBatch[i];
@@ -337,21 +361,67 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     {
                         reason = session.OnFrame(header, datagram, now);
                     }
+                    touched |= 1UL << header.SourceNode;
                     if (reason != DropReason.None)
                     {
                         Count(CounterOf(reason));
                     }
                 }
-                // Acks (and messages the deliveries unblocked) go out from the outbound thread;
-                // wake it only if it sleeps (a syscall otherwise wasted on every batch).
-                Interlocked.MemoryBarrier();
-                Doorbell.Ring(_proxySlot);
+                long due = WakeOutboundIfDue(ackTimer <= now ? AllPeers : touched, now);
+                ackTimer = Math.Min(ackTimer <= now ? long.MaxValue : ackTimer, due);
             }
         }
         catch (Exception e)
         {
             _log.LogCritical(e, "node proxy inbound thread failed");
         }
+    }
+
+    private const ulong AllPeers = ulong.MaxValue;
+
+    /// <summary>
+    /// Acks, window updates and messages the deliveries unblocked go out from the outbound
+    /// thread: wake it when the sessions of <paramref name="peers"/> have work due before it
+    /// plans to wake up anyway, or a delivery left it work. Work due later (a delayed ack, 1 ms:
+    /// usually a reply carries it first) is not worth a wake-up now; returns the earliest such
+    /// time, at which the inbound thread looks again (measured 2026-11-25: the inbound thread
+    /// woke the outbound thread after every datagram batch, one wasted wake-up and 20 µs spin per
+    /// round trip).
+    /// </summary>
+    private long WakeOutboundIfDue(ulong peers, long now)
+    {
+        long planned = Volatile.Read(ref _plannedWake);
+        long later = long.MaxValue;
+        bool wake = _inboundLeftWork;
+        _inboundLeftWork = false;
+        foreach (int id in _peerIds)
+        {
+            if ((peers & (1UL << id)) == 0)
+            {
+                continue;
+            }
+            ReliableSession session = _sessions[id]!;
+            long due;
+            lock (session)
+            {
+                due = session.NextDeadline(now);
+            }
+            if (due <= now)
+            {
+                wake |= due < planned;
+            }
+            else if (due < planned)
+            {
+                later = Math.Min(later, due);
+            }
+        }
+        if (wake)
+        {
+            // The bump also stops an outbound thread that is about to sleep on the old value.
+            Interlocked.Increment(ref _proxySlot->WakeSeq);
+            Doorbell.Ring(_proxySlot);
+        }
+        return later;
     }
 
     internal static NodeCounter CounterOf(DropReason reason) => reason switch
@@ -385,6 +455,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         EndpointSlot* slot = dc.Slot(index);
         int kind = header.CallKind;
+        if (kind >= CallKindBind && kind != CallKindReplyError)
+        {
+            _inboundLeftWork = true;   // directory, copy and migration messages
+        }
         switch (kind)
         {
             case CallKindBind:
@@ -411,6 +485,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
+            _inboundLeftWork = true;   // forwarding or an error reply
             if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination &&
                 kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
             {
@@ -436,9 +511,14 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     // Not a drop: the session keeps the message and retries; its window shrinks.
                     Count(NodeCounter.InboundBackPressure);
+                    _inboundLeftWork = true;
                     return false;
                 }
                 Count(NodeCounter.MessagesReceived);
+                // A request's reply leaves through the outbound thread within microseconds: wake
+                // it now, so that it spins when the reply comes instead of sleeping (waking a
+                // halted vCPU costs 20-40 µs, FLOOR.md). One-way messages do not need it.
+                _inboundLeftWork |= kind == SegmentLayout.KindSendRec;
                 return true;
             case SegmentLayout.KindReply:
             case CallKindReplyError:
