@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
@@ -35,6 +36,7 @@ internal sealed unsafe partial class NodeProxy
     private bool HasOverflow => Volatile.Read(ref _overflowCount) > 0;
 
     /// <summary>Moves messages from the outbound ring to their peers' sessions (or queues).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DrainOutbound()
     {
         bool worked = FlushPeerQueues();
@@ -61,6 +63,7 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Decides where one outbound message goes and hands it on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Route(in Message message, int meta, ulong route)
     {
         int destination = (int)(uint)route;
@@ -92,6 +95,7 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Sends at once when nothing for that peer is waiting, else queues behind (order per peer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SendOrQueue(int peer, in MessageHeader header, in Message message)
     {
         Queue<(MessageHeader, Message)> queue = _peerQueues[peer] ??= new Queue<(MessageHeader, Message)>();
@@ -112,6 +116,7 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SendStatus TrySendTo(int peer, in MessageHeader header, in Message message)
     {
         ReliableSession session = _sessions[peer]!;
@@ -137,6 +142,7 @@ internal sealed unsafe partial class NodeProxy
         Count(NodeCounter.DropOther);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlushPeerQueues()
     {
         bool worked = false;
@@ -167,6 +173,7 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Into the endpoint's ring, or behind what already waits for it. False: hold the session back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta)
     {
         int key = (dc.DcId << 16) | index;
@@ -212,6 +219,7 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Moves overflow into rings that have room again; fails requests whose endpoint went away.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlushOverflow()
     {
         if (!HasOverflow)

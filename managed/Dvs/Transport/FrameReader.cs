@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Dvs.Transport;
 
@@ -48,6 +49,7 @@ internal sealed class FrameReader
     /// header when it is a valid frame for this node; otherwise the reason, already counted.
     /// Never throws, allocates nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DropReason TryRead(ReadOnlySpan<byte> datagram, out FrameHeader header)
     {
         DropReason reason = Validate(datagram, out header);
@@ -59,6 +61,7 @@ internal sealed class FrameReader
         return reason;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DropReason Validate(ReadOnlySpan<byte> d, out FrameHeader h)
     {
         h = default;

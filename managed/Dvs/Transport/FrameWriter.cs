@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Dvs.Transport;
 
@@ -49,6 +50,7 @@ internal ref struct FrameWriter
 
     /// <summary>Appends already encoded entries (a multiple of EntryLength bytes); false, and
     /// nothing appended, when they do not all fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAppendEntries(ReadOnlySpan<byte> entries)
     {
         int n = entries.Length / FrameDescriptor.EntryLength;
@@ -69,6 +71,7 @@ internal ref struct FrameWriter
     /// Writes the header (message count, payload length and cluster id filled in here) and the HMAC.
     /// Returns the frame length: the bytes of the destination to send.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly int Complete(in FrameHeader header, ClusterCredentials credentials)
     {
         if (header.Kind != FrameKind.Data && _count != 0)
@@ -101,6 +104,7 @@ internal ref struct FrameWriter
     }
 
     /// <summary>Encodes one entry (message header + 64-byte message) into <paramref name="entry"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EncodeEntry(Span<byte> entry, in MessageHeader header, ReadOnlySpan<byte> message)
     {
         if (message.Length != FrameDescriptor.MessageLength)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Dvs.Transport;
 
 /// <summary>
@@ -174,6 +176,7 @@ internal sealed class ReliableSession
     /// when the window is full (nothing queued: retry after acks arrive), PeerDown when the peer
     /// was declared down. The message goes out at the next <see cref="Poll"/>. Allocates nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SendStatus TrySend(in MessageHeader header, ReadOnlySpan<byte> message)
     {
         if (message.Length != FrameDescriptor.MessageLength || header.DcId >= FrameDescriptor.MaxDcs)
@@ -207,6 +210,7 @@ internal sealed class ReliableSession
     /// acks, stores its messages and delivers what is in order to the sink. Returns the drop
     /// reason (already counted) when the frame is not used. Allocates nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DropReason OnFrame(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
     {
         DropReason reason = Accept(header, frame, now);
@@ -214,6 +218,7 @@ internal sealed class ReliableSession
         return reason;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DropReason Accept(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
     {
         if (header.SourceNode != PeerNode || header.DestinationNode != LocalNode)
@@ -264,6 +269,7 @@ internal sealed class ReliableSession
         return DropReason.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyAcks(in FrameHeader header, long now)
     {
         ulong ack = header.CumulativeAck;
@@ -327,6 +333,7 @@ internal sealed class ReliableSession
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DropReason ReceiveData(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
     {
         ulong seq = header.Sequence;
@@ -391,6 +398,7 @@ internal sealed class ReliableSession
         _ackDue = Math.Min(_ackDue, now + _ackDelay);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Deliver(long now)
     {
         while (_deliverBase < _rcvNext)
@@ -432,6 +440,7 @@ internal sealed class ReliableSession
     /// delivery the sink refused and declares the peer down after the configured silence.
     /// Returns the number of datagrams added. The batch's slots must hold an MTU. Allocates nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Poll(long now, DatagramBatch output)
     {
         if (output.SlotSize < _mtu)
@@ -504,6 +513,7 @@ internal sealed class ReliableSession
     /// The latest time the next <see cref="Poll"/> should run (a proxy blocks in receive until
     /// then): now when work is waiting, else the next retransmission, heartbeat or down verdict.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long NextDeadline(long now)
     {
         // Frames the peer's window lets out now. While it is closed, nothing is due here: the
@@ -535,6 +545,7 @@ internal sealed class ReliableSession
         return Math.Max(deadline, now);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitData(ulong seq, long now, DatagramBatch output)
     {
         int slot = (int)(seq & (ulong)_mask);
@@ -580,6 +591,7 @@ internal sealed class ReliableSession
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong SelectiveAcks()
     {
         ulong bits = 0;
