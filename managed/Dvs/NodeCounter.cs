@@ -36,4 +36,7 @@ public enum NodeCounter
     MigrationsRolledBack = 33,
     /// <summary>VCopy transfers this node serves right now (a gauge: up at start, down at the end).</summary>
     CopiesInProgress = 34,
+    /// <summary>Messages from other nodes that found their endpoint's ring full and waited in the
+    /// node proxy's overflow queue (not a drop: they are delivered in order when it drains).</summary>
+    InboundOverflowed = 35,
 }

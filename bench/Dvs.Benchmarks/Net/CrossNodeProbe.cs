@@ -205,7 +205,7 @@ internal static class CrossNodeProbe
     private static readonly NodeCounter[] CountersShown =
     [
         NodeCounter.FramesReceived, NodeCounter.FramesSent, NodeCounter.InboundBackPressure, NodeCounter.DropFullRing,
-        NodeCounter.DropDuplicate, NodeCounter.Retransmissions,
+        NodeCounter.DropDuplicate, NodeCounter.Retransmissions, NodeCounter.InboundOverflowed,
     ];
 
     private static long[] Counters(Node node) => CountersShown.Select(node.GetCounter).ToArray();

@@ -32,6 +32,8 @@ internal static class NetPartnerMode
     /// fragmenting (its MTU is 64 KiB), so the benchmark uses a large frame, as a loopback
     /// deployment would (ini: [node] mtu). DVS_BENCH_NET_MTU overrides it.
     /// </summary>
+    internal static int RingCapacity => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_RING"), out var c) ? c : 256;
+
     internal static int Mtu => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_MTU"), out var mtu) ? mtu : 16384;
 
     /// <summary>The wait strategy named on a command line: "blocking" or "default".</summary>
@@ -90,6 +92,7 @@ internal static class NetPartnerMode
             NodeName = name,
             NodeId = id,
             Dcs = [new DcOptions { DcId = DcId, Name = "bench", Nodes = 0b11 }],
+            RingCapacity = RingCapacity,
             Network = new NetworkOptions
             {
                 Listen = new IPEndPoint(IPAddress.Loopback, port),
