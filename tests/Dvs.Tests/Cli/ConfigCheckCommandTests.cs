@@ -28,12 +28,12 @@ public class ConfigCheckCommandTests
     public void AnInvalidFilePrintsEachErrorWithFileLineAndKeyAndExitsWithTwo()
     {
         using var dir = new ConfigDir();
-        string path = dir.Write("node0.ini", ConfigDir.ValidIni.Replace("nr_tasks = 20", "nr_tasks = 40").Replace("port = 7100", "port = 7100\nmtu = 9000"));
+        string path = dir.Write("node0.ini", ConfigDir.ValidIni.Replace("nr_tasks = 20", "nr_tasks = 40").Replace("port = 7100", "port = 7100\nmtu = 70000"));
 
         CliResult r = CliRun.Run("config", "check", path);
 
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        Assert.That(r.Error, Does.Contain($"{path}:6: [node] mtu: unknown key"));
+        Assert.That(r.Error, Does.Contain($"{path}:6: [node] mtu: 70000 is out of range (160..65507)"));
         Assert.That(r.Error, Does.Contain($"{path}:21: [dc.web] nr_tasks: 40 is out of range (0..35)"));
         Assert.That(r.Error, Does.Contain("2 errors"));
         Assert.That(r.Output, Is.Empty);
