@@ -449,3 +449,79 @@ DVS_TEST(poll_wakes_a_producer_waiting_for_space)
               s.rc);
     close_fixture(&f);
 }
+
+/* ------------------------------------------------------------ batches, one wake per sleep */
+
+DVS_TEST(poll_many_takes_messages_in_order_with_meta_and_aux)
+{
+    ring_fixture_t f = open_fixture(8);
+    for (int i = 0; i < 6; i++) {
+        dvs_message_t m = make_message(10 + i, i, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer_aux(f.ring, f.capacity, &m, 100 + i, 1000u + (uint64_t)i, f.owner));
+    }
+    dvs_polled_t out[8];
+    CHECK_EQ(4u, dvs_ring_poll_many(f.ring, f.capacity, out, 4));
+    CHECK_EQ(2u, dvs_ring_poll_many(f.ring, f.capacity, out + 4, 8));
+    CHECK_EQ(0u, dvs_ring_poll_many(f.ring, f.capacity, out, 8));
+    for (int i = 0; i < 6; i++) {
+        dvs_message_t expected = make_message(10 + i, i, (uint64_t)i);
+        CHECK(memcmp(&out[i].message, &expected, sizeof expected) == 0);
+        CHECK_EQ(100 + i, out[i].meta);
+        CHECK_EQ(1000u + (uint64_t)i, out[i].aux);
+    }
+    /* the cells are free again: the ring takes a full capacity once more */
+    for (int i = 0; i < 8; i++) {
+        dvs_message_t m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    CHECK_EQ(8u, dvs_ring_count(f.ring));
+    close_fixture(&f);
+}
+
+/* A producer that announced it waits for space (space_waiters) is woken once the ring is half
+ * empty, not per freed cell, and once per sleep: the counts of space_seq bumps tell. */
+DVS_TEST(poll_many_wakes_waiting_producers_at_half_empty_and_once_per_sleep)
+{
+    ring_fixture_t f = open_fixture(8);
+    for (int i = 0; i < 8; i++) {
+        dvs_message_t m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    __atomic_store_n(&f.ring->space_pending, 0, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&f.ring->space_waiters, 1, __ATOMIC_SEQ_CST);
+    uint32_t seq = __atomic_load_n(&f.ring->space_seq, __ATOMIC_SEQ_CST);
+    dvs_polled_t out[8];
+    CHECK_EQ(3u, dvs_ring_poll_many(f.ring, f.capacity, out, 3));   /* 5 of 8 left: more than half */
+    CHECK_EQ(seq, __atomic_load_n(&f.ring->space_seq, __ATOMIC_SEQ_CST));
+    CHECK_EQ(1u, dvs_ring_poll_many(f.ring, f.capacity, out, 1));   /* 4 of 8 left: half */
+    CHECK_EQ(seq + 1, __atomic_load_n(&f.ring->space_seq, __ATOMIC_SEQ_CST));
+    CHECK_EQ(2u, dvs_ring_poll_many(f.ring, f.capacity, out, 2));   /* the waiter has not run yet */
+    CHECK_EQ(seq + 1, __atomic_load_n(&f.ring->space_seq, __ATOMIC_SEQ_CST));
+    /* the waiter sleeps again (re-arms): the next batch wakes it again */
+    __atomic_store_n(&f.ring->space_pending, 0, __ATOMIC_SEQ_CST);
+    CHECK_EQ(1u, dvs_ring_poll_many(f.ring, f.capacity, out, 1));
+    CHECK_EQ(seq + 2, __atomic_load_n(&f.ring->space_seq, __ATOMIC_SEQ_CST));
+    __atomic_fetch_sub(&f.ring->space_waiters, 1, __ATOMIC_SEQ_CST);
+    close_fixture(&f);
+}
+
+/* Offers to an owner marked asleep bump its wake_seq (and call futex wake) once until the owner
+ * re-arms by clearing wake_pending before it sleeps again; the doorbell shares the rule. */
+DVS_TEST(offers_wake_a_sleeping_owner_once_per_sleep)
+{
+    ring_fixture_t f = open_fixture(8);
+    __atomic_store_n(&f.owner->wake_pending, 0, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&f.owner->sleeping, 1, __ATOMIC_SEQ_CST);
+    uint32_t seq = __atomic_load_n(&f.owner->wake_seq, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 3; i++) {
+        dvs_message_t m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    dvs_doorbell_ring(f.owner);
+    CHECK_EQ(seq + 1, __atomic_load_n(&f.owner->wake_seq, __ATOMIC_SEQ_CST));
+    __atomic_store_n(&f.owner->wake_pending, 0, __ATOMIC_SEQ_CST);
+    dvs_doorbell_ring(f.owner);
+    CHECK_EQ(seq + 2, __atomic_load_n(&f.owner->wake_seq, __ATOMIC_SEQ_CST));
+    __atomic_fetch_sub(&f.owner->sleeping, 1, __ATOMIC_SEQ_CST);
+    close_fixture(&f);
+}

@@ -77,6 +77,35 @@ public class NodeProxyTests
     }
 
     [Test]
+    public void ABurstLargerThanEveryRingArrivesCompleteAndInOrder()
+    {
+        // 20,000 messages: more than the sender's outbound ring (1024: the sender waits for room,
+        // woken by the proxy's batched drain) and the receiver's ring (256: the rest waits in the
+        // receiving proxy's overflow queue, moved in when the receiver wakes the proxy).
+        const int Count = 20_000;
+        using var nodes = new TwoNodes();
+        using Endpoint a = nodes.Node0.Bind(0, 1);
+        using Endpoint b = nodes.Node1.Bind(0, 2);
+        Assert.That(nodes.Node1.WaitForRemote(0, 1, Long), Is.EqualTo(DvsError.Ok));
+        long overflowedBefore = nodes.Node0.GetCounter(NodeCounter.InboundOverflowed);
+        for (int i = 0; i < Count; i++)
+        {
+            Assert.That(b.Send(1, new Message(i), Long), Is.EqualTo(DvsError.Ok));
+        }
+        for (int i = 0; i < Count; i++)
+        {
+            Assert.That(a.Receive(2, out Message m, Long), Is.EqualTo(DvsError.Ok));
+            if (m.Type != i)
+            {
+                Assert.Fail($"message {m.Type} arrived where {i} was due");
+            }
+        }
+        Assert.That(a.Receive(EndpointNumber.Any, out _, DvsTimeout.NoWait), Is.EqualTo(DvsError.Again), "nothing twice");
+        Assert.That(nodes.Node0.GetCounter(NodeCounter.InboundOverflowed) - overflowedBefore, Is.GreaterThan(0),
+            "the burst went through the overflow queue");
+    }
+
+    [Test]
     public void UnbindOnOneNodeFailsAWaitingCallerOnTheOther()
     {
         using var nodes = new TwoNodes();
