@@ -26,6 +26,10 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly WaitStrategy _wait;
     private readonly DeferredQueue _deferred;
     private readonly int[] _lastRequest;
+    private readonly ulong[] _lastRequestIncarnation;
+    /// <summary>This binding's incarnation (node incarnation and bind count): requests carry it.</summary>
+    private readonly ulong _incarnation;
+    private readonly uint _bindCount;
     private int _nextSequence;
     private int _released;
     private volatile int _interrupt;
@@ -45,6 +49,9 @@ public sealed unsafe partial class Endpoint : IDisposable
         _wait = wait;
         _deferred = new DeferredQueue((int)dc.RingCapacity * 4);
         _lastRequest = new int[dc.NrSlots];
+        _lastRequestIncarnation = new ulong[dc.NrSlots];
+        _bindCount = _self->BindCount;
+        _incarnation = ClientIncarnation.Make(node.Incarnation, _bindCount);
         Number = number;
         DcId = dc.DcId;
     }
@@ -464,8 +471,8 @@ public sealed unsafe partial class Endpoint : IDisposable
     private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, long deadline, bool noWait)
     {
         int rc = remote
-            ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination), _dc.Proxy)
-            : Shim.RingOffer(_dc.Ring(index), _dc.RingCapacity, message, meta, _dc.Slot(index));
+            ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, _bindCount), _dc.Proxy)
+            : Shim.RingOfferAux(_dc.Ring(index), _dc.RingCapacity, message, meta, _incarnation, _dc.Slot(index));
         if (rc != 0)
         {
             if (noWait)
@@ -589,28 +596,29 @@ public sealed unsafe partial class Endpoint : IDisposable
             return 1;
         }
         int meta;
-        if (_deferred.Count > 0 && _deferred.TryTake(source, requestsOnly, out message, out meta))
+        ulong incarnation;
+        if (_deferred.Count > 0 && _deferred.TryTake(source, requestsOnly, out message, out meta, out incarnation))
         {
-            Accept(in message, meta);
+            Accept(in message, meta, incarnation);
             return 1;
         }
         Message polled;
-        while (!_deferred.IsFull && Shim.RingPoll(_ring, _dc.RingCapacity, &polled, &meta) == 0)
+        while (!_deferred.IsFull && Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &meta, &incarnation) == 0)
         {
             if ((source == EndpointNumber.Any || polled.Source == source) &&
                 (!requestsOnly || (meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec))
             {
                 message = polled;
-                Accept(in message, meta);
+                Accept(in message, meta, incarnation);
                 return 1;
             }
-            _deferred.Add(in polled, meta);
+            _deferred.Add(in polled, meta, incarnation);
         }
         message = default;
         return 0;
     }
 
-    private void Accept(in Message message, int meta)
+    private void Accept(in Message message, int meta, ulong incarnation)
     {
         if ((meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec)
         {
@@ -618,6 +626,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             if (from >= 0)
             {
                 _lastRequest[from] = meta >>> 8;
+                _lastRequestIncarnation[from] = incarnation;
             }
         }
         _self->Received++;
@@ -750,8 +759,8 @@ public sealed unsafe partial class Endpoint : IDisposable
                 return (int)DvsError.DstDied;
             }
             int rc = _remote
-                ? Shim.RingOfferAux(dc.Outbound, dc.OutboundCapacity, _message, _meta, dc.Route(_destination), dc.Proxy)
-                : Shim.RingOffer(dc.Ring(_index), dc.RingCapacity, _message, _meta, slot);
+                ? Shim.RingOfferAux(dc.Outbound, dc.OutboundCapacity, _message, _meta, dc.Route(_destination, _owner._bindCount), dc.Proxy)
+                : Shim.RingOfferAux(dc.Ring(_index), dc.RingCapacity, _message, _meta, _owner._incarnation, slot);
             return rc == 0 ? 1 : 0;
         }
 
