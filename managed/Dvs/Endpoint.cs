@@ -345,7 +345,34 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return RemoteVCopy(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes);
         }
-        if (Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes) != 0)
+        EndpointSlot* source = _dc.Slot(sourceEndpoint == Number ? _index : _dc.SlotIndexOf(sourceEndpoint));
+        EndpointSlot* destination = _dc.Slot(destinationEndpoint == Number ? _index : _dc.SlotIndexOf(destinationEndpoint));
+        // Announce the copy on both slots, then look at their state; a migration does the opposite
+        // (MIGRATING, then look at the counts). Both are full fences, so one of the two sees the other:
+        // a service's memory is never copied while its snapshot is taken.
+        Interlocked.Increment(ref source->Copies);
+        Interlocked.Increment(ref destination->Copies);
+        int rc;
+        bool migrating;
+        try
+        {
+            migrating = Volatile.Read(ref source->State) == SegmentLayout.SlotMigrating ||
+                        Volatile.Read(ref destination->State) == SegmentLayout.SlotMigrating;
+            rc = migrating ? 0 : Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref source->Copies);
+            Interlocked.Decrement(ref destination->Copies);
+        }
+        if (migrating)
+        {
+            // Wait for the migration to commit (then the copy goes to the new node) or roll back.
+            return WaitOutMigration(source, destination)
+                ? VCopy(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes)
+                : DvsError.Migrate;
+        }
+        if (rc != 0)
         {
             return Shim.ErrCode() switch
             {
@@ -461,6 +488,23 @@ public sealed unsafe partial class Endpoint : IDisposable
         // Migrating: the owner is paused and its ring holds new messages in arrival order; they
         // move with the endpoint (or are served here again on rollback).
         return state == SegmentLayout.SlotMigrating ? DvsError.Ok : DvsError.ProcSts;
+    }
+
+    /// <summary>Waits until neither slot is MIGRATING (a migration ends within its timeout); false after 60 s.</summary>
+    private static bool WaitOutMigration(EndpointSlot* source, EndpointSlot* destination)
+    {
+        long deadline = Environment.TickCount64 + 60_000;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref source->State) == SegmentLayout.SlotMigrating ||
+               Volatile.Read(ref destination->State) == SegmentLayout.SlotMigrating)
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+        return true;
     }
 
     private DvsError OwnerOf(int endpoint, out int pid, out bool remote)

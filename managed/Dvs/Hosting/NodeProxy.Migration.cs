@@ -130,6 +130,14 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.ProcSts;
         }
+        if (Volatile.Read(ref slot->Copies) != 0)
+        {
+            // A process of this node is copying from or into the endpoint's memory right now (see
+            // Endpoint.VCopy): its snapshot would miss or tear that copy.
+            Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+            Doorbell.Ring(slot);
+            return DvsError.OnCopy;
+        }
         var migration = new OutgoingMigration
         {
             Id = Interlocked.Increment(ref _nextMigrationId),
