@@ -515,7 +515,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = kind | (int)(header.RequestSequence << 8);
-                if (!DeliverOrQueue(dc, index, slot, in m, meta))
+                if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
                 {
                     // Not a drop: the session keeps the message and retries; its window shrinks.
                     Count(NodeCounter.InboundBackPressure);
@@ -603,6 +603,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         int peer = session.PeerNode;
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
+        _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _nodes[peer].Incarnation = newIncarnation;
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);

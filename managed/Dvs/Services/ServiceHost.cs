@@ -93,7 +93,8 @@ public sealed class ServiceHost : IDisposable
                 return;
             }
             int sequence = _endpoint.RequestSequenceOf(request.Source);
-            if (_table.TryGetReply(request.Source, sequence, out Message cached))
+            ulong incarnation = _endpoint.RequestIncarnationOf(request.Source);
+            if (_table.TryGetReply(request.Source, incarnation, sequence, out Message cached))
             {
                 Interlocked.Increment(ref _repeats);
                 _endpoint.Reply(request.Source, in cached);
@@ -110,7 +111,7 @@ public sealed class ServiceHost : IDisposable
                 reply = new Message((int)DvsError.Generic);
             }
             Interlocked.Increment(ref _executed);
-            _table.Record(request.Source, sequence, in reply);
+            _table.Record(request.Source, incarnation, sequence, in reply);
             _endpoint.Reply(request.Source, in reply);
         }
     }
@@ -248,28 +249,36 @@ public sealed class ServiceHost : IDisposable
             Epoch = newEpoch,
             State = _service.Snapshot(),
             TableClients = entries.Select(e => e.Client).ToArray(),
+            TableIncarnations = entries.Select(e => e.Incarnation).ToArray(),
             TableSequences = entries.Select(e => e.Sequence).ToArray(),
             TableReplies = MemoryMarshal.AsBytes(replies.AsSpan()).ToArray(),
             Held = MemoryMarshal.AsBytes(heldMessages.AsSpan()).ToArray(),
             HeldMeta = held.Select(h => h.Meta).ToArray(),
+            HeldIncarnations = held.Select(h => h.Incarnation).ToArray(),
         };
     }
 
     /// <summary>Restores a service and its table from a package (on the target node).</summary>
     internal static (ExactlyOnceTable Table, List<HeldMessage> Held) Unpack(MigrationPackage package, IMigratableService service)
     {
+        ReadOnlySpan<Message> replies = MemoryMarshal.Cast<byte, Message>(package.TableReplies);
+        ReadOnlySpan<Message> held = MemoryMarshal.Cast<byte, Message>(package.Held);
+        int entries = package.TableClients.Length;
+        if (package.TableIncarnations.Length != entries || package.TableSequences.Length != entries || replies.Length != entries
+            || package.HeldMeta.Length != held.Length || package.HeldIncarnations.Length != held.Length)
+        {
+            throw new DvsException(DvsError.BadValue, "a migration package whose table or held queue has columns of different lengths");
+        }
         service.Restore(package.State);
         var table = new ExactlyOnceTable();
-        ReadOnlySpan<Message> replies = MemoryMarshal.Cast<byte, Message>(package.TableReplies);
         for (int i = 0; i < package.TableClients.Length; i++)
         {
-            table.Record(package.TableClients[i], package.TableSequences[i], in replies[i]);
+            table.Record(package.TableClients[i], package.TableIncarnations[i], package.TableSequences[i], in replies[i]);
         }
-        ReadOnlySpan<Message> held = MemoryMarshal.Cast<byte, Message>(package.Held);
         var list = new List<HeldMessage>(held.Length);
         for (int i = 0; i < held.Length; i++)
         {
-            list.Add(new HeldMessage(held[i], package.HeldMeta[i]));
+            list.Add(new HeldMessage(held[i], package.HeldMeta[i], package.HeldIncarnations[i]));
         }
         return (table, list);
     }
