@@ -33,7 +33,7 @@ public class ConfigCheckCommandTests
         CliResult r = CliRun.Run("config", "check", path);
 
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        Assert.That(r.Error, Does.Contain($"{path}:6: [node] mtu: 70000 is out of range (160..65507)"));
+        Assert.That(r.Error, Does.Contain($"{path}:6: [node] mtu: 70000 is out of range ({Dvs.Configuration.LocalNodeConfig.MinMtu}..65507)"));
         Assert.That(r.Error, Does.Contain($"{path}:21: [dc.web] nr_tasks: 40 is out of range (0..35)"));
         Assert.That(r.Error, Does.Contain("2 errors"));
         Assert.That(r.Output, Is.Empty);

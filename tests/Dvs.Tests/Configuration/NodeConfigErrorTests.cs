@@ -61,10 +61,11 @@ public class NodeConfigErrorTests
             6, "node", "transport", "'pigeon' is not one of udp, tcp, raw");
         yield return Case("raw transport without interface", "port = 7100", "port = 7100\ntransport = raw",
             1, "node", "interface", "required key is missing", only: false);
-        yield return Case("mtu too small for one message", "port = 7100", "port = 7100\nmtu = 159",
-            6, "node", "mtu", "159 is out of range (160..65507)");
+        int min = LocalNodeConfig.MinMtu;   // one message per frame: header, one entry, HMAC
+        yield return Case("mtu too small for one message", "port = 7100", $"port = 7100\nmtu = {min - 1}",
+            6, "node", "mtu", $"{min - 1} is out of range ({min}..65507)");
         yield return Case("mtu above the largest UDP payload", "port = 7100", "port = 7100\nmtu = 65508",
-            6, "node", "mtu", "65508 is out of range (160..65507)");
+            6, "node", "mtu", $"65508 is out of range ({min}..65507)");
         yield return Case("mtu not a number", "port = 7100", "port = 7100\nmtu = 9k",
             6, "node", "mtu", "'9k' is not a whole number");
         yield return Case("ring capacity not a power of two", Append, "[ipc]\nring_capacity = 300\n",
