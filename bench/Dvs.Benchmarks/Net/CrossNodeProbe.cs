@@ -67,7 +67,7 @@ internal static class CrossNodeProbe
                     var timeout = DvsTimeout.FromMilliseconds(10_000);
                     while (!Volatile.Read(ref stop))
                     {
-                        for (var i = 0; i < 1000; i++)
+                        for (var i = 0; i < ProbeBatch; i++)
                         {
                             m[0] = next++;
                             if (client.Send(CrossNodeCluster.ServerEndpoint, in m, timeout) != DvsError.Ok)
@@ -80,7 +80,7 @@ internal static class CrossNodeProbe
                         {
                             throw new InvalidOperationException("drain failed");
                         }
-                        Interlocked.Add(ref done, 1000);
+                        Interlocked.Add(ref done, ProbeBatch);
                     }
                 }) { Name = "probe sender" };
                 loop.Start();
@@ -88,7 +88,7 @@ internal static class CrossNodeProbe
                 using var node0 = Node.Attach(cluster.Node0Name);
                 var before = Counters(node0);
                 var sent = Interlocked.Read(ref done);
-                Measure("Dvs Send node1 -> node0 sink, per message (batches of 1000 + drain)", seconds, () => Interlocked.Read(ref done), cluster.Node1);
+                Measure($"Dvs Send node1 -> node0 sink, per message (batches of {ProbeBatch} + drain)", seconds, () => Interlocked.Read(ref done), cluster.Node1);
                 sent = Interlocked.Read(ref done) - sent;
                 var after = Counters(node0);
                 Console.WriteLine("node0 host, per 1000 messages: " + string.Join(", ",
@@ -133,6 +133,7 @@ internal static class CrossNodeProbe
     {
         var frames = node?.GetCounter(NodeCounter.FramesSent) ?? 0;
         var bytes = node?.GetCounter(NodeCounter.BytesSent) ?? 0;
+        var retransmissions = node?.GetCounter(NodeCounter.Retransmissions) ?? 0;
         var pids = new List<int> { Environment.ProcessId };
         pids.AddRange(Children(Environment.ProcessId));
         var info = new ProcessStartInfo("perf")
@@ -157,7 +158,8 @@ internal static class CrossNodeProbe
         {
             frames = node.GetCounter(NodeCounter.FramesSent) - frames;
             bytes = node.GetCounter(NodeCounter.BytesSent) - bytes;
-            Console.WriteLine($"node1 host sent {(double)frames / trips:F3} frames and {(double)bytes / trips:F0} bytes per operation");
+            Console.WriteLine($"node1 host sent {(double)frames / trips:F3} frames and {(double)bytes / trips:F0} bytes per operation, "
+                + $"retransmitted {(double)(node.GetCounter(NodeCounter.Retransmissions) - retransmissions) / trips:F4} frames per operation");
         }
         // Lines: comm-tid,count,unit,event,...; summed per thread name (the tid dropped).
         var rows = new SortedDictionary<(string Thread, string Event), long>();
@@ -201,6 +203,9 @@ internal static class CrossNodeProbe
             Console.WriteLine($"profile: {file}");
         }
     }
+
+    /// <summary>Messages per Send batch (closed by one drain SendRec); DVS_PROBE_BATCH, default 1000.</summary>
+    private static readonly int ProbeBatch = int.TryParse(Environment.GetEnvironmentVariable("DVS_PROBE_BATCH"), out var b) ? b : 1000;
 
     private static readonly NodeCounter[] CountersShown =
     [

@@ -34,6 +34,8 @@ internal static class NetPartnerMode
     /// </summary>
     internal static int RingCapacity => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_RING"), out var c) ? c : 256;
 
+    internal static int WindowFrames => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_WINDOW"), out var w) ? w : 32;
+
     internal static int Mtu => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_MTU"), out var mtu) ? mtu : 16384;
 
     /// <summary>The wait strategy named on a command line: "blocking" or "default".</summary>
@@ -99,6 +101,7 @@ internal static class NetPartnerMode
                 Peers = { new PeerOptions { NodeId = peerId, Name = $"n{peerId}", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
                 ClusterKey = Key,
                 Mtu = Mtu,
+                WindowFrames = WindowFrames,
             },
         });
         PartnerMode.SignalReady();

@@ -510,6 +510,22 @@ internal sealed class ReliableSession
     }
 
     /// <summary>
+    /// Adds an ack frame to <paramref name="output"/> if one is due now, and nothing else (data,
+    /// retransmissions and the open frame stay for <see cref="Poll"/>): lets the thread that
+    /// receives acknowledge at once, without waking the thread that polls. Returns whether it
+    /// added a frame. Allocates nothing.
+    /// </summary>
+    public bool TryAck(long now, DatagramBatch output)
+    {
+        if (PeerIncarnation == 0 || !_ackPending || now < _ackDue || output.IsFull)
+        {
+            return false;
+        }
+        EmitControl(FrameKind.Ack, now, output);
+        return true;
+    }
+
+    /// <summary>
     /// The latest time the next <see cref="Poll"/> should run (a proxy blocks in receive until
     /// then): now when work is waiting, else the next retransmission, heartbeat or down verdict.
     /// </summary>
