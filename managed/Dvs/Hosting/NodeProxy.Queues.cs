@@ -26,7 +26,12 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Messages taken from the outbound ring per native call (one wake of waiting senders per batch at most).</summary>
     private const int DrainBatch = 256;
 
+    /// <summary>A drain this large means a burst: the idle spin after it yields (see IdleWait).</summary>
+    private const int YieldAfter = 64;
+
     private readonly PolledMessage[] _drained = GC.AllocateArray<PolledMessage>(DrainBatch, pinned: true);
+    // Messages the last DrainOutbound that found any took (outbound thread only).
+    private int _lastDrain;
     private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
     private readonly Dictionary<int, Queue<HeldMessage>> _overflow = new();
@@ -44,7 +49,8 @@ internal sealed unsafe partial class NodeProxy
         {
             // Messages taken out of the ring are all routed even if a peer's queue reaches its
             // limit meanwhile: the limit is exceeded by at most one batch.
-            for (int n = 0; n < 4096 && !_outboundBlocked;)
+            int n = 0;
+            while (n < 4096 && !_outboundBlocked)
             {
                 uint count = Shim.RingPollMany(_outRing, _outCapacity, drained, DrainBatch);
                 if (count == 0)
@@ -57,6 +63,10 @@ internal sealed unsafe partial class NodeProxy
                 }
                 n += (int)count;
                 worked = true;
+            }
+            if (n > 0)
+            {
+                _lastDrain = n;
             }
         }
         return worked;

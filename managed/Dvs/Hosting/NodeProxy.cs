@@ -53,13 +53,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly Thread _outbound;
     private readonly Thread _inbound;
     private volatile bool _stopping;
-    // Until when the outbound thread sleeps (ticks): long.MaxValue while it is awake. The inbound
-    // thread wakes it only for session work due before then (see WakeOutboundIfDue).
-    private long _plannedWake = long.MaxValue;
-    // A delivery left work for the outbound thread (forwarding, an error reply, a refused
-    // delivery, directory, copy or migration messages) or soon will (a request's reply): wake it
-    // after the batch.
-    private bool _inboundLeftWork;
     private readonly EndpointSlot* _proxySlot;
     private readonly RingHeader* _outRing;
     private readonly uint _outCapacity;
@@ -120,7 +113,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _reader = new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops);
         _outBatch = new DatagramBatch(64, options.Mtu);
         _inBatch = new DatagramBatch(64, FrameDescriptor.MaxFrameLength);
-        _ackBatch = new DatagramBatch(Math.Max(1, _peerIds.Length), FrameDescriptor.MinFrameLength);
+        // Up to one ack per two frames of a receive batch (64 datagrams), all in one sendmmsg.
+        _ackBatch = new DatagramBatch(64, FrameDescriptor.MinFrameLength);
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (segment.TryGetDc(dcid, out DcView dc) == DvsError.Ok)
@@ -150,9 +144,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         {
             while (!_stopping)
             {
-                // Before the sessions are read (their locks are full barriers): an inbound thread
-                // that changes a session after that sees MaxValue and rings.
-                Interlocked.Exchange(ref _plannedWake, long.MaxValue);
                 uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
@@ -169,7 +160,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     continue;
                 }
-                Volatile.Write(ref _plannedWake, deadline);
                 IdleWait(observed, deadline);
             }
         }
@@ -181,11 +171,13 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     }
 
     /// <summary>
-    /// Spin a little (a reply often follows within microseconds), then sleep on the doorbell. The
-    /// spin yields the CPU between checks: the threads that bring the next message (a sender, a
-    /// server) often share this CPU, and a plain spin kept them off it for the whole 20 µs
-    /// (measured 2026-11-25, cross-node Send: 0.8 µs of proxy spin per message). With nothing else
-    /// runnable, sched_yield returns at once and the vCPU stays awake as with a plain spin.
+    /// Spin a little (a reply often follows within microseconds), then sleep on the doorbell.
+    /// After a burst (the last drain of the outbound ring took at least <see cref="YieldAfter"/>
+    /// messages) the spin yields the CPU between checks: the sender that brings the next burst
+    /// often shares this CPU, and a plain spin kept it off for the whole 20 µs (measured
+    /// 2026-11-25, cross-node Send: 0.8 µs of proxy spin per message). Not after single messages:
+    /// there the yield cost round trips (cross-node SendRec, Blocking endpoints: 86 -> 104 µs
+    /// against main in the same run; a yield hands the CPU to whatever else runs on it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void IdleWait(uint observed, long deadline)
@@ -197,7 +189,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             {
                 return;
             }
-            Thread.Yield();
+            if (_lastDrain >= YieldAfter)
+            {
+                Thread.Yield();
+            }
         }
         long now = MonotonicClock.NowTicks;
         int ms = deadline == long.MaxValue ? 100 : (int)Math.Clamp((deadline - now + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
@@ -321,8 +316,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     {
         try
         {
-            // When a session's delayed ack falls due (ticks): the outbound thread sleeps past it.
-            long ackTimer = long.MaxValue;
             while (!_stopping)
             {
                 int n;
@@ -330,29 +323,18 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     // Blocking: with several node hosts and their applications on two cores, a
                     // spinning receiver slowed round trips (measured 2026-11-25: p50 215 -> 323 us).
-                    int timeoutMs = 100;
-                    if (ackTimer != long.MaxValue)
-                    {
-                        long left = ackTimer - MonotonicClock.NowTicks;
-                        timeoutMs = (int)Math.Clamp((left + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
-                    }
-                    n = _channel.Receive(_inBatch, timeoutMs);
+                    n = _channel.Receive(_inBatch, 100);
                 }
                 catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
                 {
                     _log.LogDebug(e, "receive failed");
                     continue;
                 }
-                long now = MonotonicClock.NowTicks;
                 if (n <= 0)
                 {
-                    if (ackTimer <= now)
-                    {
-                        ackTimer = WakeOutboundIfDue(AllPeers, now);
-                    }
                     continue;
                 }
-                ulong touched = 0;
+                long now = MonotonicClock.NowTicks;
                 for (int i = 0; i < n; i++)
                 {
                     ReadOnlySpan<byte> datagram = _inBatch[i];
@@ -373,15 +355,25 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     lock (session)
                     {
                         reason = session.OnFrame(header, datagram, now);
+                        // An ack due now goes out from here (after the batch): waking the outbound
+                        // thread for it took up to milliseconds on a busy CPU, and the sender
+                        // retransmitted meanwhile (measured 2026-11-25, 16 KiB frames: 25% of the
+                        // data frames sent twice).
+                        session.TryAck(now, _ackBatch);
                     }
-                    touched |= 1UL << header.SourceNode;
                     if (reason != DropReason.None)
                     {
                         Count(CounterOf(reason));
                     }
                 }
-                long due = WakeOutboundIfDue(ackTimer <= now ? AllPeers : touched, now);
-                ackTimer = Math.Min(ackTimer <= now ? long.MaxValue : ackTimer, due);
+                SendAcks();
+                // Acks not due yet (and messages the deliveries unblocked) go out from the outbound
+                // thread; wake it only if it sleeps. Tried 2026-11-25: waking it only for work due
+                // before its own deadline, for delivered requests and replies: cross-node SendRec
+                // with Blocking endpoints went from 1.0-1.1x to 1.5x the UDP floor (its spin after
+                // this wake-up keeps the vCPU awake for the message that follows).
+                Interlocked.MemoryBarrier();
+                Doorbell.Ring(_proxySlot);
             }
         }
         catch (Exception e)
@@ -390,74 +382,28 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
-    private const ulong AllPeers = ulong.MaxValue;
-
-    /// <summary>
-    /// Acks, window updates and messages the deliveries unblocked go out from the outbound
-    /// thread: wake it when the sessions of <paramref name="peers"/> have work due before it
-    /// plans to wake up anyway, or a delivery left it work. Work due later (a delayed ack, 1 ms:
-    /// usually a reply carries it first) is not worth a wake-up now; returns the earliest such
-    /// time, at which the inbound thread looks again (measured 2026-11-25: the inbound thread
-    /// woke the outbound thread after every datagram batch, one wasted wake-up and 20 µs spin per
-    /// round trip).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private long WakeOutboundIfDue(ulong peers, long now)
+    /// <summary>Sends the acks the last receive batch made due (one sendmmsg).</summary>
+    private void SendAcks()
     {
-        long planned = Volatile.Read(ref _plannedWake);
-        long later = long.MaxValue;
-        bool wake = _inboundLeftWork;
-        _inboundLeftWork = false;
-        foreach (int id in _peerIds)
+        int acks = _ackBatch.Count;
+        if (acks == 0)
         {
-            if ((peers & (1UL << id)) == 0)
+            return;
+        }
+        try
+        {
+            lock (_sendLock)
             {
-                continue;
-            }
-            ReliableSession session = _sessions[id]!;
-            long due;
-            lock (session)
-            {
-                // An ack due now goes out from here: waking the outbound thread for it took up to
-                // milliseconds on a busy CPU, and the sender retransmitted meanwhile (measured
-                // 2026-11-25, 16 KiB frames: 25% of the data frames sent twice).
-                session.TryAck(now, _ackBatch);
-                due = session.NextDeadline(now);
-            }
-            if (due <= now)
-            {
-                wake |= due < planned;
-            }
-            else if (due < planned)
-            {
-                later = Math.Min(later, due);
+                _channel.Send(_ackBatch);
             }
         }
-        if (_ackBatch.Count > 0)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
         {
-            int acks = _ackBatch.Count;
-            try
-            {
-                lock (_sendLock)
-                {
-                    _channel.Send(_ackBatch);
-                }
-            }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
-            {
-                _log.LogDebug(e, "send failed");
-            }
-            Count(NodeCounter.FramesSent, acks);
-            Count(NodeCounter.BytesSent, acks * FrameDescriptor.MinFrameLength);
-            _ackBatch.Clear();
+            _log.LogDebug(e, "send failed");
         }
-        if (wake)
-        {
-            // The bump also stops an outbound thread that is about to sleep on the old value.
-            Interlocked.Increment(ref _proxySlot->WakeSeq);
-            Doorbell.Ring(_proxySlot);
-        }
-        return later;
+        Count(NodeCounter.FramesSent, acks);
+        Count(NodeCounter.BytesSent, acks * FrameDescriptor.MinFrameLength);
+        _ackBatch.Clear();
     }
 
     internal static NodeCounter CounterOf(DropReason reason) => reason switch
@@ -492,10 +438,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         EndpointSlot* slot = dc.Slot(index);
         int kind = header.CallKind;
-        if (kind >= CallKindBind && kind != CallKindReplyError)
-        {
-            _inboundLeftWork = true;   // directory, copy and migration messages
-        }
         switch (kind)
         {
             case CallKindBind:
@@ -522,7 +464,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
-            _inboundLeftWork = true;   // forwarding or an error reply
             if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination &&
                 kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
             {
@@ -548,14 +489,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     // Not a drop: the session keeps the message and retries; its window shrinks.
                     Count(NodeCounter.InboundBackPressure);
-                    _inboundLeftWork = true;
                     return false;
                 }
                 Count(NodeCounter.MessagesReceived);
-                // A request's reply leaves through the outbound thread within microseconds: wake
-                // it now, so that it spins when the reply comes instead of sleeping (waking a
-                // halted vCPU costs 20-40 µs, FLOOR.md). One-way messages do not need it.
-                _inboundLeftWork |= kind == SegmentLayout.KindSendRec;
                 return true;
             case SegmentLayout.KindReply:
             case CallKindReplyError:
