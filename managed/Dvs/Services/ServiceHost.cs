@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Dvs.Ipc;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,19 @@ public sealed class ServiceHost : IDisposable
     private readonly bool _external;
     private long _executed;
     private long _repeats;
+    // Pre-copy: a snapshot asked for by the node host, taken by the serving thread at a message
+    // boundary; from then on the requests it executes are logged until the pause.
+    private SnapshotRequest? _snapshotRequest;
+    private List<LoggedRequest>? _executedLog;
+
+    private sealed class SnapshotRequest(IBufferWriter<byte> into, uint epoch)
+    {
+        public IBufferWriter<byte> Into { get; } = into;
+        public uint Epoch { get; } = epoch;
+        public MigrationPackage? Header { get; set; }
+        public Exception? Failure { get; set; }
+        public ManualResetEventSlim Done { get; } = new(false);
+    }
 
     internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
         bool external = false)
@@ -65,6 +79,11 @@ public sealed class ServiceHost : IDisposable
                 _resume.Wait();
                 _resume.Reset();
                 _paused.Reset();   // a later Pause must wait for a later boundary, not see this one
+                continue;
+            }
+            if (Volatile.Read(ref _snapshotRequest) is not null && Interlocked.Exchange(ref _snapshotRequest, null) is { } snapshot)
+            {
+                TakeSnapshot(snapshot);
                 continue;
             }
             if (_external && (_endpoint.Flags & Layout.SlotFlags.MigrateRequest) != 0)
@@ -111,6 +130,7 @@ public sealed class ServiceHost : IDisposable
             }
             Interlocked.Increment(ref _executed);
             _table.Record(request.Source, sequence, in reply);
+            _executedLog?.Add(new LoggedRequest(request.Source, sequence, request));
             _endpoint.Reply(request.Source, in reply);
         }
     }
@@ -209,6 +229,101 @@ public sealed class ServiceHost : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Pre-copy, first step (node host): the serving thread writes the state into
+    /// <paramref name="into"/> at the next message boundary and returns the package without it
+    /// (table; nothing held), then serves on, logging what it executes until the pause
+    /// (<see cref="TakeDelta"/>). Blocks until the snapshot is taken; null on timeout (nothing
+    /// taken, nothing logged).
+    /// </summary>
+    internal MigrationPackage? BeginPrecopy(IBufferWriter<byte> into, uint newEpoch, TimeSpan timeout)
+    {
+        var request = new SnapshotRequest(into, newEpoch);
+        Volatile.Write(ref _snapshotRequest, request);
+        _endpoint.Interrupt();
+        if (!request.Done.Wait(timeout) && Interlocked.CompareExchange(ref _snapshotRequest, null, request) == request)
+        {
+            request.Done.Dispose();
+            return null;   // withdrawn before the serving thread took it
+        }
+        request.Done.Wait();   // taken: it completes within the snapshot's time
+        request.Done.Dispose();
+        if (request.Failure is not null)
+        {
+            throw new InvalidOperationException($"the snapshot of service {Kind} failed", request.Failure);
+        }
+        return request.Header;
+    }
+
+    private void TakeSnapshot(SnapshotRequest request)
+    {
+        try
+        {
+            _service.Snapshot(request.Into);
+            request.Header = PackageHeader(request.Epoch, []);
+            _executedLog = new List<LoggedRequest>(256);
+        }
+        catch (Exception e)
+        {
+            request.Failure = e;
+        }
+        request.Done.Set();
+    }
+
+    /// <summary>A pre-copy that will not finish (rollback before the pause): stop logging.</summary>
+    internal void EndPrecopy() => _executedLog = null;
+
+    /// <summary>Pre-copy, last step: the requests executed since the snapshot and the held ones. Paused only.</summary>
+    internal MigrationDelta TakeDelta(List<HeldMessage> held)
+    {
+        _endpoint.DrainHeld(held);
+        List<LoggedRequest> log = _executedLog ?? [];
+        _executedLog = null;
+        var requests = new Message[log.Count];
+        for (int i = 0; i < log.Count; i++)
+        {
+            requests[i] = log[i].Request;
+        }
+        var heldMessages = held.Select(h => h.Message).ToArray();
+        return new MigrationDelta
+        {
+            LogClients = log.Select(l => l.Client).ToArray(),
+            LogSequences = log.Select(l => l.Sequence).ToArray(),
+            LogRequests = MemoryMarshal.AsBytes(requests.AsSpan()).ToArray(),
+            Held = MemoryMarshal.AsBytes(heldMessages.AsSpan()).ToArray(),
+            HeldMeta = held.Select(h => h.Meta).ToArray(),
+        };
+    }
+
+    /// <summary>
+    /// Target side of a pre-copy: replays the logged requests on the restored service, in order and
+    /// silently (their clients have their replies), recording them in the table, and appends the
+    /// held requests to <paramref name="held"/>. Returns how many were replayed.
+    /// </summary>
+    internal static int Replay(MigrationDelta delta, IMigratableService service, ExactlyOnceTable table, List<HeldMessage> held)
+    {
+        ReadOnlySpan<Message> requests = MemoryMarshal.Cast<byte, Message>(delta.LogRequests);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Message reply;
+            try
+            {
+                reply = service.Execute(in requests[i]);
+            }
+            catch (Exception)
+            {
+                reply = new Message((int)DvsError.Generic);   // what the old node replied for it too
+            }
+            table.Record(delta.LogClients[i], delta.LogSequences[i], in reply);
+        }
+        ReadOnlySpan<Message> heldMessages = MemoryMarshal.Cast<byte, Message>(delta.Held);
+        for (int i = 0; i < heldMessages.Length; i++)
+        {
+            held.Add(new HeldMessage(heldMessages[i], delta.HeldMeta[i]));
+        }
+        return requests.Length;
+    }
+
     /// <summary>Stops taking requests after the current one (a message boundary). False on timeout.</summary>
     internal bool Pause(TimeSpan timeout)
     {
@@ -229,10 +344,28 @@ public sealed class ServiceHost : IDisposable
         _resume.Set();
     }
 
+    /// <summary>
+    /// The package without the state, which goes into <paramref name="state"/> (a buffer reused
+    /// across migrations); the host must be paused.
+    /// </summary>
+    internal MigrationPackage TakePackage(uint newEpoch, List<HeldMessage> held, IBufferWriter<byte> state)
+    {
+        _endpoint.DrainHeld(held);
+        _service.Snapshot(state);
+        return PackageHeader(newEpoch, held);
+    }
+
     /// <summary>Builds the package that moves with the endpoint; the host must be paused.</summary>
     internal MigrationPackage TakePackage(uint newEpoch, List<HeldMessage> held)
     {
         _endpoint.DrainHeld(held);
+        MigrationPackage package = PackageHeader(newEpoch, held);
+        package.State = _service.Snapshot();
+        return package;
+    }
+
+    private MigrationPackage PackageHeader(uint newEpoch, List<HeldMessage> held)
+    {
         var entries = _table.Entries.ToArray();
         var replies = new Message[entries.Length];
         for (int i = 0; i < entries.Length; i++)
@@ -246,7 +379,6 @@ public sealed class ServiceHost : IDisposable
             Endpoint = _endpoint.Number,
             Kind = Kind,
             Epoch = newEpoch,
-            State = _service.Snapshot(),
             TableClients = entries.Select(e => e.Client).ToArray(),
             TableSequences = entries.Select(e => e.Sequence).ToArray(),
             TableReplies = MemoryMarshal.AsBytes(replies.AsSpan()).ToArray(),
@@ -256,9 +388,14 @@ public sealed class ServiceHost : IDisposable
     }
 
     /// <summary>Restores a service and its table from a package (on the target node).</summary>
-    internal static (ExactlyOnceTable Table, List<HeldMessage> Held) Unpack(MigrationPackage package, IMigratableService service)
+    internal static (ExactlyOnceTable Table, List<HeldMessage> Held) Unpack(MigrationPackage package, IMigratableService service) =>
+        Unpack(package, package.State, service);
+
+    /// <summary>As above, with the state apart from the package (it travelled after it).</summary>
+    internal static (ExactlyOnceTable Table, List<HeldMessage> Held) Unpack(MigrationPackage package, ReadOnlySpan<byte> state,
+        IMigratableService service)
     {
-        service.Restore(package.State);
+        service.Restore(state);
         var table = new ExactlyOnceTable();
         ReadOnlySpan<Message> replies = MemoryMarshal.Cast<byte, Message>(package.TableReplies);
         for (int i = 0; i < package.TableClients.Length; i++)
