@@ -48,6 +48,9 @@ internal sealed unsafe partial class NodeProxy
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
 
+    internal static readonly bool TraceOn = Environment.GetEnvironmentVariable("DVS_MTRACE") == "1";
+    internal static readonly long T0 = Stopwatch.GetTimestamp();
+    internal static void Trace(string what) { if (TraceOn) Console.Error.WriteLine($"{(Stopwatch.GetTimestamp() - T0) * 1e6 / Stopwatch.Frequency,12:F0} us [{Environment.CurrentManagedThreadId}] {what}"); }
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
@@ -112,6 +115,10 @@ internal sealed unsafe partial class NodeProxy
         /// <summary>Set by the restoring worker; the inbound thread reads it at COMMIT (after READY).</summary>
         public volatile MigrationPackage? Package;
         public IMigratableService? Service;
+        /// <summary>Its serving thread, started while preparing; attached to the endpoint at COMMIT.</summary>
+        public ServiceHost? Host;
+        /// <summary>ABORT, or replaced by a newer OFFER: a host prestarted for it must stop (under the object's lock).</summary>
+        public bool Dropped;
         public ExactlyOnceTable? Table;
         public List<HeldMessage>? Held;
         /// <summary>The slot of a standby process that takes the service (when no factory runs it here).</summary>
@@ -172,6 +179,7 @@ internal sealed unsafe partial class NodeProxy
         }
         var migration = new OutgoingMigration
         {
+
             Id = Interlocked.Increment(ref _nextMigrationId),
             DcId = dcid,
             Endpoint = endpoint,
@@ -182,6 +190,7 @@ internal sealed unsafe partial class NodeProxy
         };
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} to node {Target}: start (epoch {Epoch} on commit)",
             migration.Id, endpoint, dcid, target, migration.NewEpoch);
+        Trace("start");
         if (external)
         {
             DvsError packed = PackExternal(migration, slot, timeout, out stateBytes);
@@ -225,6 +234,7 @@ internal sealed unsafe partial class NodeProxy
             migration.State = migration.StateBuffer.WrittenMemory;
             stateBytes = migration.State.Length;
         }
+        Trace("snapshot taken");
         phase = "transfer";
         _log.LogInformation("migration {Id}: paused, {Bytes} bytes of state to node {Target}", migration.Id, stateBytes, target);
         _outgoing[migration.Id] = migration;
@@ -237,6 +247,7 @@ internal sealed unsafe partial class NodeProxy
             Rollback(migration, timeout);
             return why;
         }
+        Trace("ready");
         if (migration.Precopy && prepareFully)
         {
             DvsError final = PauseForDelta(migration, timeout);
@@ -267,8 +278,10 @@ internal sealed unsafe partial class NodeProxy
             return DvsError.TimedOut;
         }
         migration.Paused = true;
+        Trace("paused");
         MigrationDelta delta = host.TakeDelta(migration.Held);
         migration.Delta = MemoryPackSerializer.Serialize(delta);
+        Trace($"delta {delta.LogClients.Length} logged {delta.HeldMeta.Length} held {migration.Delta.Length} B");
         return DvsError.Ok;
     }
 
@@ -379,6 +392,7 @@ internal sealed unsafe partial class NodeProxy
         epoch = migration.NewEpoch;
         // After the commit point the endpoint belongs to the target whatever happens: no rollback.
         bool acknowledged = migration.Committed.Task.Wait(timeout);
+        Trace("committed (caller)");
         Finish(migration);
         return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
     }
@@ -487,9 +501,11 @@ internal sealed unsafe partial class NodeProxy
             int capacity = session.BulkCapacity;
             while (migration.Offset < total)
             {
-                ReadOnlySpan<byte> chunk = migration.Offset < migration.Header.Length
-                    ? migration.Header.AsSpan((int)migration.Offset)
-                    : migration.State.Span[(int)(migration.Offset - migration.Header.Length)..];
+                // Referenced by the session until acknowledged: the buffer is reused only once the
+                // migration is over (Finish), and frames of an aborted one are ignored by the target.
+                ReadOnlyMemory<byte> chunk = migration.Offset < migration.Header.Length
+                    ? migration.Header.AsMemory((int)migration.Offset)
+                    : migration.State[(int)(migration.Offset - migration.Header.Length)..];
                 chunk = chunk[..Math.Min(chunk.Length, capacity)];
                 header.RequestSequence = (uint)migration.Offset;
                 SendStatus status = session.TrySendBulk(header, chunk);
@@ -514,6 +530,7 @@ internal sealed unsafe partial class NodeProxy
                 return worked;
             }
             migration.Sent = true;
+            Trace("package queued");
         }
         return true;
     }
@@ -545,7 +562,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 int n = Math.Min(delta.Length - migration.DeltaOffset, session.BulkCapacity);
                 header.RequestSequence = (uint)migration.DeltaOffset;
-                SendStatus status = session.TrySendBulk(header, delta.AsSpan(migration.DeltaOffset, n));
+                SendStatus status = session.TrySendBulk(header, delta.AsMemory(migration.DeltaOffset, n));
                 if (status == SendStatus.BackPressured)
                 {
                     return worked;
@@ -579,6 +596,7 @@ internal sealed unsafe partial class NodeProxy
 
     private void DoCommit(OutgoingMigration migration)
     {
+        Trace("DoCommit");
         if (_dcs[migration.DcId] is not DcView dc)
         {
             migration.Committed.TrySetResult(DvsError.BadDcId);
@@ -748,8 +766,10 @@ internal sealed unsafe partial class NodeProxy
         switch (header.CallKind)
         {
             case CallKindMigrateOffer:
+                Trace("target: offer");
                 long length = m[0];
                 long headerLength = m[1];
+                Drop(_incoming[peer]);
                 _incoming[peer] = length >= 0 && length <= Array.MaxLength && headerLength >= 0 && headerLength <= length
                     ? new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength }
                     : null;
@@ -763,6 +783,7 @@ internal sealed unsafe partial class NodeProxy
             case CallKindMigratePrepare:
                 if (_incoming[peer] is IncomingMigration prepare && prepare.Id == id)
                 {
+                    Trace("target: prepare");
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
                     ThreadPool.UnsafeQueueUserWorkItem(
@@ -784,23 +805,28 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Bind now, before this session delivers the next entry: the forwarded requests
                     // that follow the COMMIT must find the endpoint served here.
+                    Trace("target: commit, delta applied");
                     _incoming[peer] = null;
                     BindMigrated(commit);
+                    Trace("target: bound");
                 }
                 return;
             case CallKindMigrateAbort:
                 if (_incoming[peer] is IncomingMigration abort && abort.Id == id)
                 {
+                    Drop(abort);
                     _incoming[peer] = null;
                 }
                 return;
             case CallKindMigrateReady:
+                Trace("old: READY received");
                 if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
                 {
                     (header.Flags == DeltaStage ? ready.DeltaReady : ready.Ready).TrySetResult((DvsError)m.Type);
                 }
                 return;
             case CallKindMigrateCommitted:
+                Trace("old: COMMITTED received");
                 if (_outgoing.TryGetValue(id, out OutgoingMigration? committed))
                 {
                     committed.Committed.TrySetResult((DvsError)m.Type);
@@ -813,6 +839,7 @@ internal sealed unsafe partial class NodeProxy
     private void PrepareAndAnswer(IncomingMigration incoming, int dcid, int endpoint)
     {
         DvsError error = Prepare(incoming);
+        Trace("target: restored");
         SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)error);
     }
 
@@ -865,6 +892,16 @@ internal sealed unsafe partial class NodeProxy
             }
             (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, state, service);
             incoming.Service = service;
+            ServiceHost host = ServiceHost.Prestart(package.Endpoint, service, package.Kind, incoming.Table, Services!.Log);
+            lock (incoming)
+            {
+                if (incoming.Dropped)
+                {
+                    host.Stop();
+                    return DvsError.ProcSts;
+                }
+                incoming.Host = host;
+            }
             incoming.Package = package;
             return DvsError.Ok;
         }
@@ -904,6 +941,21 @@ internal sealed unsafe partial class NodeProxy
         {
             _log.LogWarning(e, "migration {Id}: the delta could not be applied", incoming.Id);
             return DvsError.BadValue;
+        }
+    }
+
+    /// <summary>An incoming migration that will not commit: stop the host prestarted for it.</summary>
+    private static void Drop(IncomingMigration? incoming)
+    {
+        if (incoming is null)
+        {
+            return;
+        }
+        lock (incoming)
+        {
+            incoming.Dropped = true;
+            incoming.Host?.Stop();
+            incoming.Host = null;
         }
     }
 
@@ -948,7 +1000,9 @@ internal sealed unsafe partial class NodeProxy
             }
             else
             {
+                Trace("bind: stragglers taken");
                 error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+                Trace("bind: CommitBind");
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
         }
@@ -970,10 +1024,18 @@ internal sealed unsafe partial class NodeProxy
         if (error == DvsError.Ok && endpoint is Endpoint bound)
         {
             bound.Requeue(incoming.Held!);
-            var host = new ServiceHost(bound, incoming.Service!, package.Kind, incoming.Table, Services!.Log);
-            Services.Add(host);
+            Trace("bind: requeued");
+            ServiceHost host = incoming.Host ?? ServiceHost.Prestart(package.Endpoint, incoming.Service!, package.Kind, incoming.Table!, Services!.Log);
+            incoming.Host = null;
+            host.Attach(bound);
+            Trace("bind: host started");
+            Services!.Add(host);
             // The outbound thread announces it (the directory version changed) before it sends the
             // acknowledgement queued below, so the old node returns only once the DC was told.
+        }
+        else
+        {
+            Drop(incoming);
         }
         SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",

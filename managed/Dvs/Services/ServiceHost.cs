@@ -15,7 +15,9 @@ namespace Dvs.Services;
 /// </summary>
 public sealed class ServiceHost : IDisposable
 {
-    private readonly Endpoint _endpoint;
+    // Set before the thread serves: in the constructor, or by Attach (a host started ahead of its endpoint).
+    private Endpoint _endpoint = null!;
+    private readonly ManualResetEventSlim? _attached;
     private readonly IMigratableService _service;
     private readonly ExactlyOnceTable _table;
     private readonly Thread _thread;
@@ -43,14 +45,27 @@ public sealed class ServiceHost : IDisposable
 
     internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
         bool external = false)
+        : this(endpoint, endpoint.Number, service, kind, table, log, external)
+    {
+    }
+
+    private ServiceHost(Endpoint? endpoint, int number, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
+        bool external)
     {
         _external = external;
-        _endpoint = endpoint;
+        if (endpoint is null)
+        {
+            _attached = new ManualResetEventSlim(false);
+        }
+        else
+        {
+            _endpoint = endpoint;
+        }
         _service = service;
         _table = table ?? new ExactlyOnceTable();
         _log = log ?? NullLogger.Instance;
         Kind = kind;
-        _thread = new Thread(Serve) { IsBackground = true, Name = $"dvs-service-{endpoint.Number}" };
+        _thread = new Thread(Serve) { IsBackground = true, Name = $"dvs-service-{number}" };
         _thread.Start();
     }
 
@@ -69,8 +84,31 @@ public sealed class ServiceHost : IDisposable
 
     internal ExactlyOnceTable Table => _table;
 
+    /// <summary>
+    /// A host whose thread starts now and serves once <see cref="Attach"/> gives it its endpoint: a
+    /// migration's target starts it while preparing, so the commit does not wait for a new thread
+    /// (measured: ~0.5 ms on the busy 2-vCPU machine, most of the commit).
+    /// </summary>
+    internal static ServiceHost Prestart(int endpointNumber, IMigratableService service, string kind, ExactlyOnceTable table, ILogger? log) =>
+        new(null, endpointNumber, service, kind, table, log, external: false);
+
+    /// <summary>Gives a prestarted host its endpoint: it serves from now on. Once.</summary>
+    internal void Attach(Endpoint endpoint)
+    {
+        _endpoint = endpoint;
+        _attached!.Set();   // publishes the endpoint (and the table and service prepared before) to the thread
+    }
+
     private void Serve()
     {
+        if (_attached is not null)
+        {
+            _attached.Wait();
+            if (_stopping)
+            {
+                return;
+            }
+        }
         while (!_stopping)
         {
             if (_pauseRequested)
@@ -418,8 +456,9 @@ public sealed class ServiceHost : IDisposable
     internal void Stop()
     {
         _stopping = true;
-        _endpoint.Interrupt();
+        _endpoint?.Interrupt();
         _resume.Set();
+        _attached?.Set();
         if (Thread.CurrentThread != _thread)
         {
             _thread.Join();
@@ -430,8 +469,9 @@ public sealed class ServiceHost : IDisposable
     public void Dispose()
     {
         Stop();
-        _endpoint.Dispose();   // after a migration the endpoint was abandoned: a no-op
+        _endpoint?.Dispose();   // after a migration the endpoint was abandoned: a no-op
         _paused.Dispose();
         _resume.Dispose();
+        _attached?.Dispose();
     }
 }

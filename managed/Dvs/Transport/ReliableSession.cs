@@ -33,9 +33,10 @@ internal sealed class ReliableSession
         public bool FastRetransmit;
         public long FirstSent;
         public long LastSent;
-        /// <summary>A bulk frame's payload (message header + raw bytes, rented); null for messages.</summary>
-        public byte[]? Bulk;
-        public int BulkLength;
+        /// <summary>A bulk frame: its message header and the caller's bytes (referenced, not copied).</summary>
+        public bool IsBulk;
+        public MessageHeader BulkHeader;
+        public ReadOnlyMemory<byte> BulkData;
     }
 
     private struct ReceiveSlot
@@ -229,10 +230,12 @@ internal sealed class ReliableSession
     /// acknowledged, retransmitted and authenticated sequence as the messages, delivered to
     /// <see cref="ISessionSink.TryDeliverBulk"/> after every message queued before it. Seals the
     /// frame being filled first. BackPressured when the window or the bulk window (a bound on the
-    /// bytes in flight, kept below the socket buffers) is full. Copies the bytes; rents one buffer
-    /// per frame (the bulk path, not the per-message one).
+    /// bytes in flight, kept below the socket buffers) is full. The session keeps a reference to
+    /// <paramref name="data"/> (no copy) until the peer acknowledges it or the session resets: the
+    /// caller must not change those bytes meanwhile (a retransmission would carry the change, under
+    /// a valid HMAC). Allocates nothing.
     /// </summary>
-    public SendStatus TrySendBulk(in MessageHeader header, ReadOnlySpan<byte> data)
+    public SendStatus TrySendBulk(in MessageHeader header, ReadOnlyMemory<byte> data)
     {
         if (data.Length > BulkCapacity || header.DcId >= FrameDescriptor.MaxDcs)
         {
@@ -252,11 +255,9 @@ internal sealed class ReliableSession
             _open++;
         }
         ref SendSlot s = ref _send[(int)(_open & (ulong)_mask)];
-        int length = FrameDescriptor.MessageHeaderLength + data.Length;
-        s.Bulk = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        FrameWriter.EncodeMessageHeader(s.Bulk, header);
-        data.CopyTo(s.Bulk.AsSpan(FrameDescriptor.MessageHeaderLength));
-        s.BulkLength = length;
+        s.IsBulk = true;
+        s.BulkHeader = header;
+        s.BulkData = data;
         s.Count = 1;
         _bulkInFlight++;
         MessagesAccepted++;
@@ -285,7 +286,7 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
-            if (s.Sacked || s.Bulk is null)
+            if (s.Sacked || !s.IsBulk)
             {
                 continue;
             }
@@ -306,7 +307,7 @@ internal sealed class ReliableSession
             Retransmissions++;
             EmitBulk(seq, now, output);
         }
-        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && _send[(int)(_sent & (ulong)_mask)].Bulk is not null)
+        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && _send[(int)(_sent & (ulong)_mask)].IsBulk)
         {
             ref SendSlot s = ref _send[(int)(_sent & (ulong)_mask)];
             s.FirstSent = now;
@@ -321,20 +322,21 @@ internal sealed class ReliableSession
     {
         ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
         Span<byte> frame = output.NextSlot[.._bulkMtu];
-        s.Bulk.AsSpan(0, s.BulkLength).CopyTo(frame[FrameDescriptor.HeaderLength..]);
+        FrameWriter.EncodeMessageHeader(frame[FrameDescriptor.HeaderLength..], s.BulkHeader);
+        s.BulkData.Span.CopyTo(frame[(FrameDescriptor.HeaderLength + FrameDescriptor.MessageHeaderLength)..]);
         FrameHeader h = Header(FrameKind.Bulk);
         h.Sequence = seq;
-        output.Commit(PeerNode, FrameWriter.CompleteBulk(frame, h, s.BulkLength - FrameDescriptor.MessageHeaderLength, _credentials));
+        output.Commit(PeerNode, FrameWriter.CompleteBulk(frame, h, s.BulkData.Length, _credentials));
         DataFramesSent++;
         Sent(now);
     }
 
     private void ReleaseBulk(ref SendSlot s)
     {
-        if (s.Bulk is byte[] bulk)
+        if (s.IsBulk)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(bulk);
-            s.Bulk = null;
+            s.IsBulk = false;
+            s.BulkData = default;
             _bulkInFlight--;
         }
     }
@@ -639,7 +641,7 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
-            if (s.Sacked || s.Bulk is not null)
+            if (s.Sacked || s.IsBulk)
             {
                 continue;   // bulk frames go out through PollBulk
             }
@@ -667,7 +669,7 @@ internal sealed class ReliableSession
         {
             _open++;
         }
-        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && _send[(int)(_sent & (ulong)_mask)].Bulk is null)
+        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && !_send[(int)(_sent & (ulong)_mask)].IsBulk)
         {
             ref SendSlot s = ref _send[(int)(_sent & (ulong)_mask)];
             s.FirstSent = now;
