@@ -112,6 +112,7 @@ internal sealed unsafe partial class NodeProxy
         public int HeaderLength;
         public byte[]? Delta;
         public bool DeltaApplied;
+        public int Replayed;
         /// <summary>Set by the restoring worker; the inbound thread reads it at COMMIT (after READY).</summary>
         public volatile MigrationPackage? Package;
         public IMigratableService? Service;
@@ -393,6 +394,7 @@ internal sealed unsafe partial class NodeProxy
         // After the commit point the endpoint belongs to the target whatever happens: no rollback.
         bool acknowledged = migration.Committed.Task.Wait(timeout);
         Trace("committed (caller)");
+        migration.Host?.Stop();
         Finish(migration);
         return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
     }
@@ -618,7 +620,8 @@ internal sealed unsafe partial class NodeProxy
         }
         else
         {
-            migration.Host!.Stop();
+            // Paused, it touches nothing now; its thread is stopped (joined) by the caller of the
+            // commit, not here: that costs context switches before the COMMIT could leave.
             Services?.Remove(migration.DcId, migration.Endpoint);
         }
         // 2. COMMIT first, then what reached the ring after the package was taken, in order.
@@ -890,7 +893,9 @@ internal sealed unsafe partial class NodeProxy
                 incoming.Package = package;
                 return DvsError.Ok;
             }
+            Trace("target: header read");
             (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, state, service);
+            Trace($"target: unpacked (gen2 {GC.CollectionCount(2)})");
             incoming.Service = service;
             ServiceHost host = ServiceHost.Prestart(package.Endpoint, service, package.Kind, incoming.Table, Services!.Log);
             lock (incoming)
@@ -934,6 +939,7 @@ internal sealed unsafe partial class NodeProxy
                 ?? throw new InvalidOperationException("empty delta");
             int replayed = ServiceHost.Replay(delta, incoming.Service, incoming.Table, incoming.Held);
             incoming.DeltaApplied = true;
+            incoming.Replayed = replayed;
             _log.LogDebug("migration {Id}: {Replayed} requests replayed, {Held} held", incoming.Id, replayed, incoming.Held.Count);
             return DvsError.Ok;
         }
@@ -1027,6 +1033,7 @@ internal sealed unsafe partial class NodeProxy
             Trace("bind: requeued");
             ServiceHost host = incoming.Host ?? ServiceHost.Prestart(package.Endpoint, incoming.Service!, package.Kind, incoming.Table!, Services!.Log);
             incoming.Host = null;
+            host.Replayed = incoming.Replayed;
             host.Attach(bound);
             Trace("bind: host started");
             Services!.Add(host);

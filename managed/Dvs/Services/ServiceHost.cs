@@ -77,6 +77,13 @@ public sealed class ServiceHost : IDisposable
     /// <summary>Requests executed here (repeats answered from the table are not counted).</summary>
     public long Executed => Interlocked.Read(ref _executed);
 
+    /// <summary>
+    /// Requests replayed here when the service arrived by a pre-copied migration: executed on the
+    /// old node after the snapshot (their clients had their replies), executed again here silently
+    /// so the state catches up. Not counted in <see cref="Executed"/>.
+    /// </summary>
+    public long Replayed { get; internal set; }
+
     /// <summary>Repeated requests answered from the exactly-once table.</summary>
     public long Repeats => Interlocked.Read(ref _repeats);
 
