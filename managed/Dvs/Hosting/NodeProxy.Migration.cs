@@ -803,13 +803,20 @@ internal sealed unsafe partial class NodeProxy
                     (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
                 return;
             case CallKindMigrateCommit:
-                if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null &&
-                    ApplyDelta(commit) == DvsError.Ok)
+                if (_incoming[peer] is IncomingMigration commit && commit.Id == id)
                 {
+                    _incoming[peer] = null;
+                    DvsError applied = commit.Package is null ? DvsError.ProcSts : ApplyDelta(commit);
+                    Trace("target: commit, delta applied");
+                    if (applied != DvsError.Ok)
+                    {
+                        // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                        Drop(commit);
+                        SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                        return;
+                    }
                     // Bind now, before this session delivers the next entry: the forwarded requests
                     // that follow the COMMIT must find the endpoint served here.
-                    Trace("target: commit, delta applied");
-                    _incoming[peer] = null;
                     BindMigrated(commit);
                     Trace("target: bound");
                 }
