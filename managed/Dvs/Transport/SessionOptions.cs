@@ -18,7 +18,7 @@ internal sealed class SessionOptions
 
     /// <summary>Bytes of bulk frames in flight at most (kept below the sockets' buffers: a bulk
     /// burst larger than the receiver's buffer is lost whole).</summary>
-    public int BulkWindowBytes { get; set; } = 2 << 20;
+    public int BulkWindowBytes { get; set; } = 4 << 20;
 
     /// <summary>Retransmission timeout before the first round-trip sample (RFC 6298 uses 1 s;
     /// node hosts share a LAN).</summary>
