@@ -22,6 +22,16 @@ public sealed unsafe partial class Endpoint
         return index < 0 ? 0 : _lastRequest[index];
     }
 
+    /// <summary>The incarnation of the client that sent the latest request taken from <paramref name="source"/> (0: unknown).</summary>
+    internal ulong RequestIncarnationOf(int source)
+    {
+        int index = _dc.SlotIndexOf(source);
+        return index < 0 ? 0 : _lastRequestIncarnation[index];
+    }
+
+    /// <summary>This binding's incarnation, as its requests carry it.</summary>
+    internal ulong Incarnation => _incarnation;
+
     /// <summary>Sets the request sequence a Reply to <paramref name="source"/> answers (a cached reply of a moved table).</summary>
     internal void SetRequestSequence(int source, int sequence)
     {
@@ -35,15 +45,16 @@ public sealed unsafe partial class Endpoint
     /// <summary>Takes every queued message (deferred first, then the ring), in arrival order, with its meta.</summary>
     internal void DrainHeld(List<HeldMessage> into)
     {
-        while (_deferred.TryTake(EndpointNumber.Any, requestsOnly: false, out Message m, out int meta))
+        while (_deferred.TryTake(EndpointNumber.Any, requestsOnly: false, out Message m, out int meta, out ulong incarnation))
         {
-            into.Add(new HeldMessage(m, meta));
+            into.Add(new HeldMessage(m, meta, incarnation));
         }
         Message polled;
         int polledMeta;
-        while (Shim.RingPoll(_ring, _dc.RingCapacity, &polled, &polledMeta) == 0)
+        ulong polledIncarnation;
+        while (Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &polledMeta, &polledIncarnation) == 0)
         {
-            into.Add(new HeldMessage(polled, polledMeta));
+            into.Add(new HeldMessage(polled, polledMeta, polledIncarnation));
         }
     }
 

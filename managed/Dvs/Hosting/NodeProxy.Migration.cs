@@ -178,6 +178,14 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.ProcSts;
         }
+        if (Volatile.Read(ref slot->Copies) != 0)
+        {
+            // A process of this node is copying from or into the endpoint's memory right now (see
+            // Endpoint.VCopy): its snapshot would miss or tear that copy.
+            Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+            Doorbell.Ring(slot);
+            return DvsError.OnCopy;
+        }
         var migration = new OutgoingMigration
         {
 
@@ -634,10 +642,11 @@ internal sealed unsafe partial class NodeProxy
         {
             Message held;
             int meta;
-            if (Shim.RingPoll(ring, dc.RingCapacity, &held, &meta) == 0)
+            ulong incarnation;
+            if (Shim.RingPollAux(ring, dc.RingCapacity, &held, &meta, &incarnation) == 0)
             {
                 var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
-                    migration.NewEpoch, (uint)(meta >>> 8));
+                    migration.NewEpoch, (uint)(meta >>> 8), incarnation);
                 _forward.Enqueue((migration.Target, forwarded, held));
                 continue;
             }
@@ -717,10 +726,11 @@ internal sealed unsafe partial class NodeProxy
             RingHeader* ring = dc.Ring(index);
             Message m;
             int meta;
-            while (Shim.RingPoll(ring, dc.RingCapacity, &m, &meta) == 0)
+            ulong incarnation;
+            while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
             {
                 _forward.Enqueue((slot->OwnerNode,
-                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8)), m));
+                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m));
                 Count(NodeCounter.Forwarded);
                 worked = true;
             }
@@ -917,7 +927,7 @@ internal sealed unsafe partial class NodeProxy
             incoming.Package = package;
             return DvsError.Ok;
         }
-        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
         {
             _log.LogWarning(e, "migration {Id} from node {Peer}: the package could not be restored", id, peer);
             return DvsError.BadValue;
@@ -950,7 +960,7 @@ internal sealed unsafe partial class NodeProxy
             _log.LogDebug("migration {Id}: {Replayed} requests replayed, {Held} held", incoming.Id, replayed, incoming.Held.Count);
             return DvsError.Ok;
         }
-        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
         {
             _log.LogWarning(e, "migration {Id}: the delta could not be applied", incoming.Id);
             return DvsError.BadValue;
@@ -1002,9 +1012,10 @@ internal sealed unsafe partial class NodeProxy
                 RingHeader* ring = dc.Ring(dc.SlotIndexOf(package.Endpoint));
                 Message m;
                 int meta;
-                while (Shim.RingPoll(ring, dc.RingCapacity, &m, &meta) == 0)
+                ulong incarnation;
+                while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
                 {
-                    stragglers.Add(new HeldMessage(m, meta));
+                    stragglers.Add(new HeldMessage(m, meta, incarnation));
                 }
             }
             if (incoming.StandbyIndex >= 0)
@@ -1027,7 +1038,7 @@ internal sealed unsafe partial class NodeProxy
                 foreach (HeldMessage straggler in stragglers)
                 {
                     Message m = straggler.Message;
-                    Shim.RingOffer(target.Ring(index), target.RingCapacity, &m, straggler.Meta, target.Slot(index));
+                    Shim.RingOfferAux(target.Ring(index), target.RingCapacity, &m, straggler.Meta, straggler.Incarnation, target.Slot(index));
                 }
             }
             SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);

@@ -24,7 +24,7 @@ internal sealed unsafe partial class NodeProxy
 
     private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
-    private readonly Dictionary<int, Queue<(Message Message, int Meta)>> _overflow = new();
+    private readonly Dictionary<int, Queue<HeldMessage>> _overflow = new();
     private readonly Lock _overflowLock = new();
     private int _overflowCount;
 
@@ -52,8 +52,8 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Decides where one outbound message goes and hands it on.</summary>
     private void Route(in Message message, int meta, ulong route)
     {
-        int destination = (int)(uint)route;
-        int dcid = (int)(route >> 32);
+        int destination = DcView.RouteDestination(route);
+        int dcid = DcView.RouteDc(route);
         int kind = meta & SegmentLayout.KindMask;
         int sequence = meta >>> 8;
         if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
@@ -77,7 +77,10 @@ internal sealed unsafe partial class NodeProxy
             Count(NodeCounter.DropUnknownEndpoint);
             return;
         }
-        SendOrQueue(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence), in message);
+        ulong incarnation = kind == SegmentLayout.KindSendRec
+            ? ClientIncarnation.Make(_segment.Header->Incarnation, ClientIncarnation.BindCountOfRoute(route))
+            : 0;
+        SendOrQueue(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
     }
 
     /// <summary>Sends at once when nothing for that peer is waiting, else queues behind (order per peer).</summary>
@@ -156,16 +159,16 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Into the endpoint's ring, or behind what already waits for it. False: hold the session back.</summary>
-    private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta)
+    private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
     {
         int key = (dc.DcId << 16) | index;
         lock (_overflowLock)
         {
-            Queue<(Message, int)>? waiting = _overflowCount > 0 ? _overflow.GetValueOrDefault(key) : null;
+            Queue<HeldMessage>? waiting = _overflowCount > 0 ? _overflow.GetValueOrDefault(key) : null;
             if (waiting is null or { Count: 0 })
             {
                 Message copy = message;
-                if (Shim.RingOffer(dc.Ring(index), dc.RingCapacity, &copy, meta, slot) == 0)
+                if (Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, &copy, meta, incarnation, slot) == 0)
                 {
                     return true;
                 }
@@ -176,9 +179,9 @@ internal sealed unsafe partial class NodeProxy
             }
             if (waiting is null)
             {
-                _overflow[key] = waiting = new Queue<(Message, int)>();
+                _overflow[key] = waiting = new Queue<HeldMessage>();
             }
-            waiting.Enqueue((message, meta));
+            waiting.Enqueue(new HeldMessage(message, meta, incarnation));
             _overflowCount++;
             return true;
         }
@@ -194,7 +197,7 @@ internal sealed unsafe partial class NodeProxy
         bool worked = false;
         lock (_overflowLock)
         {
-            foreach ((int key, Queue<(Message Message, int Meta)> queue) in _overflow)
+            foreach ((int key, Queue<HeldMessage> queue) in _overflow)
             {
                 int dcid = key >> 16;
                 int index = key & 0xFFFF;
@@ -207,8 +210,8 @@ internal sealed unsafe partial class NodeProxy
                 bool bound = state is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating;
                 while (queue.Count > 0)
                 {
-                    (Message message, int meta) = queue.Peek();
-                    if (bound && Shim.RingOffer(dc.Ring(index), dc.RingCapacity, &message, meta, slot) != 0)
+                    (Message message, int meta, ulong incarnation) = queue.Peek();
+                    if (bound && Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, &message, meta, incarnation, slot) != 0)
                     {
                         break;
                     }
@@ -216,7 +219,7 @@ internal sealed unsafe partial class NodeProxy
                     {
                         // It migrated away meanwhile: follow it.
                         _forward.Enqueue((slot->OwnerNode, new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask),
-                            slot->Endpoint, slot->Epoch, (uint)(meta >>> 8)), message));
+                            slot->Endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), message));
                         Count(NodeCounter.Forwarded);
                     }
                     else if (!bound)

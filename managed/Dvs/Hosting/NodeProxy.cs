@@ -442,7 +442,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = kind | (int)(header.RequestSequence << 8);
-                if (!DeliverOrQueue(dc, index, slot, in m, meta))
+                if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
                 {
                     // Not a drop: the session keeps the message and retries; its window shrinks.
                     Count(NodeCounter.InboundBackPressure);

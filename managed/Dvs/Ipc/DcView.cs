@@ -48,6 +48,16 @@ internal readonly unsafe struct DcView
     /// <summary>Routing word of an outbound cell: destination endpoint | dcid &lt;&lt; 32.</summary>
     public ulong Route(int destination) => (uint)destination | ((ulong)(uint)DcId << 32);
 
+    /// <summary>An outbound route that also names the source's bind count (its incarnation on this node).</summary>
+    public ulong Route(int destination, uint sourceBindCount) =>
+        Route(destination) | ((ulong)(sourceBindCount & Layout.ClientIncarnation.BindCountMask) << Layout.ClientIncarnation.RouteBindCountShift);
+
+    /// <summary>The destination of an outbound route word.</summary>
+    public static int RouteDestination(ulong route) => (int)(uint)route;
+
+    /// <summary>The DC of an outbound route word.</summary>
+    public static int RouteDc(ulong route) => (int)(byte)(route >> 32);
+
     /// <summary>Tells the proxy that the directory of this DC changed (a bind or an unbind).</summary>
     public void DirectoryChanged()
     {

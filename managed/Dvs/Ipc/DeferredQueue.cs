@@ -10,27 +10,30 @@ internal sealed class DeferredQueue
 {
     private Message[] _messages;
     private int[] _metas;
+    private ulong[] _incarnations;
     private int _count;
 
     public DeferredQueue(int capacity)
     {
         _messages = new Message[capacity];
         _metas = new int[capacity];
+        _incarnations = new ulong[capacity];
     }
 
     public int Count => _count;
 
     public bool IsFull => _count >= _messages.Length;
 
-    public void Add(in Message message, int meta)
+    public void Add(in Message message, int meta, ulong incarnation)
     {
         _messages[_count] = message;
         _metas[_count] = meta;
+        _incarnations[_count] = incarnation;
         _count++;
     }
 
     /// <summary>Takes the oldest message from <paramref name="source"/> (or any), optionally only requests.</summary>
-    public bool TryTake(int source, bool requestsOnly, out Message message, out int meta)
+    public bool TryTake(int source, bool requestsOnly, out Message message, out int meta, out ulong incarnation)
     {
         for (int i = 0; i < _count; i++)
         {
@@ -39,14 +42,17 @@ internal sealed class DeferredQueue
             {
                 message = _messages[i];
                 meta = _metas[i];
+                incarnation = _incarnations[i];
                 _count--;
                 Array.Copy(_messages, i + 1, _messages, i, _count - i);
                 Array.Copy(_metas, i + 1, _metas, i, _count - i);
+                Array.Copy(_incarnations, i + 1, _incarnations, i, _count - i);
                 return true;
             }
         }
         message = default;
         meta = 0;
+        incarnation = 0;
         return false;
     }
 
@@ -60,13 +66,16 @@ internal sealed class DeferredQueue
         {
             Array.Resize(ref _messages, _count + n);
             Array.Resize(ref _metas, _count + n);
+            Array.Resize(ref _incarnations, _count + n);
         }
         Array.Copy(_messages, 0, _messages, n, _count);
         Array.Copy(_metas, 0, _metas, n, _count);
+        Array.Copy(_incarnations, 0, _incarnations, n, _count);
         for (int i = 0; i < n; i++)
         {
             _messages[i] = held[i].Message;
             _metas[i] = held[i].Meta;
+            _incarnations[i] = held[i].Incarnation;
         }
         _count += n;
     }

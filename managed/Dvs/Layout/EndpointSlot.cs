@@ -20,6 +20,8 @@ internal unsafe struct EndpointSlot
     [FieldOffset(32)] public fixed byte Name[16];
     [FieldOffset(48)] public uint BindCount;
     [FieldOffset(52)] public int PNr;
+    /// <summary>Local vcopies reading or writing this endpoint's memory right now; a migration starts only at 0.</summary>
+    [FieldOffset(56)] public uint Copies;
     [FieldOffset(64)] public uint WakeSeq;
     [FieldOffset(68)] public uint Sleeping;
     [FieldOffset(72)] public ulong NotifySummary;

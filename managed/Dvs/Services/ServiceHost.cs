@@ -157,7 +157,8 @@ public sealed class ServiceHost : IDisposable
                 return;
             }
             int sequence = _endpoint.RequestSequenceOf(request.Source);
-            if (_table.TryGetReply(request.Source, sequence, out Message cached))
+            ulong incarnation = _endpoint.RequestIncarnationOf(request.Source);
+            if (_table.TryGetReply(request.Source, incarnation, sequence, out Message cached))
             {
                 Interlocked.Increment(ref _repeats);
                 _endpoint.Reply(request.Source, in cached);
@@ -174,8 +175,8 @@ public sealed class ServiceHost : IDisposable
                 reply = new Message((int)DvsError.Generic);
             }
             Interlocked.Increment(ref _executed);
-            _table.Record(request.Source, sequence, in reply);
-            _executedLog?.Add(new LoggedRequest(request.Source, sequence, request));
+            _table.Record(request.Source, incarnation, sequence, in reply);
+            _executedLog?.Add(new LoggedRequest(request.Source, incarnation, sequence, request));
             _endpoint.Reply(request.Source, in reply);
         }
     }
@@ -333,10 +334,12 @@ public sealed class ServiceHost : IDisposable
         return new MigrationDelta
         {
             LogClients = log.Select(l => l.Client).ToArray(),
+            LogIncarnations = log.Select(l => l.Incarnation).ToArray(),
             LogSequences = log.Select(l => l.Sequence).ToArray(),
             LogRequests = MemoryMarshal.AsBytes(requests.AsSpan()).ToArray(),
             Held = MemoryMarshal.AsBytes(heldMessages.AsSpan()).ToArray(),
             HeldMeta = held.Select(h => h.Meta).ToArray(),
+            HeldIncarnations = held.Select(h => h.Incarnation).ToArray(),
         };
     }
 
@@ -348,6 +351,13 @@ public sealed class ServiceHost : IDisposable
     internal static int Replay(MigrationDelta delta, IMigratableService service, ExactlyOnceTable table, List<HeldMessage> held)
     {
         ReadOnlySpan<Message> requests = MemoryMarshal.Cast<byte, Message>(delta.LogRequests);
+        ReadOnlySpan<Message> heldMessages = MemoryMarshal.Cast<byte, Message>(delta.Held);
+        if (delta.LogClients.Length != requests.Length || delta.LogIncarnations.Length != requests.Length
+            || delta.LogSequences.Length != requests.Length || delta.HeldMeta.Length != heldMessages.Length
+            || delta.HeldIncarnations.Length != heldMessages.Length)
+        {
+            throw new DvsException(DvsError.BadValue, "a migration delta whose columns have different lengths");
+        }
         for (int i = 0; i < requests.Length; i++)
         {
             Message reply;
@@ -359,12 +369,11 @@ public sealed class ServiceHost : IDisposable
             {
                 reply = new Message((int)DvsError.Generic);   // what the old node replied for it too
             }
-            table.Record(delta.LogClients[i], delta.LogSequences[i], in reply);
+            table.Record(delta.LogClients[i], delta.LogIncarnations[i], delta.LogSequences[i], in reply);
         }
-        ReadOnlySpan<Message> heldMessages = MemoryMarshal.Cast<byte, Message>(delta.Held);
         for (int i = 0; i < heldMessages.Length; i++)
         {
-            held.Add(new HeldMessage(heldMessages[i], delta.HeldMeta[i]));
+            held.Add(new HeldMessage(heldMessages[i], delta.HeldMeta[i], delta.HeldIncarnations[i]));
         }
         return requests.Length;
     }
@@ -425,10 +434,12 @@ public sealed class ServiceHost : IDisposable
             Kind = Kind,
             Epoch = newEpoch,
             TableClients = entries.Select(e => e.Client).ToArray(),
+            TableIncarnations = entries.Select(e => e.Incarnation).ToArray(),
             TableSequences = entries.Select(e => e.Sequence).ToArray(),
             TableReplies = MemoryMarshal.AsBytes(replies.AsSpan()).ToArray(),
             Held = MemoryMarshal.AsBytes(heldMessages.AsSpan()).ToArray(),
             HeldMeta = held.Select(h => h.Meta).ToArray(),
+            HeldIncarnations = held.Select(h => h.Incarnation).ToArray(),
         };
     }
 
@@ -440,18 +451,24 @@ public sealed class ServiceHost : IDisposable
     internal static (ExactlyOnceTable Table, List<HeldMessage> Held) Unpack(MigrationPackage package, ReadOnlySpan<byte> state,
         IMigratableService service)
     {
+        ReadOnlySpan<Message> replies = MemoryMarshal.Cast<byte, Message>(package.TableReplies);
+        ReadOnlySpan<Message> held = MemoryMarshal.Cast<byte, Message>(package.Held);
+        int entries = package.TableClients.Length;
+        if (package.TableIncarnations.Length != entries || package.TableSequences.Length != entries || replies.Length != entries
+            || package.HeldMeta.Length != held.Length || package.HeldIncarnations.Length != held.Length)
+        {
+            throw new DvsException(DvsError.BadValue, "a migration package whose table or held queue has columns of different lengths");
+        }
         service.Restore(state);
         var table = new ExactlyOnceTable();
-        ReadOnlySpan<Message> replies = MemoryMarshal.Cast<byte, Message>(package.TableReplies);
         for (int i = 0; i < package.TableClients.Length; i++)
         {
-            table.Record(package.TableClients[i], package.TableSequences[i], in replies[i]);
+            table.Record(package.TableClients[i], package.TableIncarnations[i], package.TableSequences[i], in replies[i]);
         }
-        ReadOnlySpan<Message> held = MemoryMarshal.Cast<byte, Message>(package.Held);
         var list = new List<HeldMessage>(held.Length);
         for (int i = 0; i < held.Length; i++)
         {
-            list.Add(new HeldMessage(held[i], package.HeldMeta[i]));
+            list.Add(new HeldMessage(held[i], package.HeldMeta[i], package.HeldIncarnations[i]));
         }
         return (table, list);
     }

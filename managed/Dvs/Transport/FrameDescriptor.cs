@@ -20,17 +20,20 @@ namespace Dvs.Transport;
 ///  48  selective acks     u64  bit i: sequence (cumulative ack + 1 + i) was received
 ///  56  payload length     u32  message count * EntrySize
 ///  60  receive window     u32  data frames the sender of this frame accepts from cumulative ack on
-///  64  entries            message count x (16-byte message header + 64-byte message)
+///  64  entries            message count x (24-byte message header + 64-byte message)
 ///  64 + payload length    HMAC-SHA256 over bytes [0, 64 + payload length), truncated to 16 bytes
 /// </code>
 /// Message header (per entry): dc u16 @0, call kind u8 @2, flags u8 @3, destination endpoint
-/// i32 @4, epoch u32 @8, request sequence u32 @12; the 64-byte message at @16.
+/// i32 @4, epoch u32 @8, request sequence u32 @12, source incarnation u64 @16 (which binding of
+/// the sending endpoint made a request: the exactly-once key is client, incarnation, sequence);
+/// the 64-byte message at @24.
 /// </remarks>
 internal static class FrameDescriptor
 {
     /// <summary>"DVSF" read as a little-endian u32.</summary>
     public const uint Magic = 0x46535644;
-    public const byte Version = 1;
+    /// <summary>2: the message header carries the source incarnation (24 bytes, was 16).</summary>
+    public const byte Version = 2;
 
     public const int MagicOffset = 0;
     public const int VersionOffset = 4;
@@ -54,7 +57,8 @@ internal static class FrameDescriptor
     public const int MessageDestinationOffset = 4;
     public const int MessageEpochOffset = 8;
     public const int MessageRequestSequenceOffset = 12;
-    public const int MessageHeaderLength = 16;
+    public const int MessageSourceIncarnationOffset = 16;
+    public const int MessageHeaderLength = 24;
     /// <summary>The fixed Dvs message (dvs_message_t).</summary>
     public const int MessageLength = 64;
     public const int EntryLength = MessageHeaderLength + MessageLength;

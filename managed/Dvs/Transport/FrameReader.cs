@@ -165,5 +165,6 @@ internal sealed class FrameReader
         header.Destination = BinaryPrimitives.ReadInt32LittleEndian(entry[FrameDescriptor.MessageDestinationOffset..]);
         header.Epoch = BinaryPrimitives.ReadUInt32LittleEndian(entry[FrameDescriptor.MessageEpochOffset..]);
         header.RequestSequence = BinaryPrimitives.ReadUInt32LittleEndian(entry[FrameDescriptor.MessageRequestSequenceOffset..]);
+        header.SourceIncarnation = BinaryPrimitives.ReadUInt64LittleEndian(entry[FrameDescriptor.MessageSourceIncarnationOffset..]);
     }
 }

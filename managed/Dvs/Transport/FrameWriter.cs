@@ -143,5 +143,6 @@ internal ref struct FrameWriter
         BinaryPrimitives.WriteInt32LittleEndian(entry[FrameDescriptor.MessageDestinationOffset..], header.Destination);
         BinaryPrimitives.WriteUInt32LittleEndian(entry[FrameDescriptor.MessageEpochOffset..], header.Epoch);
         BinaryPrimitives.WriteUInt32LittleEndian(entry[FrameDescriptor.MessageRequestSequenceOffset..], header.RequestSequence);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[FrameDescriptor.MessageSourceIncarnationOffset..], header.SourceIncarnation);
     }
 }

@@ -14,6 +14,11 @@ internal struct MessageHeader
     /// <summary>The destination endpoint's epoch the sender believed.</summary>
     public uint Epoch;
     public uint RequestSequence;
+    /// <summary>
+    /// Requests: which binding of the source endpoint sent it (<see cref="Layout.ClientIncarnation"/>);
+    /// a rebound client restarts its sequences, so a reply cache keys on both. Other kinds: 0.
+    /// </summary>
+    public ulong SourceIncarnation;
 
     public MessageHeader(ushort dcId, byte callKind, int destination, uint epoch, uint requestSequence)
     {
@@ -23,5 +28,9 @@ internal struct MessageHeader
         Destination = destination;
         Epoch = epoch;
         RequestSequence = requestSequence;
+        SourceIncarnation = 0;
     }
+
+    public MessageHeader(ushort dcId, byte callKind, int destination, uint epoch, uint requestSequence, ulong sourceIncarnation)
+        : this(dcId, callKind, destination, epoch, requestSequence) => SourceIncarnation = sourceIncarnation;
 }

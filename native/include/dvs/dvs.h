@@ -160,7 +160,8 @@ typedef struct dvs_slot {
     char     name[16];          /*  32 */
     uint32_t bind_count;        /*  48 how many times the slot was bound */
     int32_t  p_nr;              /*  52 */
-    uint8_t  reserved0[8];      /*  56 */
+    uint32_t copies;            /*  56 local vcopies touching this endpoint's memory now (a migration waits for 0) */
+    uint8_t  reserved0[4];      /*  60 */
     /* line 1: the owner's doorbell; producers read sleeping and bump seq */
     uint32_t wake_seq;          /*  64 futex word */
     uint32_t sleeping;          /*  68 threads of the owner asleep on wake_seq */

@@ -34,7 +34,7 @@ public class LayoutAgreementTests
         {
             ["endpoint"] = "Endpoint", ["state"] = "State", ["owner_pid"] = "OwnerPid", ["owner_node"] = "OwnerNode",
             ["epoch"] = "Epoch", ["flags"] = "Flags", ["owner_start_time"] = "OwnerStartTime", ["name"] = "Name",
-            ["bind_count"] = "BindCount", ["p_nr"] = "PNr", ["wake_seq"] = "WakeSeq", ["sleeping"] = "Sleeping",
+            ["bind_count"] = "BindCount", ["p_nr"] = "PNr", ["copies"] = "Copies", ["wake_seq"] = "WakeSeq", ["sleeping"] = "Sleeping",
             ["notify_summary"] = "NotifySummary", ["reply_word"] = "ReplyWord", ["sent"] = "Sent",
             ["received"] = "Received", ["replies"] = "Replies", ["reply"] = "Reply",
         }),

@@ -177,4 +177,29 @@ public class MigrationDuringVCopyTests
         Assert.That(target.AsSpan(0, 4096).SequenceEqual(source.AsSpan(0, 4096)), Is.True);
         Assert.That(cluster.Hosts[0].Migrate(0, Server, 2).Error, Is.EqualTo(DvsError.Ok), "and once the copy is done it can");
     }
+
+    [Test]
+    public unsafe void AnEndpointALocalVCopyIsUsingCannotMigrateUntilTheCopyEnds()
+    {
+        using var cluster = new ThreeNodes();
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        Assert.That(cluster.Nodes[2].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
+        Dvs.Ipc.DcView dc = cluster.Hosts[0].FindService(0, Server)!.Endpoint.Dc;
+        Dvs.Layout.EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(Server));
+
+        // What Endpoint.VCopy does on the server's node for the length of a copy from or into it.
+        Interlocked.Increment(ref slot->Copies);
+        MigrationResult refused = cluster.Hosts[0].Migrate(0, Server, 2);
+        Interlocked.Decrement(ref slot->Copies);
+
+        Assert.That(refused.Error, Is.EqualTo(DvsError.OnCopy), refused.ToString());
+        Assert.That(Volatile.Read(ref slot->State), Is.EqualTo(Dvs.Layout.SegmentLayout.SlotLocal), "it stays here, serving");
+        using (Endpoint client = cluster.Nodes[0].Bind(0, 30))
+        {
+            var m = new Message(KeyValueService.Increment) { [0] = 30 };
+            Assert.That(client.SendRec(Server, ref m, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
+            Assert.That(m[0], Is.EqualTo(1));
+        }
+        Assert.That(cluster.Hosts[0].Migrate(0, Server, 2).Error, Is.EqualTo(DvsError.Ok), "and once the copy is done it can");
+    }
 }

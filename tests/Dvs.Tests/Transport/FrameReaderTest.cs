@@ -66,7 +66,7 @@ public sealed class FrameReaderTest
     public void WrongVersion()
     {
         byte[] frame = DataFrame(1);
-        frame[FrameDescriptor.VersionOffset] = 2;
+        frame[FrameDescriptor.VersionOffset] = 1;   // a node of the previous wire format (16-byte message headers)
         Reseal(frame);
         AssertDropped(frame, DropReason.BadVersion);
     }

@@ -87,14 +87,29 @@ public sealed class FrameWriterTest
         {
             Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(frame), Is.EqualTo(0x46535644u), "\"DVSF\"");
             Assert.That(System.Text.Encoding.ASCII.GetString(frame, 0, 4), Is.EqualTo("DVSF"));
-            Assert.That(frame[4], Is.EqualTo(1), "version");
+            Assert.That(frame[4], Is.EqualTo(2), "version");
             Assert.That(frame[5], Is.EqualTo((byte)FrameKind.Data));
             Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(6)), Is.EqualTo(1), "count");
             Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(12)), Is.EqualTo(NodeA));
             Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(14)), Is.EqualTo(NodeB));
-            Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(56)), Is.EqualTo(80u), "payload");
-            Assert.That(frame.Length, Is.EqualTo(64 + 80 + 16));
-            Assert.That(FrameDescriptor.MessagesPerFrame(FrameDescriptor.DefaultMtu), Is.EqualTo(17));
+            Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(56)), Is.EqualTo(88u), "payload");
+            Assert.That(frame.Length, Is.EqualTo(64 + 88 + 16));
+            Assert.That(FrameDescriptor.MessagesPerFrame(FrameDescriptor.DefaultMtu), Is.EqualTo(15));
+        });
+    }
+
+    [Test]
+    public void TheSourceIncarnationTravelsInTheEntryHeader()
+    {
+        var entry = new byte[FrameDescriptor.EntryLength];
+        var header = new MessageHeader(3, 2, 77, 4, 9, sourceIncarnation: 0x1122334455667788);
+        FrameWriter.EncodeEntry(entry, header, new byte[FrameDescriptor.MessageLength]);
+        FrameReader.ReadEntry(entry, out MessageHeader read);
+        Assert.Multiple(() =>
+        {
+            Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(entry.AsSpan(16)), Is.EqualTo(0x1122334455667788UL));
+            Assert.That(read.SourceIncarnation, Is.EqualTo(0x1122334455667788UL));
+            Assert.That(read.RequestSequence, Is.EqualTo(9u));
         });
     }
 
