@@ -48,9 +48,6 @@ internal sealed unsafe partial class NodeProxy
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
 
-    internal static readonly bool TraceOn = Environment.GetEnvironmentVariable("DVS_MTRACE") == "1";
-    internal static readonly long T0 = Stopwatch.GetTimestamp();
-    internal static void Trace(string what) { if (TraceOn) Console.Error.WriteLine($"{(Stopwatch.GetTimestamp() - T0) * 1e6 / Stopwatch.Frequency,12:F0} us [{Environment.CurrentManagedThreadId}] {what}"); }
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
@@ -199,7 +196,6 @@ internal sealed unsafe partial class NodeProxy
         };
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} to node {Target}: start (epoch {Epoch} on commit)",
             migration.Id, endpoint, dcid, target, migration.NewEpoch);
-        Trace("start");
         if (external)
         {
             DvsError packed = PackExternal(migration, slot, timeout, out stateBytes);
@@ -243,7 +239,6 @@ internal sealed unsafe partial class NodeProxy
             migration.State = migration.StateBuffer.WrittenMemory;
             stateBytes = migration.State.Length;
         }
-        Trace("snapshot taken");
         phase = "transfer";
         _log.LogInformation("migration {Id}: paused, {Bytes} bytes of state to node {Target}", migration.Id, stateBytes, target);
         _outgoing[migration.Id] = migration;
@@ -256,7 +251,6 @@ internal sealed unsafe partial class NodeProxy
             Rollback(migration, timeout);
             return why;
         }
-        Trace("ready");
         if (migration.Precopy && prepareFully)
         {
             DvsError final = PauseForDelta(migration, timeout);
@@ -287,10 +281,8 @@ internal sealed unsafe partial class NodeProxy
             return DvsError.TimedOut;
         }
         migration.Paused = true;
-        Trace("paused");
         MigrationDelta delta = host.TakeDelta(migration.Held);
         migration.Delta = MemoryPackSerializer.Serialize(delta);
-        Trace($"delta {delta.LogClients.Length} logged {delta.HeldMeta.Length} held {migration.Delta.Length} B");
         return DvsError.Ok;
     }
 
@@ -401,7 +393,6 @@ internal sealed unsafe partial class NodeProxy
         epoch = migration.NewEpoch;
         // After the commit point the endpoint belongs to the target whatever happens: no rollback.
         bool acknowledged = migration.Committed.Task.Wait(timeout);
-        Trace("committed (caller)");
         migration.Host?.Stop();
         Finish(migration);
         return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
@@ -540,7 +531,6 @@ internal sealed unsafe partial class NodeProxy
                 return worked;
             }
             migration.Sent = true;
-            Trace("package queued");
         }
         return true;
     }
@@ -606,7 +596,6 @@ internal sealed unsafe partial class NodeProxy
 
     private void DoCommit(OutgoingMigration migration)
     {
-        Trace("DoCommit");
         if (_dcs[migration.DcId] is not DcView dc)
         {
             migration.Committed.TrySetResult(DvsError.BadDcId);
@@ -779,7 +768,6 @@ internal sealed unsafe partial class NodeProxy
         switch (header.CallKind)
         {
             case CallKindMigrateOffer:
-                Trace("target: offer");
                 long length = m[0];
                 long headerLength = m[1];
                 Drop(_incoming[peer]);
@@ -796,7 +784,6 @@ internal sealed unsafe partial class NodeProxy
             case CallKindMigratePrepare:
                 if (_incoming[peer] is IncomingMigration prepare && prepare.Id == id)
                 {
-                    Trace("target: prepare");
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
                     ThreadPool.UnsafeQueueUserWorkItem(
@@ -817,7 +804,6 @@ internal sealed unsafe partial class NodeProxy
                 {
                     _incoming[peer] = null;
                     DvsError applied = commit.Package is null ? DvsError.ProcSts : ApplyDelta(commit);
-                    Trace("target: commit, delta applied");
                     if (applied != DvsError.Ok)
                     {
                         // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
@@ -828,7 +814,6 @@ internal sealed unsafe partial class NodeProxy
                     // Bind now, before this session delivers the next entry: the forwarded requests
                     // that follow the COMMIT must find the endpoint served here.
                     BindMigrated(commit);
-                    Trace("target: bound");
                 }
                 return;
             case CallKindMigrateAbort:
@@ -839,14 +824,12 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigrateReady:
-                Trace("old: READY received");
                 if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
                 {
                     (header.Flags == DeltaStage ? ready.DeltaReady : ready.Ready).TrySetResult((DvsError)m.Type);
                 }
                 return;
             case CallKindMigrateCommitted:
-                Trace("old: COMMITTED received");
                 if (_outgoing.TryGetValue(id, out OutgoingMigration? committed))
                 {
                     committed.Committed.TrySetResult((DvsError)m.Type);
@@ -859,7 +842,6 @@ internal sealed unsafe partial class NodeProxy
     private void PrepareAndAnswer(IncomingMigration incoming, int dcid, int endpoint)
     {
         DvsError error = Prepare(incoming);
-        Trace("target: restored");
         SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)error);
     }
 
@@ -910,9 +892,7 @@ internal sealed unsafe partial class NodeProxy
                 incoming.Package = package;
                 return DvsError.Ok;
             }
-            Trace("target: header read");
             (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, state, service);
-            Trace($"target: unpacked (gen2 {GC.CollectionCount(2)})");
             incoming.Service = service;
             ServiceHost host = ServiceHost.Prestart(package.Endpoint, service, package.Kind, incoming.Table, Services!.Log);
             lock (incoming)
@@ -1024,9 +1004,7 @@ internal sealed unsafe partial class NodeProxy
             }
             else
             {
-                Trace("bind: stragglers taken");
                 error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
-                Trace("bind: CommitBind");
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
         }
@@ -1048,12 +1026,10 @@ internal sealed unsafe partial class NodeProxy
         if (error == DvsError.Ok && endpoint is Endpoint bound)
         {
             bound.Requeue(incoming.Held!);
-            Trace("bind: requeued");
             ServiceHost host = incoming.Host ?? ServiceHost.Prestart(package.Endpoint, incoming.Service!, package.Kind, incoming.Table!, Services!.Log);
             incoming.Host = null;
             host.Replayed = incoming.Replayed;
             host.Attach(bound);
-            Trace("bind: host started");
             Services!.Add(host);
             // The outbound thread announces it (the directory version changed) before it sends the
             // acknowledgement queued below, so the old node returns only once the DC was told.
