@@ -14,4 +14,19 @@ internal sealed class CopyWriter
     public long Address;
     public int Length;
     public DvsError Status;
+
+    /// <summary>
+    /// The DC and endpoint the copy now streaming from this peer writes into, or -1: a migration of
+    /// that endpoint is refused with OnCopy meanwhile (read by other threads, hence volatile).
+    /// </summary>
+    public volatile int ActiveDc = -1;
+    public volatile int ActiveEndpoint;
+
+    /// <summary>Forgets a copy that will not finish (its peer restarted).</summary>
+    public void Reset()
+    {
+        Length = 0;
+        Status = DvsError.Ok;
+        ActiveDc = -1;
+    }
 }

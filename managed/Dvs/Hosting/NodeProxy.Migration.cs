@@ -167,7 +167,8 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.Migrate;  // already migrating
         }
-        if (_copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)))
+        if (_copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)) ||
+            IsCopyDestination(dcid, endpoint))
         {
             return DvsError.OnCopy;   // in the middle of a vcopy
         }

@@ -280,6 +280,11 @@ internal sealed unsafe partial class NodeProxy
                         writer.Pid = slot->OwnerPid;
                         writer.Address = address;
                     }
+                    if (writer.ActiveDc != dc.DcId || writer.ActiveEndpoint != header.Destination)
+                    {
+                        writer.ActiveEndpoint = header.Destination;
+                        writer.ActiveDc = dc.DcId;
+                    }
                     new ReadOnlySpan<byte>((byte*)pm + 8, n).CopyTo(writer.Buffer.AsSpan(writer.Length));
                     writer.Length += n;
                 }
@@ -288,6 +293,7 @@ internal sealed unsafe partial class NodeProxy
                 FlushWriter(writer);
                 DvsError status = m.Type != 0 ? (DvsError)m.Type : writer.Status;
                 writer.Status = DvsError.Ok;
+                writer.ActiveDc = -1;
                 int requesterNode = (int)m[0];
                 int sourceEndpoint = (int)m[1];
                 if (requesterNode == _nodeId)
@@ -311,6 +317,24 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
         }
+    }
+
+    /// <summary>
+    /// A peer (up) is streaming a copy into <paramref name="endpoint"/>. Chunks that arrive once
+    /// the endpoint is MIGRATING fail that copy (DeadSrcDst) instead of writing into a process the
+    /// endpoint left, so a copy that starts after this check still ends with a clear error.
+    /// </summary>
+    private bool IsCopyDestination(int dcid, int endpoint)
+    {
+        for (int peer = 0; peer < _writers.Length; peer++)
+        {
+            if (_writers[peer] is CopyWriter w && w.ActiveDc == dcid && w.ActiveEndpoint == endpoint &&
+                Volatile.Read(ref _nodes[peer].State) == SegmentLayout.NodeUp)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void FlushWriter(CopyWriter writer)

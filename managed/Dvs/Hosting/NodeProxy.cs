@@ -524,6 +524,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         int peer = session.PeerNode;
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
+        _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _nodes[peer].Incarnation = newIncarnation;
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);

@@ -179,6 +179,41 @@ public class MigrationDuringVCopyTests
     }
 
     [Test]
+    public unsafe void AnEndpointAVCopyFromAnotherNodeIsWritingIntoCannotMigrate()
+    {
+        using var cluster = new ThreeNodes();
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        using Endpoint pusher = cluster.Nodes[1].Bind(0, 21);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
+        const int size = 48 << 20;
+        byte[] source = GC.AllocateArray<byte>(size, pinned: true);
+        byte[] target = GC.AllocateArray<byte>(size, pinned: true);
+        source.AsSpan(0, 4096).Fill(0x5a);
+        nint s, d;
+        fixed (byte* ps = source, pd = target)
+        {
+            s = (nint)ps;
+            d = (nint)pd;
+        }
+        // Node 1 streams the pusher's bytes into the server's process (this one) on node 0.
+        Task<DvsError> copy = Task.Run(() => pusher.VCopy(21, s, Server, d, size));
+        Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref target[0]) == 0x5a || copy.IsCompleted, TimeSpan.FromSeconds(30)), Is.True);
+        if (copy.IsCompleted)
+        {
+            Assert.Inconclusive("the copy finished before the migration could be tried");
+        }
+        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 2);
+        if (copy.IsCompleted && result.Error == DvsError.Ok)
+        {
+            Assert.Inconclusive("the copy finished while the migration was tried");
+        }
+        Assert.That(result.Error, Is.EqualTo(DvsError.OnCopy), result.ToString());
+        Assert.That(copy.GetAwaiter().GetResult(), Is.EqualTo(DvsError.Ok));
+        Assert.That(target.AsSpan(0, 4096).SequenceEqual(source.AsSpan(0, 4096)), Is.True);
+        Assert.That(cluster.Hosts[0].Migrate(0, Server, 2).Error, Is.EqualTo(DvsError.Ok), "and once the copy is done it can");
+    }
+
+    [Test]
     public unsafe void AnEndpointALocalVCopyIsUsingCannotMigrateUntilTheCopyEnds()
     {
         using var cluster = new ThreeNodes();
