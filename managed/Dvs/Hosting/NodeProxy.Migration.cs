@@ -47,6 +47,8 @@ internal sealed unsafe partial class NodeProxy
     // Reused across migrations: a large state costs page faults only the first time it moves.
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
+    private readonly ConcurrentQueue<(IncomingMigration Incoming, int DcId, int Endpoint)> _restores = new();
+    private int _restorerRunning;
 
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
@@ -787,9 +789,7 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
-                    ThreadPool.UnsafeQueueUserWorkItem(
-                        static state => state.Proxy.PrepareAndAnswer(state.Incoming, state.DcId, state.Endpoint),
-                        (Proxy: this, Incoming: prepare, DcId: dc.DcId, Endpoint: header.Destination), preferLocal: false);
+                    QueueRestore(prepare, dc.DcId, header.Destination);
                 }
                 else
                 {
@@ -839,11 +839,36 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>A worker thread: restores, then answers READY (through the outbound thread).</summary>
-    private void PrepareAndAnswer(IncomingMigration incoming, int dcid, int endpoint)
+    /// <summary>
+    /// Restores on a thread of the proxy's own, started when work comes and ended when none is left:
+    /// not the thread pool, which an application blocking its pool threads (sync over async) can
+    /// starve for seconds.
+    /// </summary>
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint)
     {
-        DvsError error = Prepare(incoming);
-        SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)error);
+        _restores.Enqueue((incoming, dcid, endpoint));
+        if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
+        {
+            new Thread(RestoreLoop) { IsBackground = true, Name = $"dvs-restore-{_segment.NodeName}" }.Start();
+        }
+    }
+
+    private void RestoreLoop()
+    {
+        while (true)
+        {
+            while (_restores.TryDequeue(out var work))
+            {
+                DvsError error = Prepare(work.Incoming);
+                SendToPeer(work.Incoming.From, CallKindMigrateReady, work.DcId, work.Endpoint, work.Incoming.Id, (int)error);
+            }
+            Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
+            // Work queued after the queue looked empty but before the flag dropped: take it on.
+            if (_restores.IsEmpty || Interlocked.CompareExchange(ref _restorerRunning, 1, 0) != 0)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
