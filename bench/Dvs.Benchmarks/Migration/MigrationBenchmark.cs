@@ -52,7 +52,7 @@ internal static class MigrationBenchmark
         text.AppendLine(CultureInfo.InvariantCulture, $"- Kernel: {machine.Kernel}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- .NET: {machine.Runtime}");
         text.AppendLine("- Three embedded node hosts in one process, UDP on 127.0.0.1, the \"kv\" service (KeyValueService, Ballast = state size).");
-        text.AppendLine("- Reproduce: `dotnet run -c Release --project bench/Dvs.Benchmarks -- --migration`.");
+        text.AppendLine("- Reproduce: `dotnet run -c Release --project bench/Dvs.Benchmarks -- --migration [--part a|b] [--client-wait blocking] [--results-suffix -2]`.");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1, 5, 15 min) at start: {LoadAverage()} (the machine is shared with other sessions; see the end for the load after the run).");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Clients' wait strategy: {(blocking ? "WaitStrategy.Blocking (sleep at once; `--client-wait blocking`)" : "the default (spin 50 us, yield, sleep)")}.");
         text.AppendLine();
@@ -266,7 +266,7 @@ internal static class MigrationBenchmark
     {
         text.AppendLine("## (b) Total migration time against a raw transfer of the same bytes");
         text.AppendLine();
-        text.AppendLine("NodeHost.Migrate from Migrate called to commit acknowledged (MigrationResult.Elapsed: pause, snapshot, package, transfer over the proxies' reliable UDP session, restore, commit), no clients; back and forth between node0 and node1.");
+        text.AppendLine("NodeHost.Migrate from Migrate called to commit acknowledged (MigrationResult.Elapsed: snapshot into the node's reused buffer (kv is pre-copied: it is not paused for that), transfer as bulk frames over the proxies' reliable UDP session, restore on the target, pause and delta, commit), no clients; back and forth between node0 and node1.");
         text.AppendLine("Raw (one after each migration) = the same number of bytes written to a TCP socket on 127.0.0.1 and read by another socket of this process (the process of the node hosts), until the last byte is read. Snapshot = `KeyValueService.Snapshot()` alone (MemoryPack). Medians.");
         text.AppendLine();
         text.AppendLine("HMAC alone = HMAC-SHA256 over the same bytes in 64 KiB pieces, once, on one thread (the wire authenticates every frame: the sender computes it and the receiver checks it, so an authenticated transfer costs at least this much CPU on each side; not part of raw TCP).");
