@@ -86,6 +86,7 @@ internal sealed unsafe partial class NodeProxy
         public bool Sent;
         /// <summary>Pre-copy: the service serves on until <see cref="Paused"/>.</summary>
         public bool Precopy;
+        public object? PrecopyLog;
         public bool Paused;
         public byte[]? Delta;
         public int DeltaOffset;
@@ -219,11 +220,12 @@ internal sealed unsafe partial class NodeProxy
             MigrationPackage? header = host.BeginPrecopy(migration.StateBuffer, migration.NewEpoch, timeout);
             if (header is null)
             {
-                _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} took no snapshot within {Timeout}", migration.Id, endpoint, timeout);
+                _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} took no snapshot within {Timeout}, or it failed", migration.Id, endpoint, timeout);
                 _stateBuffers.Add(migration.StateBuffer);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
                 return DvsError.TimedOut;
             }
+            migration.PrecopyLog = host.PrecopyLog;
             migration.Header = MemoryPackSerializer.Serialize(header);
             migration.State = migration.StateBuffer.WrittenMemory;
             stateBytes = migration.State.Length;
@@ -683,7 +685,7 @@ internal sealed unsafe partial class NodeProxy
         }
         else
         {
-            migration.Host?.EndPrecopy();   // it never stopped serving
+            migration.Host?.EndPrecopy(migration.PrecopyLog);   // it never stopped serving
         }
         migration.Ready.TrySetResult(DvsError.TimedOut);
         migration.DeltaReady.TrySetResult(DvsError.TimedOut);
@@ -954,9 +956,9 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Pre-copy: replays the delta on the restored service (once; nothing to do without one).</summary>
     private DvsError ApplyDelta(IncomingMigration incoming)
     {
-        if (incoming.Delta is null || incoming.DeltaApplied)
+        if (incoming.Delta is null || incoming.DeltaApplied || incoming.StandbyIndex >= 0)
         {
-            return DvsError.Ok;
+            return DvsError.Ok;   // nothing to replay, done, or the standby process replays it (HandOverToStandby)
         }
         if (incoming.Service is null || incoming.Table is null || incoming.Held is null)
         {
@@ -1110,7 +1112,17 @@ internal sealed unsafe partial class NodeProxy
         }
         try
         {
-            ServiceHost.WritePackage(ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint), incoming.Bytes);
+            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
+            ServiceHost.WritePackage(path, incoming.Bytes);
+            // A pre-copied service's delta: the standby process replays it after restoring.
+            if (incoming.Delta is not null)
+            {
+                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
+            }
+            else
+            {
+                File.Delete(ServiceHost.DeltaPath(path));
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -217,6 +217,15 @@ public sealed class ServiceHost : IDisposable
         File.Delete(path);
         IMigratableService service = factory();
         (ExactlyOnceTable table, List<HeldMessage> held) = Unpack(package, service);
+        string deltaPath = DeltaPath(path);
+        if (File.Exists(deltaPath))
+        {
+            // It was pre-copied: what it executed after its snapshot is replayed here.
+            MigrationDelta delta = MemoryPack.MemoryPackSerializer.Deserialize<MigrationDelta>(File.ReadAllBytes(deltaPath))
+                ?? throw new DvsException(DvsError.BadValue, $"migration delta {deltaPath} is empty");
+            File.Delete(deltaPath);
+            Replay(delta, service, table, held);
+        }
         DvsError error = node.WaitForBind(dc, endpoint, DvsTimeout.FromMilliseconds(10_000), out Endpoint? bound);
         if (error != DvsError.Ok)
         {
@@ -247,6 +256,9 @@ public sealed class ServiceHost : IDisposable
         });
         file.Write(bytes);
     }
+
+    /// <summary>Where a standby process finds the delta of a pre-copied service, beside its package.</summary>
+    internal static string DeltaPath(string packagePath) => packagePath + "-delta";
 
     /// <summary>Where a service in its own process and its node host exchange a migration package.</summary>
     internal static string PackagePath(string nodeName, int dc, int endpoint) => $"/dev/shm/dvs-{nodeName}-pkg-{dc}-{endpoint}";
@@ -280,7 +292,7 @@ public sealed class ServiceHost : IDisposable
     /// <paramref name="into"/> at the next message boundary and returns the package without it
     /// (table; nothing held), then serves on, logging what it executes until the pause
     /// (<see cref="TakeDelta"/>). Blocks until the snapshot is taken; null on timeout (nothing
-    /// taken, nothing logged).
+    /// taken, nothing logged), or when the service's snapshot threw (logged here).
     /// </summary>
     internal MigrationPackage? BeginPrecopy(IBufferWriter<byte> into, uint newEpoch, TimeSpan timeout)
     {
@@ -296,7 +308,8 @@ public sealed class ServiceHost : IDisposable
         request.Done.Dispose();
         if (request.Failure is not null)
         {
-            throw new InvalidOperationException($"the snapshot of service {Kind} failed", request.Failure);
+            _log.LogError(request.Failure, "the snapshot of service {Kind} on endpoint {Endpoint} failed", Kind, _endpoint.Number);
+            return null;   // it serves on, nothing logged
         }
         return request.Header;
     }
@@ -316,8 +329,14 @@ public sealed class ServiceHost : IDisposable
         request.Done.Set();
     }
 
-    /// <summary>A pre-copy that will not finish (rollback before the pause): stop logging.</summary>
-    internal void EndPrecopy() => _executedLog = null;
+    /// <summary>
+    /// A pre-copy that will not finish (rollback before the pause): stop logging, unless a later
+    /// pre-copy already started its own log (a rollback that ran late).
+    /// </summary>
+    internal void EndPrecopy(object? log) => Interlocked.CompareExchange(ref _executedLog, null, log as List<LoggedRequest>);
+
+    /// <summary>The log of the pre-copy under way (for <see cref="EndPrecopy"/>); set at the snapshot.</summary>
+    internal object? PrecopyLog => Volatile.Read(ref _executedLog);
 
     /// <summary>Pre-copy, last step: the requests executed since the snapshot and the held ones. Paused only.</summary>
     internal MigrationDelta TakeDelta(List<HeldMessage> held)
