@@ -19,7 +19,9 @@ namespace Dvs.Transport;
 /// older incarnation of the peer, or addressed to an older one of ours, is dropped and counted; a
 /// newer incarnation of the peer resets both directions. Silence longer than PeerDownAfter marks
 /// the peer down.</para>
-/// <para>Zero allocations per message: every buffer is allocated in the constructor.
+/// <para>Zero allocations per message: every buffer is allocated in the constructor. Bulk frames
+/// (<see cref="TrySendBulk"/>) reference the sender's bytes; a receiver rents a buffer only for a
+/// bulk frame that arrives before its turn.
 /// Not thread-safe: one thread drives a session (the node host's proxy for this peer).</para>
 /// </remarks>
 internal sealed class ReliableSession
