@@ -1,11 +1,12 @@
+using Dvs.Ipc;
 using Dvs.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Dvs.Hosting;
 
 /// <summary>
-/// Bulk frames: a migration's state travels as whole frames of raw bytes (FrameKind.Bulk) in the
-/// peer's reliable session, not as 64-byte messages. Sent by the outbound thread from their own
+/// Bulk frames: a migration's state and vcopy data travel as whole frames of raw bytes
+/// (FrameKind.Bulk) in the peer's reliable session, not as 64-byte messages. Sent by the outbound thread from their own
 /// batch (slots of the bulk MTU, allocated at the first bulk frame: most hosts never need it).
 /// </summary>
 internal sealed partial class NodeProxy
@@ -29,6 +30,10 @@ internal sealed partial class NodeProxy
         if (header.CallKind == CallKindMigrateData && header.DcId < _dcs.Length && _dcs[header.DcId] is not null)
         {
             DeliverMigrationData(session.PeerNode, header, data);
+        }
+        else if (header.CallKind == CallKindVCopyData && header.DcId < _dcs.Length && _dcs[header.DcId] is DcView dc)
+        {
+            DeliverVCopyData(session, dc, header, data);
         }
         else
         {

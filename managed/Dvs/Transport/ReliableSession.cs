@@ -227,6 +227,17 @@ internal sealed class ReliableSession
     /// <summary>Bulk frames queued or in flight (not yet acknowledged).</summary>
     public int BulkInFlight => _bulkInFlight;
 
+    /// <summary>Bulk frames accepted by <see cref="TrySendBulk"/> so far (monotonic).</summary>
+    public long BulkQueued { get; private set; }
+
+    /// <summary>
+    /// Bulk frames whose bytes the session no longer references (acknowledged, or dropped by a
+    /// reset), monotonic. Released in the order they were queued, so the frame queued as number q
+    /// (<see cref="BulkQueued"/> - 1 right after its TrySendBulk) is released once this exceeds q:
+    /// then its buffer may be reused.
+    /// </summary>
+    public long BulkReleased { get; private set; }
+
     /// <summary>
     /// Queues raw bytes (up to <see cref="BulkCapacity"/>) as one bulk frame: in the same ordered,
     /// acknowledged, retransmitted and authenticated sequence as the messages, delivered to
@@ -262,6 +273,7 @@ internal sealed class ReliableSession
         s.BulkData = data;
         s.Count = 1;
         _bulkInFlight++;
+        BulkQueued++;
         MessagesAccepted++;
         _open++;
         return SendStatus.Ok;
@@ -340,6 +352,7 @@ internal sealed class ReliableSession
             s.IsBulk = false;
             s.BulkData = default;
             _bulkInFlight--;
+            BulkReleased++;
         }
     }
 
