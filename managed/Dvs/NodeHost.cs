@@ -115,7 +115,8 @@ public sealed unsafe partial class NodeHost : IDisposable
             return new MigrationResult(DvsError.NoProxy, "start", 0, NodeId, toNode, clock.Elapsed, 0);
         }
         Count(NodeCounter.MigrationsStarted);
-        DvsError error = _proxy.MigrateStart(dcid, endpoint, toNode, MigrationTimeout, out string phase, out long bytes);
+        // prepareFully: false: a pre-copied service pauses only inside the commit, for its delta.
+        DvsError error = _proxy.MigrateStart(dcid, endpoint, toNode, MigrationTimeout, out string phase, out long bytes, prepareFully: false);
         if (error != DvsError.Ok)
         {
             Count(NodeCounter.MigrationsRolledBack);

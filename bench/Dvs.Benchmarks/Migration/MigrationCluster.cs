@@ -12,7 +12,7 @@ internal sealed class MigrationCluster : IDisposable
 {
     internal const int Count = 3;
 
-    internal MigrationCluster(TimeSpan migrationTimeout)
+    internal MigrationCluster(TimeSpan migrationTimeout, WaitStrategy? clientWait = null)
     {
         var ports = Enumerable.Range(0, Count).Select(_ => NetPorts.FreeUdp()).ToArray();
         var stem = $"mb{Environment.ProcessId}";
@@ -46,7 +46,7 @@ internal sealed class MigrationCluster : IDisposable
             }
             for (var i = 0; i < Count; i++)
             {
-                Nodes[i] = Hosts[i].Attach();
+                Nodes[i] = Hosts[i].Attach(clientWait);
             }
         }
         catch

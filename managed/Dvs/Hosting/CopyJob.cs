@@ -1,7 +1,7 @@
 namespace Dvs.Hosting;
 
 /// <summary>
-/// A vcopy this node serves because it owns the source: read from the source process in chunks
+/// A vcopy this node serves because it owns the source: read from the source process in bulk frames
 /// and streamed to the destination's node (or copied directly when the destination is local too).
 /// </summary>
 internal sealed class CopyJob
@@ -18,9 +18,5 @@ internal sealed class CopyJob
     public int RequesterNode;
     public int Sequence;
     public DvsError Status;
-
-    // The chunk read from the source and not yet sent.
-    public int BufferStart;
-    public int BufferLength;
     public bool DataDone;
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dvs.Interop;
@@ -14,7 +15,11 @@ namespace Dvs.Hosting;
 /// Server migration with epochs (shared DESIGN "Directory, epochs, migration").
 /// Old node: START pauses the service at a message boundary (new requests stay queued in its ring
 /// in arrival order: the slot is MIGRATING), packs state + exactly-once table + held requests and
-/// streams the package to the target, which restores the service and answers READY. COMMIT (on the
+/// streams the package to the target (bulk frames: whole frames of raw bytes in the reliable
+/// session), which restores the service off its inbound thread and answers READY. A deterministic
+/// service is pre-copied instead: its snapshot is taken at a message boundary while it goes on
+/// serving and logging what it executes; only for the final delta (that log, replayed on the
+/// target, and the held requests) is it paused, just before COMMIT. COMMIT (on the
 /// outbound thread, so it is ordered with everything else this node sends): epoch + 1, the slot
 /// becomes a forwarding stub (REMOTE, owner = target), what is still in its ring is forwarded in
 /// order behind the COMMIT, and the other nodes are told. The target binds the endpoint, serves the
@@ -33,6 +38,19 @@ internal sealed unsafe partial class NodeProxy
     private const int CallKindMigrateCommit = 34;
     private const int CallKindMigrateAbort = 35;
     private const int CallKindMigrateCommitted = 36;
+    /// <summary>A pre-copy's delta follows (word 0: its length), as bulk frames with flags 1.</summary>
+    private const int CallKindMigrateDelta = 37;
+    /// <summary>Apply the delta now and answer READY (flags 1): migr_start of a pre-copy.</summary>
+    private const int CallKindMigratePrepareDelta = 38;
+    private const byte DeltaStage = 1;
+
+    // Reused across migrations: a large state costs page faults only the first time it moves.
+    private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
+    private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
+    private readonly ConcurrentQueue<(IncomingMigration Incoming, int DcId, int Endpoint)> _restores = new();
+    private int _restorerRunning;
+    private readonly SemaphoreSlim _restoreSignal = new(0);
+    private static readonly TimeSpan RestorerIdle = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
@@ -58,14 +76,30 @@ internal sealed unsafe partial class NodeProxy
         public int Endpoint;
         public int Target;
         public uint NewEpoch;
-        public byte[] Package = [];
-        public int Offset;
+        /// <summary>The package without the state (MemoryPack), sent first.</summary>
+        public byte[] Header = [];
+        /// <summary>The state's bytes, sent after the header.</summary>
+        public ReadOnlyMemory<byte> State;
+        public ArrayBufferWriter<byte>? StateBuffer;
+        public long Offset;
+        public bool OfferSent;
         public bool Sent;
+        /// <summary>Pre-copy: the service serves on until <see cref="Paused"/>.</summary>
+        public bool Precopy;
+        public object? PrecopyLog;
+        public bool Paused;
+        public byte[]? Delta;
+        public int DeltaOffset;
+        public bool DeltaOfferSent;
+        public bool DeltaSent;
+        /// <summary>The delta goes right before COMMIT, with no READY in between (the whole Migrate).</summary>
+        public bool CommitAfterDelta;
         public ServiceHost? Host;
         /// <summary>The service runs in its own process: the handshake goes through the slot's flags.</summary>
         public bool External;
         public List<HeldMessage> Held = new();
         public readonly TaskCompletionSource<DvsError> Ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<DvsError> DeltaReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly TaskCompletionSource<DvsError> Committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly TaskCompletionSource<DvsError> RolledBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -76,8 +110,18 @@ internal sealed unsafe partial class NodeProxy
         public int Id;
         public int From;
         public byte[] Buffer = [];
-        public MigrationPackage? Package;
+        public long Length;
+        public int HeaderLength;
+        public byte[]? Delta;
+        public bool DeltaApplied;
+        public int Replayed;
+        /// <summary>Set by the restoring worker; the inbound thread reads it at COMMIT (after READY).</summary>
+        public volatile MigrationPackage? Package;
         public IMigratableService? Service;
+        /// <summary>Its serving thread, started while preparing; attached to the endpoint at COMMIT.</summary>
+        public ServiceHost? Host;
+        /// <summary>ABORT, or replaced by a newer OFFER: a host prestarted for it must stop (under the object's lock).</summary>
+        public bool Dropped;
         public ExactlyOnceTable? Table;
         public List<HeldMessage>? Held;
         /// <summary>The slot of a standby process that takes the service (when no factory runs it here).</summary>
@@ -87,8 +131,14 @@ internal sealed unsafe partial class NodeProxy
 
     // ------------------------------------------------------------------ old node
 
-    /// <summary>START and transfer: pauses the service, sends its package, waits for READY.</summary>
-    public DvsError MigrateStart(int dcid, int endpoint, int target, TimeSpan timeout, out string phase, out long stateBytes)
+    /// <summary>
+    /// START and transfer: pauses the service (or, pre-copying, snapshots it while it serves on),
+    /// sends its package, waits for READY. With <paramref name="prepareFully"/> a pre-copy also
+    /// pauses and sends its delta, so the target is as prepared as without (migr_start); without it,
+    /// <see cref="MigrateCommit"/> does that right before COMMIT (the whole Migrate).
+    /// </summary>
+    public DvsError MigrateStart(int dcid, int endpoint, int target, TimeSpan timeout, out string phase, out long stateBytes,
+        bool prepareFully = true)
     {
         phase = "start";
         stateBytes = 0;
@@ -141,6 +191,7 @@ internal sealed unsafe partial class NodeProxy
         }
         var migration = new OutgoingMigration
         {
+
             Id = Interlocked.Increment(ref _nextMigrationId),
             DcId = dcid,
             Endpoint = endpoint,
@@ -162,19 +213,38 @@ internal sealed unsafe partial class NodeProxy
                 return packed;
             }
         }
+        else if (host!.Service.IsDeterministic)
+        {
+            migration.Precopy = true;
+            migration.StateBuffer = TakeStateBuffer();
+            MigrationPackage? header = host.BeginPrecopy(migration.StateBuffer, migration.NewEpoch, timeout);
+            if (header is null)
+            {
+                _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} took no snapshot within {Timeout}, or it failed", migration.Id, endpoint, timeout);
+                _stateBuffers.Add(migration.StateBuffer);
+                Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
+                return DvsError.TimedOut;
+            }
+            migration.PrecopyLog = host.PrecopyLog;
+            migration.Header = MemoryPackSerializer.Serialize(header);
+            migration.State = migration.StateBuffer.WrittenMemory;
+            stateBytes = migration.State.Length;
+        }
         else
         {
-            if (!host!.Pause(timeout))
+            if (!host.Pause(timeout))
             {
                 _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} did not pause within {Timeout}", migration.Id, endpoint, timeout);
                 host.Resume(null);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
                 return DvsError.TimedOut;
             }
+            migration.Paused = true;
             phase = "transfer";
-            MigrationPackage package = host.TakePackage(migration.NewEpoch, migration.Held);
-            migration.Package = MemoryPackSerializer.Serialize(package);
-            stateBytes = package.State.Length;
+            migration.StateBuffer = TakeStateBuffer();
+            migration.Header = MemoryPackSerializer.Serialize(host.TakePackage(migration.NewEpoch, migration.Held, migration.StateBuffer));
+            migration.State = migration.StateBuffer.WrittenMemory;
+            stateBytes = migration.State.Length;
         }
         phase = "transfer";
         _log.LogInformation("migration {Id}: paused, {Bytes} bytes of state to node {Target}", migration.Id, stateBytes, target);
@@ -188,8 +258,59 @@ internal sealed unsafe partial class NodeProxy
             Rollback(migration, timeout);
             return why;
         }
+        if (migration.Precopy && prepareFully)
+        {
+            DvsError final = PauseForDelta(migration, timeout);
+            if (final == DvsError.Ok)
+            {
+                Doorbell.Wake(&_proxySlot->WakeSeq);
+                final = migration.DeltaReady.Task.Wait(timeout) ? migration.DeltaReady.Task.Result : DvsError.TimedOut;
+            }
+            if (final != DvsError.Ok)
+            {
+                _log.LogWarning("migration {Id}: node {Target} did not take the delta ({Error}); rolling back", migration.Id, target, final);
+                Rollback(migration, timeout);
+                return final;
+            }
+        }
         _log.LogInformation("migration {Id}: node {Target} is prepared", migration.Id, target);
         return DvsError.Ok;
+    }
+
+    /// <summary>Pre-copy: pauses the service and takes its delta (the log since the snapshot and the held requests).</summary>
+    private DvsError PauseForDelta(OutgoingMigration migration, TimeSpan timeout)
+    {
+        ServiceHost host = migration.Host!;
+        if (!host.Pause(timeout))
+        {
+            _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} did not pause within {Timeout}", migration.Id, migration.Endpoint, timeout);
+            host.Resume(null);
+            return DvsError.TimedOut;
+        }
+        migration.Paused = true;
+        MigrationDelta delta = host.TakeDelta(migration.Held);
+        migration.Delta = MemoryPackSerializer.Serialize(delta);
+        return DvsError.Ok;
+    }
+
+    private ArrayBufferWriter<byte> TakeStateBuffer()
+    {
+        if (!_stateBuffers.TryTake(out ArrayBufferWriter<byte>? buffer))
+        {
+            buffer = new ArrayBufferWriter<byte>();
+        }
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    /// <summary>The migration is over (committed or rolled back): its buffer serves the next one.</summary>
+    private void Finish(OutgoingMigration migration)
+    {
+        if (_outgoing.TryRemove(migration.Id, out _) && migration.StateBuffer is { } buffer)
+        {
+            migration.State = default;
+            _stateBuffers.Add(buffer);
+        }
     }
 
     /// <summary>A target that went down before commit: its migrations will not be ready.</summary>
@@ -200,6 +321,7 @@ internal sealed unsafe partial class NodeProxy
             if (migration.Target == peer)
             {
                 migration.Ready.TrySetResult(DvsError.NotConnected);
+                migration.DeltaReady.TrySetResult(DvsError.NotConnected);
             }
         }
     }
@@ -234,8 +356,10 @@ internal sealed unsafe partial class NodeProxy
                 ?? throw new InvalidOperationException("empty package");
             File.Delete(path);
             package.Epoch = migration.NewEpoch;
-            migration.Package = MemoryPackSerializer.Serialize(package);
-            stateBytes = package.State.Length;
+            migration.State = package.State;
+            package.State = [];
+            migration.Header = MemoryPackSerializer.Serialize(package);
+            stateBytes = migration.State.Length;
             return DvsError.Ok;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MemoryPackSerializationException or InvalidOperationException)
@@ -260,12 +384,24 @@ internal sealed unsafe partial class NodeProxy
             Rollback(migration, timeout);
             return DvsError.NotConnected;
         }
+        if (migration.Precopy && !migration.Paused)
+        {
+            // The whole Migrate: pause only now, and send the delta right before COMMIT.
+            DvsError paused = PauseForDelta(migration, timeout);
+            if (paused != DvsError.Ok)
+            {
+                Rollback(migration, timeout);
+                return paused;
+            }
+            migration.CommitAfterDelta = true;
+        }
         _toCommit.Enqueue(migration);
         Doorbell.Wake(&_proxySlot->WakeSeq);
         epoch = migration.NewEpoch;
         // After the commit point the endpoint belongs to the target whatever happens: no rollback.
         bool acknowledged = migration.Committed.Task.Wait(timeout);
-        _outgoing.TryRemove(migration.Id, out _);
+        migration.Host?.Stop();
+        Finish(migration);
         return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
     }
 
@@ -286,7 +422,7 @@ internal sealed unsafe partial class NodeProxy
         _toRollback.Enqueue(migration);
         Doorbell.Wake(&_proxySlot->WakeSeq);
         migration.RolledBack.Task.Wait(timeout);
-        _outgoing.TryRemove(migration.Id, out _);
+        Finish(migration);
     }
 
     /// <summary>Outbound thread: streams packages, performs commits and rollbacks, forwards.</summary>
@@ -298,8 +434,17 @@ internal sealed unsafe partial class NodeProxy
             DoRollback(rollback);
             worked = true;
         }
-        while (_toCommit.TryDequeue(out OutgoingMigration? commit))
+        while (_toCommit.TryPeek(out OutgoingMigration? commit))
         {
+            if (commit.CommitAfterDelta && !commit.DeltaSent)
+            {
+                worked |= SendDelta(commit);
+                if (!commit.DeltaSent)
+                {
+                    break;   // back-pressured: COMMIT must follow the whole delta
+                }
+            }
+            _toCommit.TryDequeue(out _);
             DoCommit(commit);
             worked = true;
         }
@@ -308,6 +453,10 @@ internal sealed unsafe partial class NodeProxy
             if (!migration.Sent && !migration.RolledBack.Task.IsCompleted)
             {
                 worked |= SendPackage(migration);
+            }
+            else if (migration.Delta is not null && !migration.CommitAfterDelta && !migration.DeltaSent && !migration.RolledBack.Task.IsCompleted)
+            {
+                worked |= SendDelta(migration);
             }
         }
         worked |= DrainStubs();
@@ -334,55 +483,120 @@ internal sealed unsafe partial class NodeProxy
         return worked;
     }
 
+    /// <summary>OFFER, the package (header, then state) as bulk frames, PREPARE; resumes where back-pressure stopped it.</summary>
     private bool SendPackage(OutgoingMigration migration)
     {
         ReliableSession session = _sessions[migration.Target]!;
         var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
-        Message m = default;
+        long total = migration.Header.Length + (long)migration.State.Length;
+        bool worked = false;
         lock (session)
         {
-            if (migration.Offset == 0)
+            if (!migration.OfferSent)
             {
                 header.CallKind = CallKindMigrateOffer;
-                m[0] = migration.Package.Length;
+                Message m = default;
+                m[0] = total;
+                m[1] = migration.Header.Length;
                 if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
                 {
                     return false;
                 }
-                migration.Offset = -1;   // offer sent, data from 0
+                migration.OfferSent = true;
+                worked = true;
             }
-            int offset = migration.Offset < 0 ? 0 : migration.Offset;
             header.CallKind = CallKindMigrateData;
-            while (offset < migration.Package.Length)
+            int capacity = session.BulkCapacity;
+            while (migration.Offset < total)
             {
-                int n = Math.Min(sizeof(Message), migration.Package.Length - offset);
-                m = default;
-                migration.Package.AsSpan(offset, n).CopyTo(new Span<byte>(&m, sizeof(Message)));
-                header.RequestSequence = (uint)offset;
-                header.Flags = (byte)n;
-                SendStatus status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+                // Referenced by the session until acknowledged: the buffer is reused only once the
+                // migration is over (Finish), and frames of an aborted one are ignored by the target.
+                ReadOnlyMemory<byte> chunk = migration.Offset < migration.Header.Length
+                    ? migration.Header.AsMemory((int)migration.Offset)
+                    : migration.State[(int)(migration.Offset - migration.Header.Length)..];
+                chunk = chunk[..Math.Min(chunk.Length, capacity)];
+                header.RequestSequence = (uint)migration.Offset;
+                SendStatus status = session.TrySendBulk(header, chunk);
                 if (status == SendStatus.BackPressured)
                 {
-                    migration.Offset = offset == 0 ? -1 : offset;
-                    return true;
+                    return worked;
                 }
                 if (status != SendStatus.Ok)
                 {
+                    migration.Sent = true;
                     migration.Ready.TrySetResult(DvsError.NotConnected);
                     return true;
                 }
-                offset += n;
+                migration.Offset += chunk.Length;
+                worked = true;
             }
-            migration.Offset = offset;
             header.CallKind = CallKindMigratePrepare;
-            header.Flags = 0;
             header.RequestSequence = 0;
-            m = default;
-            if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) == SendStatus.BackPressured)
+            Message prepare = default;
+            if (session.TrySend(header, new ReadOnlySpan<byte>(&prepare, sizeof(Message))) != SendStatus.Ok)
             {
-                return true;
+                return worked;
             }
             migration.Sent = true;
+        }
+        return true;
+    }
+
+    /// <summary>A pre-copy's delta: DELTA (its length), bulk frames, then PREPARE-DELTA unless COMMIT follows.</summary>
+    private bool SendDelta(OutgoingMigration migration)
+    {
+        ReliableSession session = _sessions[migration.Target]!;
+        byte[] delta = migration.Delta!;
+        var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
+        bool worked = false;
+        lock (session)
+        {
+            if (!migration.DeltaOfferSent)
+            {
+                header.CallKind = CallKindMigrateDelta;
+                Message m = default;
+                m[0] = delta.Length;
+                if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
+                {
+                    return false;
+                }
+                migration.DeltaOfferSent = true;
+                worked = true;
+            }
+            header.CallKind = CallKindMigrateData;
+            header.Flags = DeltaStage;
+            while (migration.DeltaOffset < delta.Length)
+            {
+                int n = Math.Min(delta.Length - migration.DeltaOffset, session.BulkCapacity);
+                header.RequestSequence = (uint)migration.DeltaOffset;
+                SendStatus status = session.TrySendBulk(header, delta.AsMemory(migration.DeltaOffset, n));
+                if (status == SendStatus.BackPressured)
+                {
+                    return worked;
+                }
+                if (status != SendStatus.Ok)
+                {
+                    // The target is down: a commit that follows goes nowhere and times out; a
+                    // migr_start is told now.
+                    migration.DeltaSent = true;
+                    migration.DeltaReady.TrySetResult(DvsError.NotConnected);
+                    return true;
+                }
+                migration.DeltaOffset += n;
+                worked = true;
+            }
+            if (!migration.CommitAfterDelta)
+            {
+                header.CallKind = CallKindMigratePrepareDelta;
+                header.Flags = 0;
+                header.RequestSequence = 0;
+                Message prepare = default;
+                if (session.TrySend(header, new ReadOnlySpan<byte>(&prepare, sizeof(Message))) != SendStatus.Ok)
+                {
+                    return worked;
+                }
+            }
+            migration.DeltaSent = true;
         }
         return true;
     }
@@ -410,7 +624,8 @@ internal sealed unsafe partial class NodeProxy
         }
         else
         {
-            migration.Host!.Stop();
+            // Paused, it touches nothing now; its thread is stopped (joined) by the caller of the
+            // commit, not here: that costs context switches before the COMMIT could leave.
             Services?.Remove(migration.DcId, migration.Endpoint);
         }
         // 2. COMMIT first, then what reached the ring after the package was taken, in order.
@@ -463,8 +678,17 @@ internal sealed unsafe partial class NodeProxy
             _forward.Enqueue((migration.Target, header, default));
         }
         migration.Sent = true;
-        migration.Host?.Resume(migration.Held);
+        migration.DeltaSent = true;
+        if (migration.Paused)
+        {
+            migration.Host?.Resume(migration.Held);
+        }
+        else
+        {
+            migration.Host?.EndPrecopy(migration.PrecopyLog);   // it never stopped serving
+        }
         migration.Ready.TrySetResult(DvsError.TimedOut);
+        migration.DeltaReady.TrySetResult(DvsError.TimedOut);
         migration.RolledBack.TrySetResult(DvsError.Ok);
         _log.LogWarning("migration {Id}: endpoint {Endpoint} of DC {Dc} rolled back, it serves on this node again",
             migration.Id, migration.Endpoint, migration.DcId);
@@ -552,46 +776,62 @@ internal sealed unsafe partial class NodeProxy
         {
             case CallKindMigrateOffer:
                 long length = m[0];
-                _incoming[peer] = length is >= 0 and <= 1L << 31
-                    ? new IncomingMigration { Id = id, From = peer, Buffer = new byte[length] }
+                long headerLength = m[1];
+                Drop(_incoming[peer]);
+                _incoming[peer] = length >= 0 && length <= Array.MaxLength && headerLength >= 0 && headerLength <= length
+                    ? new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength }
                     : null;
                 return;
-            case CallKindMigrateData:
-                if (_incoming[peer] is IncomingMigration data && data.Id == id)
+            case CallKindMigrateDelta:
+                if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id && m[0] is >= 0 and <= int.MaxValue)
                 {
-                    int offset = (int)header.RequestSequence;
-                    int n = Math.Min((int)header.Flags, sizeof(Message));
-                    if (offset >= 0 && offset + n <= data.Buffer.Length)
-                    {
-                        fixed (Message* pm = &m)
-                        {
-                            new ReadOnlySpan<byte>(pm, n).CopyTo(data.Buffer.AsSpan(offset));
-                        }
-                    }
+                    withDelta.Delta = new byte[m[0]];
                 }
                 return;
             case CallKindMigratePrepare:
-                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)Prepare(peer, id));
+                if (_incoming[peer] is IncomingMigration prepare && prepare.Id == id)
+                {
+                    // Restoring a large state takes long: not on this thread, which serves every
+                    // other message from this peer meanwhile.
+                    QueueRestore(prepare, dc.DcId, header.Destination);
+                }
+                else
+                {
+                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts);
+                }
+                return;
+            case CallKindMigratePrepareDelta:
+                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id,
+                    (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
                 return;
             case CallKindMigrateCommit:
-                if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
+                if (_incoming[peer] is IncomingMigration commit && commit.Id == id)
                 {
+                    _incoming[peer] = null;
+                    DvsError applied = commit.Package is null ? DvsError.ProcSts : ApplyDelta(commit);
+                    if (applied != DvsError.Ok)
+                    {
+                        // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                        Drop(commit);
+                        SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                        return;
+                    }
                     // Bind now, before this session delivers the next entry: the forwarded requests
                     // that follow the COMMIT must find the endpoint served here.
-                    _incoming[peer] = null;
                     BindMigrated(commit);
                 }
                 return;
             case CallKindMigrateAbort:
                 if (_incoming[peer] is IncomingMigration abort && abort.Id == id)
                 {
+                    Drop(abort);
                     _incoming[peer] = null;
                 }
                 return;
             case CallKindMigrateReady:
                 if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
                 {
-                    ready.Ready.TrySetResult((DvsError)m.Type);
+                    (header.Flags == DeltaStage ? ready.DeltaReady : ready.Ready).TrySetResult((DvsError)m.Type);
                 }
                 return;
             case CallKindMigrateCommitted:
@@ -603,20 +843,72 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>Restores the service from the package; the endpoint is bound only at COMMIT.</summary>
-    private DvsError Prepare(int peer, int id)
+    /// <summary>
+    /// Restores on a thread of the proxy's own, started when work comes and ended after a few idle
+    /// seconds (a thread start costs ~0.5 ms here, on every migration otherwise): not the thread
+    /// pool, which an application blocking its pool threads (sync over async) can starve for seconds.
+    /// </summary>
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint)
     {
-        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != id)
+        _restores.Enqueue((incoming, dcid, endpoint));
+        _restoreSignal.Release();
+        if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
         {
-            return DvsError.ProcSts;
+            new Thread(RestoreLoop) { IsBackground = true, Name = $"dvs-restore-{_segment.NodeName}" }.Start();
         }
+    }
+
+    private void RestoreLoop()
+    {
+        while (true)
+        {
+            while (_restoreSignal.Wait(RestorerIdle))
+            {
+                while (_restores.TryDequeue(out var work))
+                {
+                    DvsError error = Prepare(work.Incoming);
+                    SendToPeer(work.Incoming.From, CallKindMigrateReady, work.DcId, work.Endpoint, work.Incoming.Id, (int)error);
+                }
+            }
+            Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
+            // Work queued after the queue looked empty but before the flag dropped: take it on.
+            if (_restores.IsEmpty || Interlocked.CompareExchange(ref _restorerRunning, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
+    private void DeliverMigrationData(int peer, in MessageHeader header, ReadOnlySpan<byte> data)
+    {
+        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != (int)header.Epoch)
+        {
+            return;   // an aborted migration's tail
+        }
+        byte[]? into = header.Flags == DeltaStage ? incoming.Delta : incoming.Buffer;
+        long offset = header.RequestSequence;
+        long limit = header.Flags == DeltaStage ? into?.Length ?? 0 : incoming.Length;
+        if (into is not null && offset + data.Length <= limit)
+        {
+            data.CopyTo(into.AsSpan((int)offset));
+        }
+    }
+
+    /// <summary>Restores the service from the package; the endpoint is bound only at COMMIT.</summary>
+    private DvsError Prepare(IncomingMigration incoming)
+    {
+        int peer = incoming.From;
+        int id = incoming.Id;
+        byte[] buffer = incoming.Buffer;
         try
         {
-            MigrationPackage? package = MemoryPackSerializer.Deserialize<MigrationPackage>(incoming.Buffer);
+            MigrationPackage? package = MemoryPackSerializer.Deserialize<MigrationPackage>(buffer.AsSpan(0, incoming.HeaderLength));
             if (package is null)
             {
                 return DvsError.BadValue;
             }
+            ReadOnlySpan<byte> state = buffer.AsSpan(incoming.HeaderLength, (int)(incoming.Length - incoming.HeaderLength));
             IMigratableService? service = Services?.Create(package.Kind);
             if (service is null)
             {
@@ -627,16 +919,26 @@ internal sealed unsafe partial class NodeProxy
                         id, peer, package.Kind);
                     return DvsError.BadValue;
                 }
+                // The standby process reads the whole package from a file, state included.
+                package.State = state.ToArray();
                 incoming.StandbyIndex = standby;
+                incoming.Bytes = MemoryPackSerializer.Serialize(package);
                 incoming.Package = package;
-                incoming.Bytes = incoming.Buffer;
-                incoming.Buffer = [];
                 return DvsError.Ok;
             }
-            (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, service);
-            incoming.Package = package;
+            (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, state, service);
             incoming.Service = service;
-            incoming.Buffer = [];
+            ServiceHost host = ServiceHost.Prestart(package.Endpoint, service, package.Kind, incoming.Table, Services!.Log);
+            lock (incoming)
+            {
+                if (incoming.Dropped)
+                {
+                    host.Stop();
+                    return DvsError.ProcSts;
+                }
+                incoming.Host = host;
+            }
+            incoming.Package = package;
             return DvsError.Ok;
         }
         catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
@@ -644,6 +946,67 @@ internal sealed unsafe partial class NodeProxy
             _log.LogWarning(e, "migration {Id} from node {Peer}: the package could not be restored", id, peer);
             return DvsError.BadValue;
         }
+        finally
+        {
+            incoming.Buffer = [];
+            _receiveBuffers.Add(buffer);
+        }
+    }
+
+    /// <summary>Pre-copy: replays the delta on the restored service (once; nothing to do without one).</summary>
+    private DvsError ApplyDelta(IncomingMigration incoming)
+    {
+        if (incoming.Delta is null || incoming.DeltaApplied || incoming.StandbyIndex >= 0)
+        {
+            return DvsError.Ok;   // nothing to replay, done, or the standby process replays it (HandOverToStandby)
+        }
+        if (incoming.Service is null || incoming.Table is null || incoming.Held is null)
+        {
+            return DvsError.BadValue;   // a delta needs a service restored here (pre-copy is for hosted services)
+        }
+        try
+        {
+            MigrationDelta delta = MemoryPackSerializer.Deserialize<MigrationDelta>(incoming.Delta)
+                ?? throw new InvalidOperationException("empty delta");
+            int replayed = ServiceHost.Replay(delta, incoming.Service, incoming.Table, incoming.Held);
+            incoming.DeltaApplied = true;
+            incoming.Replayed = replayed;
+            _log.LogDebug("migration {Id}: {Replayed} requests replayed, {Held} held", incoming.Id, replayed, incoming.Held.Count);
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
+        {
+            _log.LogWarning(e, "migration {Id}: the delta could not be applied", incoming.Id);
+            return DvsError.BadValue;
+        }
+    }
+
+    /// <summary>An incoming migration that will not commit: stop the host prestarted for it.</summary>
+    private static void Drop(IncomingMigration? incoming)
+    {
+        if (incoming is null)
+        {
+            return;
+        }
+        lock (incoming)
+        {
+            incoming.Dropped = true;
+            incoming.Host?.Stop();
+            incoming.Host = null;
+        }
+    }
+
+    /// <summary>A buffer of at least <paramref name="length"/> bytes, reused when one is free.</summary>
+    private byte[] RentReceiveBuffer(long length)
+    {
+        while (_receiveBuffers.TryTake(out byte[]? buffer))
+        {
+            if (buffer.Length >= length)
+            {
+                return buffer;
+            }
+        }
+        return GC.AllocateUninitializedArray<byte>((int)length);
     }
 
     /// <summary>Target side of COMMIT (inbound thread, under the old owner's session lock): bind, serve the transferred requests first, acknowledge.</summary>
@@ -697,10 +1060,17 @@ internal sealed unsafe partial class NodeProxy
         if (error == DvsError.Ok && endpoint is Endpoint bound)
         {
             bound.Requeue(incoming.Held!);
-            var host = new ServiceHost(bound, incoming.Service!, package.Kind, incoming.Table, Services!.Log);
-            Services.Add(host);
+            ServiceHost host = incoming.Host ?? ServiceHost.Prestart(package.Endpoint, incoming.Service!, package.Kind, incoming.Table!, Services!.Log);
+            incoming.Host = null;
+            host.Replayed = incoming.Replayed;
+            host.Attach(bound);
+            Services!.Add(host);
             // The outbound thread announces it (the directory version changed) before it sends the
             // acknowledgement queued below, so the old node returns only once the DC was told.
+        }
+        else
+        {
+            Drop(incoming);
         }
         SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
@@ -742,7 +1112,17 @@ internal sealed unsafe partial class NodeProxy
         }
         try
         {
-            ServiceHost.WritePackage(ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint), incoming.Bytes);
+            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
+            ServiceHost.WritePackage(path, incoming.Bytes);
+            // A pre-copied service's delta: the standby process replays it after restoring.
+            if (incoming.Delta is not null)
+            {
+                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
+            }
+            else
+            {
+                File.Delete(ServiceHost.DeltaPath(path));
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -761,12 +1141,13 @@ internal sealed unsafe partial class NodeProxy
         return error;
     }
 
-    private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status)
+    private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status, byte flags = 0)
     {
         Message m = default;
         m.Source = endpoint;
         m.Type = status;
-        _forward.Enqueue((peer, new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0), m));
+        var header = new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0) { Flags = flags };
+        _forward.Enqueue((peer, header, m));
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
 }

@@ -83,6 +83,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             WindowFrames = options.WindowFrames,
             HeartbeatInterval = options.HeartbeatInterval,
             PeerDownAfter = options.PeerDownAfter,
+            BulkMtu = BulkMtuFor(options),
         };
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
@@ -129,6 +130,16 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _outbound.Start();
         _inbound.Start();
     }
+
+    /// <summary>
+    /// Bulk frames (a migration's state) as large as a datagram can be where every peer is on
+    /// this host's loopback (no fragmentation there); elsewhere the MTU, as every other frame.
+    /// </summary>
+    private static int BulkMtuFor(NetworkOptions options) =>
+        options.Transport == TransportKind.Udp && System.Net.IPAddress.IsLoopback(options.Listen.Address)
+            && options.Peers.All(p => System.Net.IPAddress.IsLoopback(p.Address.Address))
+            ? FrameDescriptor.MaxFrameLength
+            : 0;
 
     /// <summary>The UDP / TCP endpoint the proxy listens on (useful when the port was 0); null with raw Ethernet.</summary>
     public System.Net.IPEndPoint? LocalEndPoint => _channel.LocalEndPoint;
@@ -249,16 +260,23 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             while (true)
             {
                 int produced;
+                int bulk = 0;
                 lock (session)
                 {
                     produced = session.Poll(now, _outBatch);
-                    if (!_outBatch.IsFull)
+                    if (session.BulkInFlight > 0)
+                    {
+                        bulk = session.PollBulk(now, BulkBatch(session));
+                    }
+                    if (!_outBatch.IsFull && bulk == 0)
                     {
                         deadline = Math.Min(deadline, session.NextDeadline(now));
                     }
                 }
                 Flush();
-                if (produced == 0 || !_outBatch.IsFull)
+                FlushBulk();
+                // After a bulk frame the messages queued behind it may go: poll again.
+                if (bulk == 0 && (produced == 0 || !_outBatch.IsFull))
                 {
                     break;
                 }
@@ -457,7 +475,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindVCopyComplete:
                 DeliverVCopy(session, dc, header, m);
                 return true;
-            case >= CallKindMigrateOffer and <= CallKindMigrateCommitted:
+            case >= CallKindMigrateOffer and <= CallKindMigratePrepareDelta:
                 DeliverMigration(session, dc, header, m);
                 return true;
         }

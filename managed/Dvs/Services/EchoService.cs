@@ -18,6 +18,8 @@ public sealed class EchoService : IMigratableService
         return request;
     }
 
+    public bool IsDeterministic => true;
+
     public byte[] Snapshot() => BitConverter.GetBytes(Executed);
 
     public void Restore(ReadOnlySpan<byte> snapshot) =>

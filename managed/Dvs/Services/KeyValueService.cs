@@ -1,3 +1,4 @@
+using System.Buffers;
 using MemoryPack;
 
 namespace Dvs.Services;
@@ -8,7 +9,7 @@ namespace Dvs.Services;
 /// the old value; <see cref="Increment"/> (key) adds one and replies the new value, so a client
 /// that increments its own key sees 1, 2, 3... exactly when nothing is lost or executed twice.
 /// Word 6 of every reply is the number of requests executed so far. <see cref="Ballast"/> pads the
-/// snapshot (a migration benchmark's state size).
+/// snapshot (a migration benchmark's state size). Deterministic: migrations pre-copy it.
 /// </summary>
 public sealed class KeyValueService : IMigratableService
 {
@@ -58,6 +59,11 @@ public sealed class KeyValueService : IMigratableService
     }
 
     public byte[] Snapshot() => MemoryPackSerializer.Serialize(_state);
+
+    public void Snapshot(IBufferWriter<byte> into) => MemoryPackSerializer.Serialize(into, _state);
+
+    /// <summary>Every reply and change follows from the state and the request alone.</summary>
+    public bool IsDeterministic => true;
 
     public void Restore(ReadOnlySpan<byte> snapshot) =>
         _state = MemoryPackSerializer.Deserialize<KeyValueState>(snapshot) ?? new KeyValueState();

@@ -11,4 +11,7 @@ internal enum FrameKind : byte
     Heartbeat = 3,
     /// <summary>Sent while the peer's incarnation is unknown, so the peer learns ours.</summary>
     Hello = 4,
+    /// <summary>One message header and raw bytes (a migration's state) filling the frame; in the
+    /// data sequence, delivered reliably and in order with the messages around it.</summary>
+    Bulk = 5,
 }

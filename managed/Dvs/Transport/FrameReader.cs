@@ -82,7 +82,7 @@ internal sealed class FrameReader
             return DropReason.BadVersion;
         }
         var kind = (FrameKind)d[FrameDescriptor.KindOffset];
-        if (kind is < FrameKind.Data or > FrameKind.Hello)
+        if (kind is < FrameKind.Data or > FrameKind.Bulk)
         {
             return DropReason.BadKind;
         }
@@ -104,9 +104,10 @@ internal sealed class FrameReader
         }
         h.MessageCount = BinaryPrimitives.ReadUInt16LittleEndian(d[FrameDescriptor.MessageCountOffset..]);
         h.PayloadLength = BinaryPrimitives.ReadUInt32LittleEndian(d[FrameDescriptor.PayloadLengthOffset..]);
-        if (h.PayloadLength != (uint)h.MessageCount * FrameDescriptor.EntryLength
-            || (long)FrameDescriptor.MinFrameLength + h.PayloadLength != d.Length
-            || (kind == FrameKind.Data) != (h.MessageCount > 0))
+        bool lengthOk = kind == FrameKind.Bulk
+            ? h.MessageCount == 1 && h.PayloadLength >= FrameDescriptor.MessageHeaderLength
+            : h.PayloadLength == (uint)h.MessageCount * FrameDescriptor.EntryLength && (kind == FrameKind.Data) == (h.MessageCount > 0);
+        if (!lengthOk || (long)FrameDescriptor.MinFrameLength + h.PayloadLength != d.Length)
         {
             return DropReason.BadLength;
         }
@@ -146,6 +147,21 @@ internal sealed class FrameReader
     /// <summary>Decodes one encoded entry (message header + message).</summary>
     public static ReadOnlySpan<byte> ReadEntry(ReadOnlySpan<byte> entry, out MessageHeader header)
     {
+        ReadMessageHeader(entry, out header);
+        return entry.Slice(FrameDescriptor.MessageHeaderLength, FrameDescriptor.MessageLength);
+    }
+
+    /// <summary>Decodes the message header and returns the raw bytes of a validated bulk frame.</summary>
+    public static ReadOnlySpan<byte> ReadBulk(ReadOnlySpan<byte> frame, in FrameHeader frameHeader, out MessageHeader header)
+    {
+        ReadOnlySpan<byte> payload = frame.Slice(FrameDescriptor.HeaderLength, (int)frameHeader.PayloadLength);
+        ReadMessageHeader(payload, out header);
+        return payload[FrameDescriptor.MessageHeaderLength..];
+    }
+
+    /// <summary>Decodes a message header alone.</summary>
+    public static void ReadMessageHeader(ReadOnlySpan<byte> entry, out MessageHeader header)
+    {
         header.DcId = BinaryPrimitives.ReadUInt16LittleEndian(entry[FrameDescriptor.MessageDcOffset..]);
         header.CallKind = entry[FrameDescriptor.MessageCallKindOffset];
         header.Flags = entry[FrameDescriptor.MessageFlagsOffset];
@@ -153,6 +169,5 @@ internal sealed class FrameReader
         header.Epoch = BinaryPrimitives.ReadUInt32LittleEndian(entry[FrameDescriptor.MessageEpochOffset..]);
         header.RequestSequence = BinaryPrimitives.ReadUInt32LittleEndian(entry[FrameDescriptor.MessageRequestSequenceOffset..]);
         header.SourceIncarnation = BinaryPrimitives.ReadUInt64LittleEndian(entry[FrameDescriptor.MessageSourceIncarnationOffset..]);
-        return entry.Slice(FrameDescriptor.MessageHeaderLength, FrameDescriptor.MessageLength);
     }
 }

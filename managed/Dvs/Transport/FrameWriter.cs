@@ -82,12 +82,35 @@ internal ref struct FrameWriter
         {
             throw new InvalidOperationException("a data frame carries at least one message");
         }
-        int payload = _count * FrameDescriptor.EntryLength;
-        Span<byte> f = _frame;
+        return WriteHeaderAndTag(_frame, header, _count, _count * FrameDescriptor.EntryLength, credentials);
+    }
+
+    /// <summary>
+    /// Completes a bulk frame (<see cref="FrameKind.Bulk"/>) built in place: <paramref name="frame"/>
+    /// holds the message header at <see cref="FrameDescriptor.HeaderLength"/> followed by
+    /// <paramref name="dataLength"/> raw bytes. Writes the frame header and the HMAC; returns the
+    /// frame length. Allocates nothing.
+    /// </summary>
+    public static int CompleteBulk(Span<byte> frame, in FrameHeader header, int dataLength, ClusterCredentials credentials)
+    {
+        if (header.Kind != FrameKind.Bulk)
+        {
+            throw new InvalidOperationException("not a bulk frame");
+        }
+        int payload = FrameDescriptor.MessageHeaderLength + dataLength;
+        if (FrameDescriptor.MinFrameLength + payload > Math.Min(frame.Length, FrameDescriptor.MaxFrameLength))
+        {
+            throw new ArgumentException("the bulk data does not fit the frame", nameof(dataLength));
+        }
+        return WriteHeaderAndTag(frame, header, 1, payload, credentials);
+    }
+
+    private static int WriteHeaderAndTag(Span<byte> f, in FrameHeader header, int count, int payload, ClusterCredentials credentials)
+    {
         BinaryPrimitives.WriteUInt32LittleEndian(f[FrameDescriptor.MagicOffset..], FrameDescriptor.Magic);
         f[FrameDescriptor.VersionOffset] = FrameDescriptor.Version;
         f[FrameDescriptor.KindOffset] = (byte)header.Kind;
-        BinaryPrimitives.WriteUInt16LittleEndian(f[FrameDescriptor.MessageCountOffset..], (ushort)_count);
+        BinaryPrimitives.WriteUInt16LittleEndian(f[FrameDescriptor.MessageCountOffset..], (ushort)count);
         BinaryPrimitives.WriteUInt32LittleEndian(f[FrameDescriptor.ClusterIdOffset..], credentials.ClusterId);
         BinaryPrimitives.WriteUInt16LittleEndian(f[FrameDescriptor.SourceNodeOffset..], header.SourceNode);
         BinaryPrimitives.WriteUInt16LittleEndian(f[FrameDescriptor.DestinationNodeOffset..], header.DestinationNode);
@@ -111,6 +134,13 @@ internal ref struct FrameWriter
         {
             throw new ArgumentException("a message is 64 bytes", nameof(message));
         }
+        EncodeMessageHeader(entry, header);
+        message.CopyTo(entry[FrameDescriptor.MessageHeaderLength..]);
+    }
+
+    /// <summary>Encodes a message header alone (the start of an entry, or of a bulk frame's payload).</summary>
+    public static void EncodeMessageHeader(Span<byte> entry, in MessageHeader header)
+    {
         BinaryPrimitives.WriteUInt16LittleEndian(entry[FrameDescriptor.MessageDcOffset..], header.DcId);
         entry[FrameDescriptor.MessageCallKindOffset] = header.CallKind;
         entry[FrameDescriptor.MessageFlagsOffset] = header.Flags;
@@ -118,6 +148,5 @@ internal ref struct FrameWriter
         BinaryPrimitives.WriteUInt32LittleEndian(entry[FrameDescriptor.MessageEpochOffset..], header.Epoch);
         BinaryPrimitives.WriteUInt32LittleEndian(entry[FrameDescriptor.MessageRequestSequenceOffset..], header.RequestSequence);
         BinaryPrimitives.WriteUInt64LittleEndian(entry[FrameDescriptor.MessageSourceIncarnationOffset..], header.SourceIncarnation);
-        message.CopyTo(entry[FrameDescriptor.MessageHeaderLength..]);
     }
 }

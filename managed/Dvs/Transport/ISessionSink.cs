@@ -13,6 +13,13 @@ internal interface ISessionSink
     /// </summary>
     bool TryDeliver(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> message);
 
+    /// <summary>
+    /// The raw bytes of one bulk frame (<see cref="ReliableSession.TrySendBulk"/>), in order with
+    /// the messages, exactly once; <paramref name="data"/> is valid during the call only. False
+    /// refuses it as <see cref="TryDeliver"/> does. Sinks that take no bulk data drop it.
+    /// </summary>
+    bool TryDeliverBulk(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> data) => true;
+
     /// <summary>The peer went up (a frame arrived) or down (silence).</summary>
     void OnPeerStateChanged(ReliableSession session, PeerState state);
 

@@ -21,7 +21,9 @@ namespace Dvs.Transport;
 /// older incarnation of the peer, or addressed to an older one of ours, is dropped and counted; a
 /// newer incarnation of the peer resets both directions. Silence longer than PeerDownAfter marks
 /// the peer down.</para>
-/// <para>Zero allocations per message: every buffer is allocated in the constructor.
+/// <para>Zero allocations per message: every buffer is allocated in the constructor. Bulk frames
+/// (<see cref="TrySendBulk"/>) reference the sender's bytes; a receiver rents a buffer only for a
+/// bulk frame that arrives before its turn.
 /// Not thread-safe: one thread drives a session (the node host's proxy for this peer).</para>
 /// </remarks>
 internal sealed class ReliableSession
@@ -35,12 +37,19 @@ internal sealed class ReliableSession
         public bool FastRetransmit;
         public long FirstSent;
         public long LastSent;
+        /// <summary>A bulk frame: its message header and the caller's bytes (referenced, not copied).</summary>
+        public bool IsBulk;
+        public MessageHeader BulkHeader;
+        public ReadOnlyMemory<byte> BulkData;
     }
 
     private struct ReceiveSlot
     {
         public bool Present;
         public int Count;
+        /// <summary>A bulk frame kept until its turn (rented); null for messages.</summary>
+        public byte[]? Bulk;
+        public int BulkLength;
     }
 
     private readonly ClusterCredentials _credentials;
@@ -53,6 +62,10 @@ internal sealed class ReliableSession
     private readonly int _mtu;
     private readonly long _heartbeatInterval;
     private readonly long _peerDownAfter;
+    private readonly int _bulkMtu;
+    private readonly int _bulkWindow;
+    // Bulk frames accepted by TrySendBulk and not yet cumulatively acknowledged.
+    private int _bulkInFlight;
 
     private readonly SendSlot[] _send;
     private readonly byte[] _sendEntries;
@@ -118,6 +131,8 @@ internal sealed class ReliableSession
         _heartbeatInterval = options.HeartbeatInterval.Ticks;
         _ackDelay = options.AckDelay.Ticks;
         _peerDownAfter = options.PeerDownAfter.Ticks;
+        _bulkMtu = options.BulkMtu == 0 ? _mtu : options.BulkMtu;
+        _bulkWindow = Math.Clamp(options.BulkWindowBytes / _bulkMtu, 1, _window - 1);
         _send = new SendSlot[_window];
         _sendEntries = new byte[_window * _frameBytes];
         _receive = new ReceiveSlot[_window];
@@ -205,6 +220,156 @@ internal sealed class ReliableSession
         return SendStatus.Ok;
     }
 
+    /// <summary>Largest number of raw bytes one <see cref="TrySendBulk"/> carries (the bulk MTU
+    /// less the frame header, one message header and the HMAC).</summary>
+    public int BulkCapacity => _bulkMtu - FrameDescriptor.MinFrameLength - FrameDescriptor.MessageHeaderLength;
+
+    /// <summary>The largest datagram a bulk frame takes (the batch slots <see cref="PollBulk"/> fills).</summary>
+    public int BulkMtu => _bulkMtu;
+
+    /// <summary>Bulk frames queued or in flight (not yet acknowledged).</summary>
+    public int BulkInFlight => _bulkInFlight;
+
+    /// <summary>Bulk frames accepted by <see cref="TrySendBulk"/> so far (monotonic).</summary>
+    public long BulkQueued { get; private set; }
+
+    /// <summary>
+    /// Bulk frames whose bytes the session no longer references (acknowledged, or dropped by a
+    /// reset), monotonic. Released in the order they were queued, so the frame queued as number q
+    /// (<see cref="BulkQueued"/> - 1 right after its TrySendBulk) is released once this exceeds q:
+    /// then its buffer may be reused.
+    /// </summary>
+    public long BulkReleased { get; private set; }
+
+    /// <summary>
+    /// Queues raw bytes (up to <see cref="BulkCapacity"/>) as one bulk frame: in the same ordered,
+    /// acknowledged, retransmitted and authenticated sequence as the messages, delivered to
+    /// <see cref="ISessionSink.TryDeliverBulk"/> after every message queued before it. Seals the
+    /// frame being filled first. BackPressured when the window or the bulk window (a bound on the
+    /// bytes in flight, kept below the socket buffers) is full. The session keeps a reference to
+    /// <paramref name="data"/> (no copy) until the peer acknowledges it or the session resets: the
+    /// caller must not change those bytes meanwhile (a retransmission would carry the change, under
+    /// a valid HMAC). Allocates nothing.
+    /// </summary>
+    public SendStatus TrySendBulk(in MessageHeader header, ReadOnlyMemory<byte> data)
+    {
+        if (data.Length > BulkCapacity || header.DcId >= FrameDescriptor.MaxDcs)
+        {
+            return SendStatus.Invalid;
+        }
+        if (State == PeerState.Down)
+        {
+            return SendStatus.PeerDown;
+        }
+        bool seal = _send[(int)(_open & (ulong)_mask)].Count > 0;
+        if (_open - _una + (seal ? 1UL : 0UL) >= (ulong)_window || _bulkInFlight >= _bulkWindow)
+        {
+            return SendStatus.BackPressured;
+        }
+        if (seal)
+        {
+            _open++;
+        }
+        ref SendSlot s = ref _send[(int)(_open & (ulong)_mask)];
+        s.IsBulk = true;
+        s.BulkHeader = header;
+        s.BulkData = data;
+        s.Count = 1;
+        _bulkInFlight++;
+        BulkQueued++;
+        MessagesAccepted++;
+        _open++;
+        return SendStatus.Ok;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="output"/> (slots of at least <see cref="BulkMtu"/> bytes) with the
+    /// bulk frames due now: retransmissions, then the next ones in sequence order (a bulk frame
+    /// goes out only once every frame before it went out through <see cref="Poll"/>). Call beside
+    /// Poll, under the same lock, while <see cref="BulkInFlight"/> is not zero. Returns the number
+    /// of datagrams added.
+    /// </summary>
+    public int PollBulk(long now, DatagramBatch output)
+    {
+        if (output.SlotSize < _bulkMtu)
+        {
+            throw new ArgumentException("the batch's slots are smaller than the bulk MTU", nameof(output));
+        }
+        int before = output.Count;
+        if (PeerIncarnation == 0 || _bulkInFlight == 0 || State == PeerState.Down)
+        {
+            return 0;
+        }
+        for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
+        {
+            ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+            if (s.Sacked || !s.IsBulk)
+            {
+                continue;
+            }
+            long age = now - s.LastSent;
+            bool fast = s.FastRetransmit && age >= FastRetransmitAge;
+            if (!fast && age < _rtt.Backoff(s.Retries))
+            {
+                continue;
+            }
+            if (fast)
+            {
+                FastRetransmissions++;
+            }
+            s.Retries++;
+            s.LastSent = now;
+            s.FastRetransmit = false;
+            s.DupHits = 0;
+            Retransmissions++;
+            EmitBulk(seq, now, output);
+        }
+        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && _send[(int)(_sent & (ulong)_mask)].IsBulk)
+        {
+            ref SendSlot s = ref _send[(int)(_sent & (ulong)_mask)];
+            s.FirstSent = now;
+            s.LastSent = now;
+            EmitBulk(_sent, now, output);
+            _sent++;
+        }
+        return output.Count - before;
+    }
+
+    private void EmitBulk(ulong seq, long now, DatagramBatch output)
+    {
+        ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
+        Span<byte> frame = output.NextSlot[.._bulkMtu];
+        FrameWriter.EncodeMessageHeader(frame[FrameDescriptor.HeaderLength..], s.BulkHeader);
+        s.BulkData.Span.CopyTo(frame[(FrameDescriptor.HeaderLength + FrameDescriptor.MessageHeaderLength)..]);
+        FrameHeader h = Header(FrameKind.Bulk);
+        h.Sequence = seq;
+        output.Commit(PeerNode, FrameWriter.CompleteBulk(frame, h, s.BulkData.Length, _credentials));
+        DataFramesSent++;
+        Sent(now);
+    }
+
+    private void ReleaseBulk(ref SendSlot s)
+    {
+        if (s.IsBulk)
+        {
+            s.IsBulk = false;
+            s.BulkData = default;
+            _bulkInFlight--;
+            BulkReleased++;
+        }
+    }
+
+    private bool DeliverBulk(ReadOnlySpan<byte> payload)
+    {
+        FrameReader.ReadMessageHeader(payload, out MessageHeader header);
+        if (!_sink.TryDeliverBulk(this, header, payload[FrameDescriptor.MessageHeaderLength..]))
+        {
+            return false;
+        }
+        MessagesDelivered++;
+        return true;
+    }
+
     /// <summary>
     /// Takes a frame from the peer that <see cref="FrameReader.TryRead"/> validated. Applies its
     /// acks, stores its messages and delivers what is in order to the sink. Returns the drop
@@ -253,12 +418,12 @@ internal sealed class ReliableSession
             AckNow(now);
             // 0: the peer has not heard from us yet (its hellos). Otherwise it talks to an
             // earlier incarnation of ours: its acks and data belong to a stream that is gone.
-            return header.ReceiverIncarnation == 0 && header.Kind != FrameKind.Data
+            return header.ReceiverIncarnation == 0 && header.Kind is not (FrameKind.Data or FrameKind.Bulk)
                 ? DropReason.None
                 : DropReason.StaleIncarnation;
         }
         ApplyAcks(header, now);
-        if (header.Kind == FrameKind.Data)
+        if (header.Kind is FrameKind.Data or FrameKind.Bulk)
         {
             return ReceiveData(header, frame, now);
         }
@@ -285,6 +450,7 @@ internal sealed class ReliableSession
             {
                 _rtt.AddSample(now - s.FirstSent); // Karn: only frames sent once give a sample
             }
+            ReleaseBulk(ref s);
             s = default;
             _una++;
         }
@@ -359,12 +525,33 @@ internal sealed class ReliableSession
             // The peer's MTU is larger than ours: a configuration error, never stored.
             return DropReason.TooLong;
         }
-        frame.Slice(FrameDescriptor.HeaderLength, (int)header.PayloadLength)
-            .CopyTo(_receiveEntries.AsSpan(slot * _frameBytes, _frameBytes));
-        r.Present = true;
-        r.Count = header.MessageCount;
         bool inOrder = seq == _rcvNext;
         ulong before = _rcvNext;
+        if (header.Kind == FrameKind.Bulk)
+        {
+            ReadOnlySpan<byte> payload = frame.Slice(FrameDescriptor.HeaderLength, (int)header.PayloadLength);
+            if (inOrder && _deliverBase == _rcvNext && DeliverBulk(payload))
+            {
+                // Its turn, and the sink took it straight from the datagram: no copy.
+                _rcvNext++;
+                _deliverBase++;
+            }
+            else
+            {
+                r.Bulk = System.Buffers.ArrayPool<byte>.Shared.Rent(payload.Length);
+                payload.CopyTo(r.Bulk);
+                r.BulkLength = payload.Length;
+                r.Present = true;
+                r.Count = 1;
+            }
+        }
+        else
+        {
+            frame.Slice(FrameDescriptor.HeaderLength, (int)header.PayloadLength)
+                .CopyTo(_receiveEntries.AsSpan(slot * _frameBytes, _frameBytes));
+            r.Present = true;
+            r.Count = header.MessageCount;
+        }
         while (_rcvNext < _deliverBase + (ulong)_window && _receive[(int)(_rcvNext & (ulong)_mask)].Present)
         {
             _rcvNext++;
@@ -405,6 +592,18 @@ internal sealed class ReliableSession
         {
             int slot = (int)(_deliverBase & (ulong)_mask);
             ref ReceiveSlot r = ref _receive[slot];
+            if (r.Bulk is not null)
+            {
+                if (!DeliverBulk(r.Bulk.AsSpan(0, r.BulkLength)))
+                {
+                    return;
+                }
+                System.Buffers.ArrayPool<byte>.Shared.Return(r.Bulk);
+                r = default;
+                _deliverBase++;
+                _deliverIndex = 0;
+                continue;
+            }
             while (_deliverIndex < r.Count)
             {
                 ReadOnlySpan<byte> entry = _receiveEntries.AsSpan(
@@ -466,9 +665,9 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
-            if (s.Sacked)
+            if (s.Sacked || s.IsBulk)
             {
-                continue;
+                continue;   // bulk frames go out through PollBulk
             }
             long age = now - s.LastSent;
             bool fast = s.FastRetransmit && age >= FastRetransmitAge;
@@ -494,7 +693,7 @@ internal sealed class ReliableSession
         {
             _open++;
         }
-        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull)
+        while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && !_send[(int)(_sent & (ulong)_mask)].IsBulk)
         {
             ref SendSlot s = ref _send[(int)(_sent & (ulong)_mask)];
             s.FirstSent = now;
@@ -635,6 +834,14 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq <= _open && seq - _una < (ulong)_window; seq++)
         {
             discarded += _send[(int)(seq & (ulong)_mask)].Count;
+        }
+        for (int i = 0; i < _window; i++)
+        {
+            ReleaseBulk(ref _send[i]);
+            if (_receive[i].Bulk is byte[] kept)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(kept);
+            }
         }
         Array.Clear(_send);
         Array.Clear(_receive);

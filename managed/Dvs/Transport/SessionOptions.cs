@@ -12,6 +12,14 @@ internal sealed class SessionOptions
     /// <summary>Largest datagram sent (and accepted).</summary>
     public int Mtu { get; set; } = FrameDescriptor.DefaultMtu;
 
+    /// <summary>Largest bulk frame (<see cref="ReliableSession.TrySendBulk"/>); 0: the MTU. Larger
+    /// than the MTU only where the path takes such datagrams whole (loopback: up to 65507).</summary>
+    public int BulkMtu { get; set; }
+
+    /// <summary>Bytes of bulk frames in flight at most (kept below the sockets' buffers: a bulk
+    /// burst larger than the receiver's buffer is lost whole).</summary>
+    public int BulkWindowBytes { get; set; } = 4 << 20;
+
     /// <summary>Retransmission timeout before the first round-trip sample (RFC 6298 uses 1 s;
     /// node hosts share a LAN).</summary>
     public TimeSpan InitialRto { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -42,6 +50,14 @@ internal sealed class SessionOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Mtu), Mtu,
                 $"{FrameDescriptor.FrameLength(1)}..{FrameDescriptor.MaxFrameLength}");
+        }
+        if (BulkMtu != 0 && (BulkMtu < Mtu || BulkMtu > FrameDescriptor.MaxFrameLength))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BulkMtu), BulkMtu, $"0, or Mtu..{FrameDescriptor.MaxFrameLength}");
+        }
+        if (BulkWindowBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BulkWindowBytes), BulkWindowBytes, "positive");
         }
         if (MinRto <= TimeSpan.Zero || MaxRto < MinRto || InitialRto < MinRto || InitialRto > MaxRto)
         {

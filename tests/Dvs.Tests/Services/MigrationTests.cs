@@ -59,6 +59,52 @@ public class MigrationTests
         TestContext.Progress.WriteLine($"{total} calls, {kv.Executed} executed, {host.Repeats} repeats answered from the table");
     }
 
+    [Test]
+    public void RequestsServedWhileThePreCopiedStateTravelsAreReplayedOnTheTargetAndExecutedOnceInAll()
+    {
+        using var cluster = new ThreeNodes();
+        ServiceHost first = cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        Assert.That(first.Service.IsDeterministic, Is.True, "kv is pre-copied");
+        // 4 MiB of state: the transfer takes long enough for the clients to be served meanwhile.
+        ((KeyValueService)first.Service).Ballast = 4 << 20;
+        for (int i = 1; i < 3; i++)
+        {
+            Assert.That(cluster.Nodes[i].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        }
+        using var stop = new CancellationTokenSource();
+        var clients = new List<Task<(long Calls, string? Failure)>>();
+        for (int node = 0; node < 3; node++)
+        {
+            Endpoint client = cluster.Nodes[node].Bind(0, 100 + node);
+            clients.Add(Task.Run(() => Call(client, stop.Token)));
+        }
+        int at = 0;
+        long replayed = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            long before = Interlocked.Read(ref _progress);
+            SpinWait.SpinUntil(() => Interlocked.Read(ref _progress) >= before + 30, TimeSpan.FromSeconds(30));
+            int to = (at + 1) % 3;
+            MigrationResult result = cluster.Hosts[at].Migrate(0, Server, to);
+            Assert.That(result.Error, Is.EqualTo(DvsError.Ok), result.ToString());
+            Assert.That(result.StateBytes, Is.GreaterThan(4 << 20), "the ballast moved");
+            at = to;
+            replayed += cluster.Hosts[at].FindService(0, Server)!.Replayed;
+        }
+        stop.Cancel();
+        long total = 0;
+        foreach (var task in clients)
+        {
+            (long calls, string? failure) = task.GetAwaiter().GetResult();
+            Assert.That(failure, Is.Null, "every reply is the next number: nothing lost, repeated or reordered");
+            total += calls;
+        }
+        var kv = (KeyValueService)cluster.Hosts[at].FindService(0, Server)!.Service;
+        Assert.That(kv.Executed, Is.EqualTo(total), "every request executed exactly once, replays included");
+        Assert.That(replayed, Is.Positive, "requests were served during the transfers and replayed on the targets");
+        TestContext.Progress.WriteLine($"{total} calls, {replayed} replayed on the targets");
+    }
+
     /// <summary>Increments the client's own key: the n-th reply must be n (no loss, no repeat, no reorder).</summary>
     private static (long, string?) Call(Endpoint client, CancellationToken stop)
     {

@@ -72,7 +72,7 @@ public sealed class FrameReaderTest
     }
 
     [TestCase(0)]
-    [TestCase(5)]
+    [TestCase(6)]   // 5 is Bulk
     [TestCase(255)]
     public void UnknownKind(int kind)
     {

@@ -73,6 +73,52 @@ public sealed class TcpChannelTest
     }
 
     [Test]
+    public void SteadyStateSendAndReceiveAllocateNothing()
+    {
+        using var a = TcpChannel.Open(AnyLoopback);
+        using var b = TcpChannel.Open(AnyLoopback);
+        a.SetPeer(NodeB, b.LocalEndPoint);
+        Connect(a, NodeB, b);
+        var outgoing = new DatagramBatch(16, 1500);
+        var incoming = new DatagramBatch(64, 1501);
+        byte[] frame = new byte[1400];
+        long sent = 0;
+        long received = 0;
+
+        // No asserts inside: NUnit's constraints allocate.
+        void Round()
+        {
+            outgoing.Clear();
+            for (int i = 0; i < 16; i++)
+            {
+                outgoing.TryAdd(NodeB, frame);
+            }
+            sent += a.Send(outgoing);
+            for (int got = 0, empty = 0; got < 16 && empty < 50;)
+            {
+                int n = b.Receive(incoming, 2000);
+                empty += n == 0 ? 1 : 0;
+                got += n;
+                received += n;
+            }
+        }
+
+        for (int i = 0; i < 200; i++)
+        {
+            Round();
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            Round();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(sent, Is.EqualTo(2200 * 16));
+        Assert.That(received, Is.EqualTo(2200 * 16));
+        Assert.That(allocated, Is.EqualTo(0), $"{allocated} bytes for 32,000 frames");
+    }
+
+    [Test]
     public void FramesForAPeerThatDoesNotListenAreDroppedAndCounted()
     {
         using var a = TcpChannel.Open(AnyLoopback);
