@@ -55,7 +55,11 @@ internal sealed partial class NodeProxy
         }
         try
         {
-            _channel.Send(batch);
+            // The inbound thread sends acks too (NodeProxy.SendAcks): the channel takes one at a time.
+            lock (_sendLock)
+            {
+                _channel.Send(batch);
+            }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
         {
