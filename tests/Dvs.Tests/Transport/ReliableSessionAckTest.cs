@@ -225,4 +225,35 @@ public sealed class ReliableSessionAckTest
         FrameHeader ack = Decode(Poll(_b, 2 * Ms).Single(), _readerA);
         Assert.That((ack.CumulativeAck, ack.SelectiveAcks), Is.EqualTo((0UL, 0UL)));
     }
+
+    [Test]
+    public void TryAckSendsOnlyAnAckAndOnlyWhenOneIsDue()
+    {
+        long delay = _options.AckDelay.Ticks;
+        var acks = new DatagramBatch(4, FrameDescriptor.MinFrameLength);
+        _a.TrySend(new MessageHeader(0, 1, 5, 0, 0), Message(0));
+        Deliver(Poll(_a, Ms), _readerB, _b, 2 * Ms);
+        // A lone frame's ack waits for a reply to carry it.
+        Assert.That(_b.TryAck(2 * Ms, acks), Is.False);
+        Assert.That(acks.Count, Is.Zero);
+        // B has a message of its own queued: TryAck must not send it, only the ack once due.
+        _b.TrySend(new MessageHeader(0, 1, 6, 0, 0), Message(0));
+        Assert.That(_b.TryAck(2 * Ms + delay, acks), Is.True);
+        FrameHeader ack = Decode(acks[0].ToArray(), _readerA);
+        Assert.That((acks.Count, ack.Kind, ack.CumulativeAck), Is.EqualTo((1, FrameKind.Ack, 1UL)));
+        Assert.That(_b.TryAck(2 * Ms + delay, acks), Is.False, "acknowledged already");
+        FrameHeader data = Decode(Poll(_b, 3 * Ms).Single(), _readerA);
+        Assert.That(data.Kind, Is.EqualTo(FrameKind.Data), "the message still goes with the next Poll");
+
+        // Every second frame is acknowledged at once.
+        int perFrame = _a.MessagesPerFrame;
+        for (int i = 0; i < 2 * perFrame; i++)
+        {
+            _a.TrySend(new MessageHeader(0, 1, 5, 0, (uint)i), Message(1 + i));
+        }
+        Deliver(Poll(_a, 4 * Ms), _readerB, _b, 5 * Ms);
+        acks.Clear();
+        Assert.That(_b.TryAck(5 * Ms, acks), Is.True);
+        Assert.That(Decode(acks[0].ToArray(), _readerA).CumulativeAck, Is.EqualTo(3UL));
+    }
 }
