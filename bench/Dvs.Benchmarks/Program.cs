@@ -7,8 +7,9 @@ namespace Dvs.Benchmarks;
 
 /// <summary>
 /// dotnet run -c Release --project bench/Dvs.Benchmarks -- [options] [BenchmarkDotNet args]
-///   --filter '*' --job short        a real run; then writes docs/benchmarks/&lt;date&gt;-&lt;name&gt;.md
-///   --results &lt;name&gt;              the name of that file (default "ipc"); --no-results: none
+///   --filter '*' --job short        a real run
+///   --results &lt;name&gt;              also write docs/benchmarks/&lt;date&gt;-&lt;name&gt;.md (without it nothing
+///                                   is written: an exploratory run never overwrites a results file)
 ///   --smoke                         every benchmark once, quickly (build.ps1); exit 1 on a failure
 ///   --echo ... / --sink ...         partner modes, started by the benchmarks themselves
 /// </summary>
@@ -37,13 +38,13 @@ public static class Program
             return Migration.MigrationBenchmark.Run(args);   // issue 5: a measured program, not BDN
         }
         var rest = new List<string>(args);
-        var name = TakeOption(rest, "--results") ?? "ipc";
-        var write = !rest.Remove("--no-results");
+        var name = TakeOption(rest, "--results");
+        var write = name is not null && !rest.Remove("--no-results");
         var loadBefore = MachineInfo.LoadAverage();
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Full()).ToList();
         if (write && summaries.Any(s => s.Reports.Length > 0))
         {
-            var path = ResultsWriter.Write(summaries, name, loadBefore);
+            var path = ResultsWriter.Write(summaries, name!, loadBefore);
             Console.WriteLine($"results written to {path}");
         }
         return Failed(summaries) ? 1 : 0;
