@@ -47,6 +47,11 @@ internal sealed unsafe partial class NodeProxy
     // Reused across migrations: a large state costs page faults only the first time it moves.
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
+    // ... but not forever: a node that moved 100 MiB once should not hold 200 MiB for good. Kept
+    // while migrations keep coming, dropped once none used them for 30 s.
+    private static readonly long MigrationBufferKeepTicks = TimeSpan.FromSeconds(30).Ticks;
+    private long _migrationBuffersUsedAt;
+    private volatile bool _migrationBuffersKept;
     private readonly ConcurrentQueue<(IncomingMigration Incoming, int DcId, int Endpoint)> _restores = new();
     private int _restorerRunning;
     private readonly SemaphoreSlim _restoreSignal = new(0);
@@ -221,7 +226,7 @@ internal sealed unsafe partial class NodeProxy
             if (header is null)
             {
                 _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} took no snapshot within {Timeout}, or it failed", migration.Id, endpoint, timeout);
-                _stateBuffers.Add(migration.StateBuffer);
+                KeepMigrationBuffer(migration.StateBuffer);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
                 return DvsError.TimedOut;
             }
@@ -309,7 +314,7 @@ internal sealed unsafe partial class NodeProxy
         if (_outgoing.TryRemove(migration.Id, out _) && migration.StateBuffer is { } buffer)
         {
             migration.State = default;
-            _stateBuffers.Add(buffer);
+            KeepMigrationBuffer(buffer);
         }
     }
 
@@ -949,7 +954,7 @@ internal sealed unsafe partial class NodeProxy
         finally
         {
             incoming.Buffer = [];
-            _receiveBuffers.Add(buffer);
+            KeepMigrationBuffer(buffer);
         }
     }
 
@@ -994,6 +999,39 @@ internal sealed unsafe partial class NodeProxy
             incoming.Host?.Stop();
             incoming.Host = null;
         }
+    }
+
+    private void KeepMigrationBuffer(ArrayBufferWriter<byte> buffer)
+    {
+        _stateBuffers.Add(buffer);
+        MigrationBuffersUsed();
+    }
+
+    private void KeepMigrationBuffer(byte[] buffer)
+    {
+        _receiveBuffers.Add(buffer);
+        MigrationBuffersUsed();
+    }
+
+    private void MigrationBuffersUsed()
+    {
+        Volatile.Write(ref _migrationBuffersUsedAt, MonotonicClock.NowTicks);
+        _migrationBuffersKept = true;
+    }
+
+    /// <summary>
+    /// Drops the reused migration buffers once none was used for a while and no migration leaves
+    /// this node (one that arrives owns its buffer until it ends). Outbound thread, when idle.
+    /// </summary>
+    private void TrimMigrationBuffers(long now)
+    {
+        if (!_migrationBuffersKept || now - Volatile.Read(ref _migrationBuffersUsedAt) < MigrationBufferKeepTicks || !_outgoing.IsEmpty)
+        {
+            return;
+        }
+        _migrationBuffersKept = false;
+        _stateBuffers.Clear();
+        _receiveBuffers.Clear();
     }
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes, reused when one is free.</summary>

@@ -171,6 +171,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     continue;
                 }
+                TrimMigrationBuffers(MonotonicClock.NowTicks);
                 IdleWait(observed, deadline);
             }
         }
