@@ -230,14 +230,14 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>
-    /// Asks the ring's consumer to wake the outbound thread once the ring is half empty
+    /// Asks the ring's consumer to wake the outbound thread once the ring is down to an eighth
     /// (Endpoint.WakeProxyForOverflow); if it already is (the consumer drained it before it could
     /// see the flag), wakes it here. Without this the overflow moved only at the 1 ms idle poll.
     /// </summary>
     private void WatchForSpace(RingHeader* ring, uint capacity)
     {
         Interlocked.Exchange(ref ring->ProxyWaiting, 1u);
-        if (Shim.RingCount(ring) <= capacity / 2)
+        if (Shim.RingCount(ring) <= Endpoint.OverflowWakeLevel(capacity))
         {
             Interlocked.Increment(ref _proxySlot->WakeSeq);
             Doorbell.Ring(_proxySlot);

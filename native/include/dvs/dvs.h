@@ -189,7 +189,7 @@ typedef struct dvs_ring_header {
     uint64_t full_count;        /* 136 offers refused because the ring was full */
     uint32_t space_pending;     /* 144 1: the consumer bumped space_seq since the last waiter armed it */
     uint32_t proxy_waiting;     /* 148 1: the node proxy holds messages for this ring (its overflow
-                                 *     queue); the consumer rings the proxy when the ring is half empty */
+                                 *     queue); the consumer rings the proxy when the ring is down to 1/8 */
     uint8_t  pad2[40];          /* 152 .. 192 */
 } dvs_ring_header_t;
 
