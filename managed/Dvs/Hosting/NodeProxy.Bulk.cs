@@ -1,6 +1,5 @@
 using Dvs.Ipc;
 using Dvs.Transport;
-using Microsoft.Extensions.Logging;
 
 namespace Dvs.Hosting;
 
@@ -44,29 +43,9 @@ internal sealed partial class NodeProxy
 
     private void FlushBulk()
     {
-        if (_bulkBatch is not { Count: > 0 } batch)
+        if (_bulkBatch is { Count: > 0 } batch)
         {
-            return;
+            SendBatch(batch);
         }
-        long bytes = 0;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            bytes += batch[i].Length;
-        }
-        try
-        {
-            // The inbound thread sends acks too (NodeProxy.SendAcks): the channel takes one at a time.
-            lock (_sendLock)
-            {
-                _channel.Send(batch);
-            }
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
-        {
-            _log.LogDebug(e, "bulk send failed");
-        }
-        Count(NodeCounter.FramesSent, batch.Count);
-        Count(NodeCounter.BytesSent, bytes);
-        batch.Clear();
     }
 }

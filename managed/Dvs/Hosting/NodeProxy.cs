@@ -299,9 +299,17 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Flush()
+    private void Flush() => SendBatch(_outBatch);
+
+    /// <summary>
+    /// Sends a batch of datagrams, counts them and clears it. The outbound thread (frames, bulk
+    /// frames) and the inbound thread (acks) both send: the channel takes one batch at a time. A
+    /// failed send is the sessions' business (retransmission, then peer down), not an error here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SendBatch(DatagramBatch batch)
     {
-        int count = _outBatch.Count;
+        int count = batch.Count;
         if (count == 0)
         {
             return;
@@ -309,23 +317,22 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         long bytes = 0;
         for (int i = 0; i < count; i++)
         {
-            bytes += _outBatch[i].Length;
+            bytes += batch[i].Length;
         }
         try
         {
             lock (_sendLock)
             {
-                _channel.Send(_outBatch);
+                _channel.Send(batch);
             }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
         {
-            // A peer that is gone is the sessions' business (retransmission, then peer down).
             _log.LogDebug(e, "send failed");
         }
         Count(NodeCounter.FramesSent, count);
         Count(NodeCounter.BytesSent, bytes);
-        _outBatch.Clear();
+        batch.Clear();
     }
 
     // ------------------------------------------------------------------ inbound thread
@@ -402,28 +409,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     }
 
     /// <summary>Sends the acks the last receive batch made due (one sendmmsg).</summary>
-    private void SendAcks()
-    {
-        int acks = _ackBatch.Count;
-        if (acks == 0)
-        {
-            return;
-        }
-        try
-        {
-            lock (_sendLock)
-            {
-                _channel.Send(_ackBatch);
-            }
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
-        {
-            _log.LogDebug(e, "send failed");
-        }
-        Count(NodeCounter.FramesSent, acks);
-        Count(NodeCounter.BytesSent, acks * FrameDescriptor.MinFrameLength);
-        _ackBatch.Clear();
-    }
+    private void SendAcks() => SendBatch(_ackBatch);
 
     internal static NodeCounter CounterOf(DropReason reason) => reason switch
     {

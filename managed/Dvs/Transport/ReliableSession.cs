@@ -303,26 +303,10 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
-            if (s.Sacked || !s.IsBulk)
+            if (!s.Sacked && s.IsBulk && TakeRetransmission(ref s, now))
             {
-                continue;
+                EmitBulk(seq, now, output);
             }
-            long age = now - s.LastSent;
-            bool fast = s.FastRetransmit && age >= FastRetransmitAge;
-            if (!fast && age < _rtt.Backoff(s.Retries))
-            {
-                continue;
-            }
-            if (fast)
-            {
-                FastRetransmissions++;
-            }
-            s.Retries++;
-            s.LastSent = now;
-            s.FastRetransmit = false;
-            s.DupHits = 0;
-            Retransmissions++;
-            EmitBulk(seq, now, output);
         }
         while (_sent < _open && _sent < _una + _peerWindow && !output.IsFull && _send[(int)(_sent & (ulong)_mask)].IsBulk)
         {
@@ -346,6 +330,30 @@ internal sealed class ReliableSession
         output.Commit(PeerNode, FrameWriter.CompleteBulk(frame, h, s.BulkData.Length, _credentials));
         DataFramesSent++;
         Sent(now);
+    }
+
+    /// <summary>
+    /// Whether an unacknowledged frame is due again (fast retransmit once its hole was seen, or its
+    /// backed-off timeout ran out); if so, books the retransmission. The caller emits the frame.
+    /// </summary>
+    private bool TakeRetransmission(ref SendSlot s, long now)
+    {
+        long age = now - s.LastSent;
+        bool fast = s.FastRetransmit && age >= FastRetransmitAge;
+        if (!fast && age < _rtt.Backoff(s.Retries))
+        {
+            return false;
+        }
+        if (fast)
+        {
+            FastRetransmissions++;
+        }
+        s.Retries++;
+        s.LastSent = now;
+        s.FastRetransmit = false;
+        s.DupHits = 0;
+        Retransmissions++;
+        return true;
     }
 
     private void ReleaseBulk(ref SendSlot s)
@@ -665,26 +673,11 @@ internal sealed class ReliableSession
         for (ulong seq = _una; seq < _sent && !output.IsFull; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
-            if (s.Sacked || s.IsBulk)
+            // Bulk frames go out through PollBulk.
+            if (!s.Sacked && !s.IsBulk && TakeRetransmission(ref s, now))
             {
-                continue;   // bulk frames go out through PollBulk
+                EmitData(seq, now, output);
             }
-            long age = now - s.LastSent;
-            bool fast = s.FastRetransmit && age >= FastRetransmitAge;
-            if (!fast && age < _rtt.Backoff(s.Retries))
-            {
-                continue;
-            }
-            if (fast)
-            {
-                FastRetransmissions++;
-            }
-            s.Retries++;
-            s.LastSent = now;
-            s.FastRetransmit = false;
-            s.DupHits = 0;
-            Retransmissions++;
-            EmitData(seq, now, output);
         }
         // A Poll is the batching boundary: the partly filled frame is sealed and sent, unless the
         // peer's window or the batch has no room for it; then it keeps filling.
