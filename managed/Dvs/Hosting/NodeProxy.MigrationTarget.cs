@@ -1,0 +1,440 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dvs.Interop;
+using Dvs.Ipc;
+using Dvs.Layout;
+using Dvs.Services;
+using Dvs.Transport;
+using MemoryPack;
+using Microsoft.Extensions.Logging;
+
+namespace Dvs.Hosting;
+
+/// <summary>
+/// Server migration, the receiving half (the protocol is described in NodeProxy.Migration.cs):
+/// every migration kind arriving from a peer is dispatched here (READY and COMMITTED to the old
+/// node's side); as the target, OFFER and DATA gather the package (and a pre-copied service's
+/// delta) into a reused buffer, PREPARE restores the service off the inbound thread and answers
+/// READY, COMMIT binds the endpoint with the new epoch, serves the transferred requests first and
+/// answers COMMITTED, ABORT forgets it. Also the reuse and trimming of the migration buffers.
+/// </summary>
+internal sealed unsafe partial class NodeProxy
+{
+    /// <summary>Migration kinds from a peer (under its session lock).</summary>
+    private void DeliverMigration(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
+    {
+        int peer = session.PeerNode;
+        int id = (int)header.Epoch;
+        switch (header.CallKind)
+        {
+            case CallKindMigrateOffer:
+                long length = m[0];
+                long headerLength = m[1];
+                Drop(_incoming[peer]);
+                _incoming[peer] = length >= 0 && length <= Array.MaxLength && headerLength >= 0 && headerLength <= length
+                    ? new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength }
+                    : null;
+                return;
+            case CallKindMigrateDelta:
+                if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id && m[0] is >= 0 and <= int.MaxValue)
+                {
+                    withDelta.Delta = new byte[m[0]];
+                }
+                return;
+            case CallKindMigratePrepare:
+                if (_incoming[peer] is IncomingMigration prepare && prepare.Id == id)
+                {
+                    // Restoring a large state takes long: not on this thread, which serves every
+                    // other message from this peer meanwhile.
+                    QueueRestore(prepare, dc.DcId, header.Destination);
+                }
+                else
+                {
+                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts);
+                }
+                return;
+            case CallKindMigratePrepareDelta:
+                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id,
+                    (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
+                return;
+            case CallKindMigrateCommit:
+                if (_incoming[peer] is IncomingMigration commit && commit.Id == id)
+                {
+                    _incoming[peer] = null;
+                    DvsError applied = commit.Package is null ? DvsError.ProcSts : ApplyDelta(commit);
+                    if (applied != DvsError.Ok)
+                    {
+                        // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                        Drop(commit);
+                        SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                        return;
+                    }
+                    // Bind now, before this session delivers the next entry: the forwarded requests
+                    // that follow the COMMIT must find the endpoint served here.
+                    BindMigrated(commit);
+                }
+                return;
+            case CallKindMigrateAbort:
+                if (_incoming[peer] is IncomingMigration abort && abort.Id == id)
+                {
+                    Drop(abort);
+                    _incoming[peer] = null;
+                }
+                return;
+            case CallKindMigrateReady:
+                if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
+                {
+                    (header.Flags == DeltaStage ? ready.DeltaReady : ready.Ready).TrySetResult((DvsError)m.Type);
+                }
+                return;
+            case CallKindMigrateCommitted:
+                if (_outgoing.TryGetValue(id, out OutgoingMigration? committed))
+                {
+                    committed.Committed.TrySetResult((DvsError)m.Type);
+                }
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Restores on a thread of the proxy's own, started when work comes and ended after a few idle
+    /// seconds (a thread start costs ~0.5 ms here, on every migration otherwise): not the thread
+    /// pool, which an application blocking its pool threads (sync over async) can starve for seconds.
+    /// </summary>
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint)
+    {
+        _restores.Enqueue((incoming, dcid, endpoint));
+        _restoreSignal.Release();
+        if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
+        {
+            new Thread(RestoreLoop) { IsBackground = true, Name = $"dvs-restore-{_segment.NodeName}" }.Start();
+        }
+    }
+
+    private void RestoreLoop()
+    {
+        while (true)
+        {
+            while (_restoreSignal.Wait(RestorerIdle))
+            {
+                while (_restores.TryDequeue(out var work))
+                {
+                    DvsError error = Prepare(work.Incoming);
+                    SendToPeer(work.Incoming.From, CallKindMigrateReady, work.DcId, work.Endpoint, work.Incoming.Id, (int)error);
+                }
+            }
+            Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
+            // Work queued after the queue looked empty but before the flag dropped: take it on.
+            if (_restores.IsEmpty || Interlocked.CompareExchange(ref _restorerRunning, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
+    private void DeliverMigrationData(int peer, in MessageHeader header, ReadOnlySpan<byte> data)
+    {
+        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != (int)header.Epoch)
+        {
+            return;   // an aborted migration's tail
+        }
+        byte[]? into = header.Flags == DeltaStage ? incoming.Delta : incoming.Buffer;
+        long offset = header.RequestSequence;
+        long limit = header.Flags == DeltaStage ? into?.Length ?? 0 : incoming.Length;
+        if (into is not null && offset + data.Length <= limit)
+        {
+            data.CopyTo(into.AsSpan((int)offset));
+        }
+    }
+
+    /// <summary>Restores the service from the package; the endpoint is bound only at COMMIT.</summary>
+    private DvsError Prepare(IncomingMigration incoming)
+    {
+        int peer = incoming.From;
+        int id = incoming.Id;
+        byte[] buffer = incoming.Buffer;
+        try
+        {
+            MigrationPackage? package = MemoryPackSerializer.Deserialize<MigrationPackage>(buffer.AsSpan(0, incoming.HeaderLength));
+            if (package is null)
+            {
+                return DvsError.BadValue;
+            }
+            ReadOnlySpan<byte> state = buffer.AsSpan(incoming.HeaderLength, (int)(incoming.Length - incoming.HeaderLength));
+            IMigratableService? service = Services?.Create(package.Kind);
+            if (service is null)
+            {
+                int standby = FindStandby(package.DcId, package.Kind);
+                if (standby < 0)
+                {
+                    _log.LogWarning("migration {Id} from node {Peer}: no service of kind '{Kind}' can be created here, and no standby process waits for one",
+                        id, peer, package.Kind);
+                    return DvsError.BadValue;
+                }
+                // The standby process reads the whole package from a file, state included.
+                package.State = state.ToArray();
+                incoming.StandbyIndex = standby;
+                incoming.Bytes = MemoryPackSerializer.Serialize(package);
+                incoming.Package = package;
+                return DvsError.Ok;
+            }
+            (incoming.Table, incoming.Held) = ServiceHost.Unpack(package, state, service);
+            incoming.Service = service;
+            ServiceHost host = ServiceHost.Prestart(package.Endpoint, service, package.Kind, incoming.Table, Services!.Log);
+            lock (incoming)
+            {
+                if (incoming.Dropped)
+                {
+                    host.Stop();
+                    return DvsError.ProcSts;
+                }
+                incoming.Host = host;
+            }
+            incoming.Package = package;
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
+        {
+            _log.LogWarning(e, "migration {Id} from node {Peer}: the package could not be restored", id, peer);
+            return DvsError.BadValue;
+        }
+        finally
+        {
+            incoming.Buffer = [];
+            KeepMigrationBuffer(buffer);
+        }
+    }
+
+    /// <summary>Pre-copy: replays the delta on the restored service (once; nothing to do without one).</summary>
+    private DvsError ApplyDelta(IncomingMigration incoming)
+    {
+        if (incoming.Delta is null || incoming.DeltaApplied || incoming.StandbyIndex >= 0)
+        {
+            return DvsError.Ok;   // nothing to replay, done, or the standby process replays it (HandOverToStandby)
+        }
+        if (incoming.Service is null || incoming.Table is null || incoming.Held is null)
+        {
+            return DvsError.BadValue;   // a delta needs a service restored here (pre-copy is for hosted services)
+        }
+        try
+        {
+            MigrationDelta delta = MemoryPackSerializer.Deserialize<MigrationDelta>(incoming.Delta)
+                ?? throw new InvalidOperationException("empty delta");
+            int replayed = ServiceHost.Replay(delta, incoming.Service, incoming.Table, incoming.Held);
+            incoming.DeltaApplied = true;
+            incoming.Replayed = replayed;
+            _log.LogDebug("migration {Id}: {Replayed} requests replayed, {Held} held", incoming.Id, replayed, incoming.Held.Count);
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is MemoryPackSerializationException or ArgumentException or InvalidOperationException or DvsException)
+        {
+            _log.LogWarning(e, "migration {Id}: the delta could not be applied", incoming.Id);
+            return DvsError.BadValue;
+        }
+    }
+
+    /// <summary>An incoming migration that will not commit: stop the host prestarted for it.</summary>
+    private static void Drop(IncomingMigration? incoming)
+    {
+        if (incoming is null)
+        {
+            return;
+        }
+        lock (incoming)
+        {
+            incoming.Dropped = true;
+            incoming.Host?.Stop();
+            incoming.Host = null;
+        }
+    }
+
+    private void KeepMigrationBuffer(ArrayBufferWriter<byte> buffer)
+    {
+        _stateBuffers.Add(buffer);
+        MigrationBuffersUsed();
+    }
+
+    private void KeepMigrationBuffer(byte[] buffer)
+    {
+        _receiveBuffers.Add(buffer);
+        MigrationBuffersUsed();
+    }
+
+    private void MigrationBuffersUsed()
+    {
+        Volatile.Write(ref _migrationBuffersUsedAt, MonotonicClock.NowTicks);
+        _migrationBuffersKept = true;
+    }
+
+    /// <summary>
+    /// Drops the reused migration buffers once none was used for a while and no migration leaves
+    /// this node (one that arrives owns its buffer until it ends). Outbound thread, when idle.
+    /// </summary>
+    private void TrimMigrationBuffers(long now)
+    {
+        if (!_migrationBuffersKept || now - Volatile.Read(ref _migrationBuffersUsedAt) < MigrationBufferKeepTicks || !_outgoing.IsEmpty)
+        {
+            return;
+        }
+        _migrationBuffersKept = false;
+        _stateBuffers.Clear();
+        _receiveBuffers.Clear();
+    }
+
+    /// <summary>A buffer of at least <paramref name="length"/> bytes, reused when one is free.</summary>
+    private byte[] RentReceiveBuffer(long length)
+    {
+        while (_receiveBuffers.TryTake(out byte[]? buffer))
+        {
+            if (buffer.Length >= length)
+            {
+                return buffer;
+            }
+        }
+        return GC.AllocateUninitializedArray<byte>((int)length);
+    }
+
+    /// <summary>Target side of COMMIT (inbound thread, under the old owner's session lock): bind, serve the transferred requests first, acknowledge.</summary>
+    private void BindMigrated(IncomingMigration incoming)
+    {
+        MigrationPackage package = incoming.Package!;
+        Node? node = Services?.Node;
+        Endpoint? endpoint = null;
+        DvsError error;
+        var stragglers = new List<HeldMessage>();
+        lock (_stubLock)
+        {
+            // Coming back to a node it left: what local senders put in the stub's ring since then
+            // was not forwarded yet; binding resets the ring, so take it first.
+            if (_stubs.Any(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint) && _dcs[package.DcId] is DcView dc)
+            {
+                RingHeader* ring = dc.Ring(dc.SlotIndexOf(package.Endpoint));
+                Message m;
+                int meta;
+                ulong incarnation;
+                while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
+                {
+                    stragglers.Add(new HeldMessage(m, meta, incarnation));
+                }
+            }
+            if (incoming.StandbyIndex >= 0)
+            {
+                error = HandOverToStandby(incoming, node);
+            }
+            else
+            {
+                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+            }
+            _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
+        }
+        if (incoming.StandbyIndex >= 0)
+        {
+            if (error == DvsError.Ok && _dcs[package.DcId] is DcView target)
+            {
+                int index = target.SlotIndexOf(package.Endpoint);
+                foreach (HeldMessage straggler in stragglers)
+                {
+                    Message m = straggler.Message;
+                    Shim.RingOfferAux(target.Ring(index), target.RingCapacity, &m, straggler.Meta, straggler.Incarnation, target.Slot(index));
+                }
+            }
+            SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+            return;
+        }
+        incoming.Held!.AddRange(stragglers);
+        if (error == DvsError.Ok && endpoint is Endpoint bound)
+        {
+            bound.Requeue(incoming.Held!);
+            ServiceHost host = incoming.Host ?? ServiceHost.Prestart(package.Endpoint, incoming.Service!, package.Kind, incoming.Table!, Services!.Log);
+            incoming.Host = null;
+            host.Replayed = incoming.Replayed;
+            host.Attach(bound);
+            Services!.Add(host);
+            // The outbound thread announces it (the directory version changed) before it sends the
+            // acknowledgement queued below, so the old node returns only once the DC was told.
+        }
+        else
+        {
+            Drop(incoming);
+        }
+        SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+        _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
+            incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
+    }
+
+    /// <summary>A standby process of the package's kind on this node, or -1.</summary>
+    private int FindStandby(int dcid, string kind)
+    {
+        if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
+        {
+            return -1;
+        }
+        for (int i = 0; i < dc.NrSlots; i++)
+        {
+            EndpointSlot* slot = dc.Slot(i);
+            if (Volatile.Read(ref slot->State) == SegmentLayout.SlotLocal &&
+                (Volatile.Read(ref slot->Flags) & (uint)(SlotFlags.Standby | SlotFlags.Committed)) == (uint)SlotFlags.Standby &&
+                NodeSegment.ReadName(slot->Name, 16) == kind && Liveness.OwnerAlive(slot))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Binds the endpoint to the standby process and tells it where its package is.</summary>
+    private DvsError HandOverToStandby(IncomingMigration incoming, Node? node)
+    {
+        MigrationPackage package = incoming.Package!;
+        if (node is null || _dcs[package.DcId] is not DcView dc)
+        {
+            return DvsError.NoProxy;
+        }
+        EndpointSlot* standby = dc.Slot(incoming.StandbyIndex);
+        if (!Liveness.OwnerAlive(standby))
+        {
+            return DvsError.DstDied;
+        }
+        try
+        {
+            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
+            ServiceHost.WritePackage(path, incoming.Bytes);
+            // A pre-copied service's delta: the standby process replays it after restoring.
+            if (incoming.Delta is not null)
+            {
+                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
+            }
+            else
+            {
+                File.Delete(ServiceHost.DeltaPath(path));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
+            return DvsError.BadFile;
+        }
+        DvsError error = node.CommitBind(package.DcId, package.Endpoint, package.Epoch, standby->OwnerPid, standby->OwnerStartTime,
+            createEndpoint: false, out _);
+        if (error == DvsError.Ok)
+        {
+            standby->Reply.Type = package.DcId;
+            standby->Reply.Source = package.Endpoint;
+            Interlocked.Or(ref standby->Flags, (uint)SlotFlags.Committed);
+            Doorbell.Wake(&standby->WakeSeq);
+        }
+        return error;
+    }
+
+    private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status, byte flags = 0)
+    {
+        Message m = default;
+        m.Source = endpoint;
+        m.Type = status;
+        var header = new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0) { Flags = flags };
+        _forward.Enqueue((peer, header, m));
+        Doorbell.Wake(&_proxySlot->WakeSeq);
+    }
+}
