@@ -184,13 +184,12 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     private WaitStrategy WaitFor(int destination)
     {
-        if (_wait.NeverSleep || _wait.SpinDuration == TimeSpan.Zero)
-        {
-            return _wait;
-        }
         int index = _dc.SlotIndexOf(destination);
-        return index >= 0 && Volatile.Read(ref _dc.Slot(index)->State) == SegmentLayout.SlotRemote ? RemoteWait : _wait;
+        return index >= 0 && Volatile.Read(ref _dc.Slot(index)->State) == SegmentLayout.SlotRemote ? WithoutSpin : _wait;
     }
+
+    /// <summary>This endpoint's strategy without its spin, for what is a node-host hop away (unless told to spin always).</summary>
+    private WaitStrategy WithoutSpin => _wait.NeverSleep || _wait.SpinDuration == TimeSpan.Zero ? _wait : RemoteWait;
 
     private static readonly WaitStrategy RemoteWait = new() { SpinDuration = TimeSpan.Zero, YieldCount = 2 };
 
@@ -524,12 +523,14 @@ public sealed unsafe partial class Endpoint : IDisposable
         return error;
     }
 
+    /// <summary>One attempt: into the destination's ring, or the proxy's outbound ring (routed) when it is remote; 0 when queued.</summary>
+    private int TryOffer(int index, int destination, bool remote, Message* message, int meta) => remote
+        ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, _bindCount), _dc.Proxy)
+        : Shim.RingOfferAux(_dc.Ring(index), _dc.RingCapacity, message, meta, _incarnation, _dc.Slot(index));
+
     private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, long deadline, bool noWait)
     {
-        int rc = remote
-            ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, _bindCount), _dc.Proxy)
-            : Shim.RingOfferAux(_dc.Ring(index), _dc.RingCapacity, message, meta, _incarnation, _dc.Slot(index));
-        if (rc != 0)
+        if (TryOffer(index, destination, remote, message, meta) != 0)
         {
             if (noWait)
             {
@@ -618,7 +619,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             int r = condition.Poll();
             return r > 0 ? DvsError.Ok : r < 0 ? (DvsError)r : DvsError.Again;
         }
-        WaitStrategy wait = _recentLocalReplies == 0 && !_wait.NeverSleep && _wait.SpinDuration != TimeSpan.Zero ? RemoteWait : _wait;
+        WaitStrategy wait = _recentLocalReplies == 0 ? WithoutSpin : _wait;
         return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, wait, Waiter.Deadline(timeout));
     }
 
@@ -843,10 +844,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             {
                 return (int)DvsError.DstDied;
             }
-            int rc = _remote
-                ? Shim.RingOfferAux(dc.Outbound, dc.OutboundCapacity, _message, _meta, dc.Route(_destination, _owner._bindCount), dc.Proxy)
-                : Shim.RingOfferAux(dc.Ring(_index), dc.RingCapacity, _message, _meta, _owner._incarnation, slot);
-            return rc == 0 ? 1 : 0;
+            return _owner.TryOffer(_index, _destination, _remote, _message, _meta) == 0 ? 1 : 0;
         }
 
         public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);

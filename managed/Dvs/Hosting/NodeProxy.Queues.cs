@@ -102,7 +102,7 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         ulong incarnation = kind == SegmentLayout.KindSendRec
-            ? ClientIncarnation.Make(_segment.Header->Incarnation, ClientIncarnation.BindCountOfRoute(route))
+            ? ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route))
             : 0;
         SendOrQueue(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
     }

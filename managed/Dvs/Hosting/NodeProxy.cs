@@ -34,6 +34,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly NetworkOptions _options;
     private readonly ILogger _log;
     private readonly int _nodeId;
+    /// <summary>This node's incarnation (the segment's), in every frame and in the client incarnations of requests sent from here.</summary>
+    private readonly ulong _incarnation;
     private readonly ReliableSession?[] _sessions = new ReliableSession?[SegmentLayout.MaxNodes];
     private readonly int[] _peerIds;
     private readonly IDatagramChannel _channel;
@@ -67,6 +69,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _log = log;
         SegmentHeader* header = segment.Header;
         _nodeId = header->NodeId;
+        _incarnation = segment.Header->Incarnation;
         _proxySlot = (EndpointSlot*)(segment.Base + header->ProxyOffset);
         _outRing = (RingHeader*)(segment.Base + header->OutboundOffset);
         _outCapacity = header->OutboundCapacity;
@@ -98,7 +101,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                     throw new DvsException(DvsError.BadNodeId, $"peer node id {peer.NodeId} is invalid or repeated");
                 }
                 _sessions[peer.NodeId] = new ReliableSession(sessionOptions, credentials, _nodeId, peer.NodeId,
-                    header->Incarnation, this, _drops, now);
+                    _incarnation, this, _drops, now);
                 _channel.SetPeer(peer);
                 known |= 1UL << peer.NodeId;
                 ids.Add(peer.NodeId);
