@@ -32,6 +32,10 @@ internal sealed unsafe partial class NodeProxy
     private readonly PolledMessage[] _drained = GC.AllocateArray<PolledMessage>(DrainBatch, pinned: true);
     // Messages the last DrainOutbound that found any took (outbound thread only).
     private int _lastDrain;
+    // The outbound thread moved messages since its last idle wait (outbound thread only).
+    private bool _drainedSinceIdle;
+    // The inbound thread delivered a request or a reply since the outbound thread's last idle wait.
+    private int _replyExpected;
     private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
     private readonly Dictionary<int, Queue<HeldMessage>> _overflow = new();
@@ -67,6 +71,7 @@ internal sealed unsafe partial class NodeProxy
             if (n > 0)
             {
                 _lastDrain = n;
+                _drainedSinceIdle = true;
             }
         }
         return worked;

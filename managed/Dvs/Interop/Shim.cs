@@ -59,14 +59,34 @@ internal static unsafe partial class Shim
     [SuppressGCTransition]
     internal static partial uint RingCount(RingHeader* ring);
 
+    // The three calls below keep their GC transition (they block, or read /proc) and so are
+    // reached through NoInlining wrappers. Why: a method that contains an inlined P/Invoke with a
+    // GC transition calls the runtime's frame-setup helper (CORINFO_HELP_INIT_PINVOKE_FRAME: a TLS
+    // lookup and a frame initialization) in its prolog, on every call, whether or not the
+    // P/Invoke runs. Doorbell.Ring inlined into a send path, or FutexWait into Waiter.Wait, put
+    // that helper on the hot path of every message (perf, 2026-11-25: ~20% of the receiving
+    // proxy's delivery loop and of a sink's receive).
+
+    /// <summary>futex(FUTEX_WAIT) on a shared word; 0, or -1 with errno (timeout, value changed).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static int FutexWait(uint* word, uint expected, int timeoutMs) => FutexWaitImport(word, expected, timeoutMs);
+
+    /// <summary>futex(FUTEX_WAKE) on a shared word.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static int FutexWake(uint* word, int count) => FutexWakeImport(word, count);
+
+    /// <summary>1 when the process with this pid and start time still runs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static int PidAlive(int pid, ulong startTime) => PidAliveImport(pid, startTime);
+
     [LibraryImport(Lib, EntryPoint = "dvs_futex_wait")]
-    internal static partial int FutexWait(uint* word, uint expected, int timeoutMs);
+    private static partial int FutexWaitImport(uint* word, uint expected, int timeoutMs);
 
     [LibraryImport(Lib, EntryPoint = "dvs_futex_wake")]
-    internal static partial int FutexWake(uint* word, int count);
+    private static partial int FutexWakeImport(uint* word, int count);
 
     [LibraryImport(Lib, EntryPoint = "dvs_pid_alive")]
-    internal static partial int PidAlive(int pid, ulong startTime);
+    private static partial int PidAliveImport(int pid, ulong startTime);
 
     [LibraryImport(Lib, EntryPoint = "dvs_pid_start_time")]
     internal static partial ulong PidStartTime(int pid);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Dvs.Interop;
 
 namespace Dvs.Ipc;
@@ -15,6 +16,14 @@ internal static unsafe class Waiter
 {
     public static long Deadline(DvsTimeout timeout) =>
         timeout.IsForever ? long.MaxValue : Stopwatch.GetTimestamp() + timeout.Milliseconds * Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// Thread.Yield is a runtime call with a GC transition; inlined here it would put the
+    /// runtime's frame-setup helper in this method's prolog, paid by every wait, even one that
+    /// returns at its first poll (see Shim.FutexWait).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Yield() => Thread.Yield();
 
     public static DvsError Wait<T>(ref T condition, uint* futexWord, uint* sleepers, uint* pending, WaitStrategy strategy, long deadline)
         where T : struct, IWaitCondition
@@ -63,7 +72,7 @@ internal static unsafe class Waiter
 
         for (int y = 0; y < strategy.YieldCount; y++)
         {
-            Thread.Yield();
+            Yield();
             r = condition.Poll();
             if (r != 0)
             {
