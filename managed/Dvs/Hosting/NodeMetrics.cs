@@ -16,6 +16,8 @@ internal sealed unsafe class NodeMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly NodeSegment _segment;
+    private readonly Lock _gate = new();
+    private bool _disposed;
     private readonly Histogram<double> _rtt;
     private readonly Histogram<double> _migration;
     // Boxed once, so recording a peer's RTT allocates nothing.
@@ -37,10 +39,10 @@ internal sealed unsafe class NodeMetrics : IDisposable
         Counter("dvs.migrations.started", NodeCounter.MigrationsStarted, "{migration}", "Migrations started here");
         Counter("dvs.migrations.committed", NodeCounter.MigrationsCommitted, "{migration}", "Migrations committed");
         Counter("dvs.migrations.rolled_back", NodeCounter.MigrationsRolledBack, "{migration}", "Migrations rolled back");
-        _meter.CreateObservableCounter("dvs.drops", () => Drops(), "{frame}", "Frames or messages dropped, by reason");
-        _meter.CreateObservableGauge("dvs.endpoints", () => Endpoints(), "{endpoint}", "Endpoints of this node's DCs, by state");
-        _meter.CreateObservableGauge("dvs.peer.rtt", () => Peers(rtt: true), "us", "Smoothed round-trip time per peer");
-        _meter.CreateObservableGauge("dvs.peer.up", () => Peers(rtt: false), "{peer}", "1 while the peer is up");
+        _meter.CreateObservableCounter("dvs.drops", () => Observe(() => Drops().ToList()), "{frame}", "Frames or messages dropped, by reason");
+        _meter.CreateObservableGauge("dvs.endpoints", () => Observe(Endpoints), "{endpoint}", "Endpoints of this node's DCs, by state");
+        _meter.CreateObservableGauge("dvs.peer.rtt", () => Observe(() => Peers(rtt: true)), "us", "Smoothed round-trip time per peer");
+        _meter.CreateObservableGauge("dvs.peer.up", () => Observe(() => Peers(rtt: false)), "{peer}", "1 while the peer is up");
         _rtt = _meter.CreateHistogram<double>("dvs.peer.rtt.samples", "us",
             "Smoothed round-trip time per peer, sampled once per heartbeat interval");
         _migration = _meter.CreateHistogram<double>("dvs.migration.duration", "ms",
@@ -71,7 +73,21 @@ internal sealed unsafe class NodeMetrics : IDisposable
     }
 
     private void Counter(string name, NodeCounter counter, string unit, string description) =>
-        _meter.CreateObservableCounter(name, () => Read(counter), unit, description);
+        _meter.CreateObservableCounter(name, () => Observe(() => new[] { new Measurement<long>(Read(counter)) }), unit, description);
+
+    /// <summary>
+    /// Runs one observation unless the node host is stopping. A listener may observe on any
+    /// thread at any time, and Meter.Dispose does not wait for a callback in progress: without
+    /// this gate, a callback could read the segment after the host unmapped it (seen 2026-11-25: an
+    /// access violation in a test whose MeterListener observed another test's host as it stopped).
+    /// </summary>
+    private IEnumerable<Measurement<long>> Observe(Func<IEnumerable<Measurement<long>>> read)
+    {
+        lock (_gate)
+        {
+            return _disposed ? [] : read();
+        }
+    }
 
     private long Read(NodeCounter counter)
     {
@@ -138,5 +154,13 @@ internal sealed unsafe class NodeMetrics : IDisposable
         return list;
     }
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Called before the segment is unmapped: no observation reads it after this returns.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+        _meter.Dispose();
+    }
 }
