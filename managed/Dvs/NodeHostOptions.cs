@@ -11,8 +11,8 @@ public sealed class NodeHostOptions
 
     public string Cluster { get; set; } = "dvs";
 
-    /// <summary>Cells per inbound ring, a power of two.</summary>
-    public int RingCapacity { get; set; } = 256;
+    /// <summary>Cells per inbound ring, a power of two (128 bytes each, backed only once used; see IpcConfig.DefaultRingCapacity).</summary>
+    public int RingCapacity { get; set; } = Configuration.IpcConfig.DefaultRingCapacity;
 
     public IList<DcOptions> Dcs { get; set; } = new List<DcOptions> { new() };
 

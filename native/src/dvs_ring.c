@@ -7,6 +7,13 @@
  * Why this queue: a cell whose sequence says "full" is complete, so the consumer never reads a
  * half-written message, and producers never wait for each other except on the one CAS.
  *
+ * Cells start zeroed: a cell stores its sequence minus its own index, so the state "cell i free
+ * for position i" is all zero bytes. A fresh segment (ftruncate: zero pages) needs no
+ * initialization, and a ring's pages are backed only once messages reach them: a large default
+ * capacity costs memory only for the endpoints that fill their rings (before, every cell of every
+ * slot was written at creation: 64 MiB per DC at 2048 cells). A reset frees only the cells
+ * between head and tail, for the same reason.
+ *
  * Wake-ups (Dekker style, no lost wake-up): the consumer reads `wake_seq`, clears `wake_pending`,
  * raises `sleeping`, re-checks the ring, then futex-waits on the value read. A producer publishes
  * with a full barrier and then reads `sleeping`; if set, the first producer to swap
@@ -24,6 +31,12 @@
 static inline dvs_cell_t *dvs_ring_cells(dvs_ring_header_t *ring)
 {
     return (dvs_cell_t *)((uint8_t *)ring + sizeof(dvs_ring_header_t));
+}
+
+/* The sequence of a cell (stored relative to the cell's index, see above). */
+static inline uint64_t dvs_cell_seq(dvs_cell_t *cell, uint64_t index)
+{
+    return DVS_LOAD_ACQUIRE(&cell->seq) + index;
 }
 
 static inline void dvs_wake_word(uint32_t *word)
@@ -62,7 +75,7 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
     uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
     for (;;) {
         dvs_cell_t *cell = &cells[pos & mask];
-        uint64_t seq = DVS_LOAD_ACQUIRE(&cell->seq);
+        uint64_t seq = dvs_cell_seq(cell, pos & mask);
         int64_t dif = (int64_t)seq - (int64_t)pos;
         if (dif == 0) {
             if (DVS_CAS(&ring->tail, &pos, pos + 1)) {
@@ -70,7 +83,7 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
                 cell->meta = meta;
                 cell->aux = aux;
                 /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
-                DVS_STORE_SEQCST(&cell->seq, pos + 1);
+                DVS_STORE_SEQCST(&cell->seq, pos + 1 - (pos & mask));
                 if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
                     dvs_wake_once(&owner->wake_seq, &owner->wake_pending);
                 }
@@ -97,15 +110,16 @@ int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t 
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
     const uint64_t pos = DVS_LOAD_RELAXED(&ring->head);
-    dvs_cell_t *cell = &cells[pos & (capacity - 1)];
-    if (DVS_LOAD_ACQUIRE(&cell->seq) != pos + 1) {
+    const uint64_t index = pos & (capacity - 1);
+    dvs_cell_t *cell = &cells[index];
+    if (dvs_cell_seq(cell, index) != pos + 1) {
         return EDVSAGAIN;
     }
     *out = cell->message;
     *meta_out = cell->meta;
     *aux_out = cell->aux;
     DVS_STORE_RELEASE(&ring->head, pos + 1);
-    DVS_STORE_SEQCST(&cell->seq, pos + capacity);
+    DVS_STORE_SEQCST(&cell->seq, pos + capacity - index);
     if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
         dvs_wake_once(&ring->space_seq, &ring->space_pending);
     }
@@ -120,14 +134,14 @@ uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_poll
     uint64_t pos = first;
     for (uint32_t n = 0; n < max; n++, pos++) {
         dvs_cell_t *cell = &cells[pos & mask];
-        if (DVS_LOAD_ACQUIRE(&cell->seq) != pos + 1) {
+        if (dvs_cell_seq(cell, pos & mask) != pos + 1) {
             break;
         }
         out[n].message = cell->message;
         out[n].meta = cell->meta;
         out[n].aux = cell->aux;
         /* release: the copy above is done before a producer may reuse the cell */
-        DVS_STORE_RELEASE(&cell->seq, pos + capacity);
+        DVS_STORE_RELEASE(&cell->seq, pos + capacity - (pos & mask));
     }
     if (pos == first) {
         return 0;
@@ -143,15 +157,31 @@ uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_poll
     return (uint32_t)(pos - first);
 }
 
+/*
+ * Empties the ring: every cell between head and tail (published or only claimed, by an owner or
+ * producer that is gone) is freed for its next lap, and head moves to tail. Cells outside that
+ * range are free already, so they are not touched (nor their pages backed). Called while no
+ * producer writes the ring (a slot being bound or freed), as before.
+ */
 void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity)
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
-    for (uint32_t i = 0; i < capacity; i++) {
-        atomic_store_explicit((_Atomic uint64_t *)&cells[i].seq, (uint64_t)i, memory_order_relaxed);
-        cells[i].meta = 0;
+    const uint64_t mask = capacity - 1;
+    const uint64_t head = DVS_LOAD_ACQUIRE(&ring->head);
+    uint64_t tail = DVS_LOAD_ACQUIRE(&ring->tail);
+    if (tail - head > capacity) {   /* a corrupt header: free every cell for the lap at tail */
+        for (uint64_t i = 0; i < capacity; i++) {
+            uint64_t pos = tail + ((i - tail) & mask);   /* the position >= tail that maps to cell i */
+            atomic_store_explicit((_Atomic uint64_t *)&cells[i].seq, pos - i, memory_order_relaxed);
+        }
+    } else {
+        for (uint64_t pos = head; pos < tail; pos++) {
+            atomic_store_explicit((_Atomic uint64_t *)&cells[pos & mask].seq, pos + capacity - (pos & mask),
+                                  memory_order_relaxed);
+            cells[pos & mask].meta = 0;
+        }
     }
-    atomic_store_explicit((_Atomic uint64_t *)&ring->head, 0, memory_order_relaxed);
-    atomic_store_explicit((_Atomic uint64_t *)&ring->tail, 0, memory_order_relaxed);
+    atomic_store_explicit((_Atomic uint64_t *)&ring->head, tail, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     /* producers asleep on a full ring of the previous owner must re-check */
     if (DVS_LOAD_RELAXED(&ring->space_waiters) != 0) {

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -247,6 +248,93 @@ DVS_TEST(reset_empties_a_ring_for_a_new_owner)
     for (int i = 0; i < 8; i++) {
         CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
         check_message(&m, 2, 2, (uint64_t)i);
+    }
+    close_fixture(&f);
+}
+
+/* Resident pages of [start, start + bytes) (mincore: a tmpfs hole is not resident). */
+static size_t resident_pages(void *start, size_t bytes)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *first = (uint8_t *)((uintptr_t)start & ~(uintptr_t)(page - 1));
+    size_t pages = ((uint8_t *)start + bytes - first + page - 1) / page;
+    unsigned char *vec = calloc(pages, 1);
+    CHECK(vec != NULL);
+    CHECK_EQ(0, mincore(first, pages * page, vec));
+    size_t resident = 0;
+    for (size_t i = 0; i < pages; i++)
+        resident += vec[i] & 1u;
+    free(vec);
+    return resident;
+}
+
+DVS_TEST(a_new_segment_backs_no_ring_page_until_messages_reach_it)
+{
+    /* 4096 cells of 128 bytes: 128 pages per ring. Creating the segment writes no cell. */
+    ring_fixture_t f = open_fixture(4096);
+    const size_t ring_bytes = (size_t)f.ring_stride;
+    dvs_ring_header_t *second = (dvs_ring_header_t *)((uint8_t *)f.ring + f.ring_stride);
+    CHECK_EQ(0, (long long)resident_pages((uint8_t *)f.ring + 4096, ring_bytes - 4096));
+    /* 40 messages (5 KiB of cells) back two pages of slot 0's ring, none of slot 1's. */
+    dvs_message_t m;
+    int32_t meta;
+    for (int i = 0; i < 40; i++) {
+        m = make_message(1, 1, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    CHECK(resident_pages((uint8_t *)f.ring + 4096, ring_bytes - 4096) <= 2);
+    CHECK_EQ(0, (long long)resident_pages((uint8_t *)second + 4096, ring_bytes - 4096));
+    for (int i = 0; i < 40; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 1, 1, (uint64_t)i);
+    }
+    close_fixture(&f);
+}
+
+DVS_TEST(reset_frees_a_cell_claimed_by_a_producer_that_died_before_publishing)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m = make_message(1, 1, 1);
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    /* a producer claims position 1 (the CAS on tail) and dies before writing the cell */
+    __atomic_add_fetch(&f.ring->tail, 1, __ATOMIC_SEQ_CST);
+    CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));   /* stuck behind the claim */
+    dvs_ring_reset(f.ring, f.capacity);
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    for (int lap = 0; lap < 3; lap++) {
+        for (int i = 0; i < 8; i++) {
+            m = make_message(2, 2, (uint64_t)(lap * 8 + i));
+            CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+        }
+        CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+        for (int i = 0; i < 8; i++) {
+            CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+            check_message(&m, 2, 2, (uint64_t)(lap * 8 + i));
+        }
+    }
+    close_fixture(&f);
+}
+
+DVS_TEST(reset_repairs_a_ring_whose_header_was_overwritten)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m = make_message(1, 1, 1);
+    int32_t meta;
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    f.ring->head = 1000;   /* head past tail: garbage, e.g. a stray write */
+    dvs_ring_reset(f.ring, f.capacity);
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    for (int i = 0; i < 8; i++) {
+        m = make_message(3, 3, (uint64_t)i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 3, 3, (uint64_t)i);
     }
     close_fixture(&f);
 }

@@ -32,7 +32,7 @@ internal static class NetPartnerMode
     /// fragmenting (its MTU is 64 KiB), so the benchmark uses a large frame, as a loopback
     /// deployment would (ini: [node] mtu). DVS_BENCH_NET_MTU overrides it.
     /// </summary>
-    internal static int RingCapacity => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_RING"), out var c) ? c : 256;
+    internal static int RingCapacity => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_RING"), out var c) ? c : new NodeHostOptions().RingCapacity;
 
     internal static int WindowFrames => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_WINDOW"), out var w) ? w : 32;
 

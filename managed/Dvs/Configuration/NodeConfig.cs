@@ -37,7 +37,7 @@ namespace Dvs.Configuration;
 /// kind = echo
 ///
 /// [ipc]
-/// ring_capacity = 256
+/// ring_capacity = 4096
 /// spin_us = 50
 /// </code>
 /// </example>

@@ -3,22 +3,37 @@ namespace Dvs.Ipc;
 /// <summary>
 /// Messages the owner took off its ring while receiving from one source (or only requests) and
 /// that wait for a later receive, in arrival order, each with its meta and client incarnation.
-/// Private to the owning process: the ring is a FIFO, DVS receive(src) is not. Preallocated; when
-/// full the owner stops draining its ring, so senders feel back-pressure instead of the owner
-/// growing memory.
+/// Private to the owning process: the ring is a FIFO, DVS receive(src) is not. Bounded: when full
+/// the owner stops draining its ring, so senders feel back-pressure instead of the owner growing
+/// memory. Starts small and doubles up to its bound: most endpoints never defer anything, and the
+/// bound follows the ring capacity (4 x 4096 entries of 80 bytes would be 1.3 MB per endpoint).
 /// </summary>
 internal sealed class DeferredQueue
 {
+    private const int InitialCapacity = 64;
+
     private HeldMessage[] _held;
+    private readonly int _bound;
     private int _count;
 
-    public DeferredQueue(int capacity) => _held = new HeldMessage[capacity];
+    public DeferredQueue(int bound)
+    {
+        _bound = bound;
+        _held = new HeldMessage[Math.Min(bound, InitialCapacity)];
+    }
 
     public int Count => _count;
 
-    public bool IsFull => _count >= _held.Length;
+    public bool IsFull => _count >= _bound;
 
-    public void Add(in Message message, int meta, ulong incarnation) => _held[_count++] = new HeldMessage(message, meta, incarnation);
+    public void Add(in Message message, int meta, ulong incarnation)
+    {
+        if (_count == _held.Length)
+        {
+            Array.Resize(ref _held, Math.Max(_count + 1, Math.Min(_bound, _held.Length * 2)));
+        }
+        _held[_count++] = new HeldMessage(message, meta, incarnation);
+    }
 
     /// <summary>Takes the oldest message from <paramref name="source"/> (or any), optionally only requests.</summary>
     public bool TryTake(int source, bool requestsOnly, out Message message, out int meta, out ulong incarnation)

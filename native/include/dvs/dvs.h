@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     3u  /* bump at every change of a shared struct */
+#define DVS_LAYOUT_VERSION     4u  /* bump at every change of a shared struct (4: cell sequences stored relative to the cell index) */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */

@@ -63,7 +63,7 @@ public class NodeConfigLoadTests
         Assert.That(config.Cluster.Name, Is.EqualTo("dvs"));
         Assert.That(config.Cluster.HeartbeatMs, Is.EqualTo(100));
         Assert.That(config.Cluster.PeerDownMs, Is.EqualTo(1000));
-        Assert.That(config.Ipc.RingCapacity, Is.EqualTo(256));
+        Assert.That(config.Ipc.RingCapacity, Is.EqualTo(IpcConfig.DefaultRingCapacity));
         Assert.That(config.Ipc.SpinUs, Is.EqualTo(50));
         DcConfig dc = config.Dcs.Single();
         Assert.That((dc.NrProcs, dc.NrTasks, dc.NrSysProcs), Is.EqualTo((221, 35, 64)));
