@@ -45,6 +45,9 @@ public sealed unsafe partial class NodeHost : IDisposable
         }
         catch
         {
+            // The meter is published already: withdraw it before the segment it reads goes away
+            // (a listener observed a failed start's counters over unmapped memory: a test host crash).
+            _metrics.Dispose();
             segment.Unlink();
             segment.Dispose();
             throw;

@@ -26,8 +26,12 @@ internal sealed unsafe class NodeMetrics : IDisposable
     public NodeMetrics(NodeSegment segment)
     {
         _segment = segment;
-        _meter = new Meter(MeterName, "1.0");
-        var tags = new KeyValuePair<string, object?>[] { new("node", segment.NodeName) };
+        // The node's name as a meter tag: one process may host several nodes (tests, embedded clusters).
+        _meter = new Meter(new MeterOptions(MeterName)
+        {
+            Version = "1.0",
+            Tags = [new KeyValuePair<string, object?>("node", segment.NodeName)],
+        });
         Counter("dvs.frames.sent", NodeCounter.FramesSent, "{frame}", "Frames sent to peers");
         Counter("dvs.frames.received", NodeCounter.FramesReceived, "{frame}", "Frames received from peers");
         Counter("dvs.messages.sent", NodeCounter.MessagesSent, "{message}", "Messages sent to other nodes");
@@ -47,7 +51,6 @@ internal sealed unsafe class NodeMetrics : IDisposable
             "Smoothed round-trip time per peer, sampled once per heartbeat interval");
         _migration = _meter.CreateHistogram<double>("dvs.migration.duration", "ms",
             "How long a migration (or one step of it) kept its endpoint paused, by step and result");
-        _ = tags;
     }
 
     /// <summary>One RTT sample of <paramref name="peer"/>. Called by the proxy's outbound thread at

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Dvs.Tests.Configuration;
 
 namespace Dvs.Tests.Hosting;
 
@@ -40,4 +41,66 @@ public class NodeMetricsTests
         Assert.That(seen["dvs.messages.received"], Is.GreaterThanOrEqualTo(10));
         Assert.That(seen["dvs.peer.up"], Is.EqualTo(1));
     }
+
+    [Test]
+    public void AHostThatFailsToStartLeavesNoInstrumentOverItsUnmappedSegment()
+    {
+        // The proxy refuses a peer with the node's own id after the meter was published; before
+        // the fix the failed host's meter stayed published, and observing it read unmapped memory
+        // (an access violation that took the whole test host down).
+        string name = ConfigDir.UniqueNodeName();
+        var options = new NodeHostOptions
+        {
+            NodeName = name,
+            NodeId = 3,
+            Network = new NetworkOptions
+            {
+                Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+                Peers = { new PeerOptions { NodeId = 3, Name = "self", Address = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9) } },
+                ClusterKey = TwoNodes.Key,
+            },
+        };
+        var error = Assert.Throws<DvsException>(() => NodeHost.Start(options))!;
+        Assert.That(error.Error, Is.EqualTo(DvsError.BadNodeId));
+        var published = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Dvs.Node")
+            {
+                lock (published)
+                {
+                    published.Add($"{NodeOf(instrument.Meter)}/{instrument.Name}");
+                }
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => { });
+        listener.Start();
+        listener.RecordObservableInstruments();   // crashed here
+        Assert.That(published.Where(p => p.StartsWith(name + "/", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    [Test]
+    public void EachNodeHostsMeterIsTaggedWithTheNodeName()
+    {
+        using var nodes = new TwoNodes();
+        var names = new HashSet<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Name == "Dvs.Node")
+            {
+                lock (names)
+                {
+                    names.Add(NodeOf(instrument.Meter) ?? "");
+                }
+            }
+        };
+        listener.Start();
+        Assert.That(names, Is.SupersetOf(new[] { nodes.Node0.Name, nodes.Node1.Name }));
+    }
+
+    private static string? NodeOf(Meter meter) =>
+        meter.Tags?.FirstOrDefault(t => t.Key == "node").Value as string;
 }
