@@ -33,6 +33,20 @@ static inline dvs_cell_t *dvs_ring_cells(dvs_ring_header_t *ring)
     return (dvs_cell_t *)((uint8_t *)ring + sizeof(dvs_ring_header_t));
 }
 
+/*
+ * Cells a producer or consumer touches next are fetched ahead, for writing. A large ring does not
+ * stay in cache (4096 cells are 512 KiB), and the seq_cst store that publishes a cell waits until
+ * the cell's lines are owned: without the prefetch every offer paid a miss to memory inside that
+ * fence (perf, 2026-11-25: dvs_ring_offer_aux a quarter of the receiving proxy's time).
+ */
+#define DVS_PREFETCH_AHEAD 4
+
+static inline void dvs_prefetch_cell(dvs_cell_t *cell)
+{
+    __builtin_prefetch(cell, 1, 3);
+    __builtin_prefetch(&cell->message, 1, 3);
+}
+
 /* The sequence of a cell (stored relative to the cell's index, see above). */
 static inline uint64_t dvs_cell_seq(dvs_cell_t *cell, uint64_t index)
 {
@@ -79,6 +93,7 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
         int64_t dif = (int64_t)seq - (int64_t)pos;
         if (dif == 0) {
             if (DVS_CAS(&ring->tail, &pos, pos + 1)) {
+                dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & mask]);
                 cell->message = *msg;
                 cell->meta = meta;
                 cell->aux = aux;
@@ -115,6 +130,7 @@ int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t 
     if (dvs_cell_seq(cell, index) != pos + 1) {
         return EDVSAGAIN;
     }
+    dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & (capacity - 1)]);
     *out = cell->message;
     *meta_out = cell->meta;
     *aux_out = cell->aux;
@@ -137,6 +153,7 @@ uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_poll
         if (dvs_cell_seq(cell, pos & mask) != pos + 1) {
             break;
         }
+        dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & mask]);
         out[n].message = cell->message;
         out[n].meta = cell->meta;
         out[n].aux = cell->aux;

@@ -151,7 +151,7 @@ internal sealed unsafe partial class NodeProxy
             }
             ReliableSession session = _sessions[peer]!;
             SendStatus status;
-            lock (session)
+            lock (session.Gate)
             {
                 status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
             }

@@ -474,7 +474,7 @@ internal sealed unsafe partial class NodeProxy
             }
             Message m = f.Message;
             SendStatus status;
-            lock (session)
+            lock (session.Gate)
             {
                 status = session.TrySend(f.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
             }
@@ -495,7 +495,7 @@ internal sealed unsafe partial class NodeProxy
         var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         long total = migration.Header.Length + (long)migration.State.Length;
         bool worked = false;
-        lock (session)
+        lock (session.Gate)
         {
             if (!migration.OfferSent)
             {
@@ -554,7 +554,7 @@ internal sealed unsafe partial class NodeProxy
         byte[] delta = migration.Delta!;
         var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         bool worked = false;
-        lock (session)
+        lock (session.Gate)
         {
             if (!migration.DeltaOfferSent)
             {

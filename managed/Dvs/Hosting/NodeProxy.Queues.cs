@@ -139,7 +139,7 @@ internal sealed unsafe partial class NodeProxy
     {
         ReliableSession session = _sessions[peer]!;
         Message copy = message;
-        lock (session)
+        lock (session.Gate)
         {
             return session.TrySend(header, new ReadOnlySpan<byte>(&copy, sizeof(Message)));
         }
@@ -200,10 +200,12 @@ internal sealed unsafe partial class NodeProxy
             // ring without the lock (its thread-id lookup was 10% of the inbound thread's time). A
             // session delivers under its own lock, so its order holds; another session may queue
             // meanwhile, but messages of different peers have no order between them.
-            Message direct = message;
-            if (Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, &direct, meta, incarnation, slot) == 0)
+            fixed (Message* direct = &message)   // the message in the frame buffer: no copy
             {
-                return true;
+                if (Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, direct, meta, incarnation, slot) == 0)
+                {
+                    return true;
+                }
             }
         }
         int key = (dc.DcId << 16) | index;

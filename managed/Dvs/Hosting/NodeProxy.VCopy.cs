@@ -99,7 +99,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 Message m = control.Message;
                 SendStatus status;
-                lock (session)
+                lock (session.Gate)
                 {
                     status = session.TrySend(control.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
                 }
@@ -167,7 +167,7 @@ internal sealed unsafe partial class NodeProxy
             }
             var header = new MessageHeader((ushort)job.DcId, CallKindVCopyData, job.DestinationEndpoint, 0, (uint)job.Sequence);
             SendStatus status;
-            lock (session)
+            lock (session.Gate)
             {
                 status = session.TrySendBulk(header, frame[..(sizeof(long) + want)]);
                 if (status == SendStatus.Ok)
@@ -196,7 +196,7 @@ internal sealed unsafe partial class NodeProxy
         done[1] = job.SourceEndpoint;
         var doneHeader = new MessageHeader((ushort)job.DcId, CallKindVCopyDone, job.DestinationEndpoint, 0, (uint)job.Sequence);
         SendStatus sent;
-        lock (session)
+        lock (session.Gate)
         {
             sent = session.TrySend(doneHeader, new ReadOnlySpan<byte>(&done, sizeof(Message)));
         }

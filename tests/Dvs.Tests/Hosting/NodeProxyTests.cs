@@ -79,10 +79,11 @@ public class NodeProxyTests
     [Test]
     public void ABurstLargerThanEveryRingArrivesCompleteAndInOrder()
     {
-        // 20,000 messages: more than the sender's outbound ring (1024: the sender waits for room,
-        // woken by the proxy's batched drain) and the receiver's ring (256: the rest waits in the
-        // receiving proxy's overflow queue, moved in when the receiver wakes the proxy).
-        const int Count = 20_000;
+        // 40,000 messages, sent before the receiver takes any: more than the sender's outbound ring
+        // (16,384 at the default ring capacity: the sender waits for room, woken by the proxy's
+        // batched drain) and the receiver's ring (4,096) together, so at least 19,520 wait in the
+        // receiving proxy's overflow queue, moved in when the receiver wakes the proxy.
+        const int Count = 40_000;
         using var nodes = new TwoNodes();
         using Endpoint a = nodes.Node0.Bind(0, 1);
         using Endpoint b = nodes.Node1.Bind(0, 2);
