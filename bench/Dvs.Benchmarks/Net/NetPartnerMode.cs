@@ -27,16 +27,17 @@ internal static class NetPartnerMode
 
     internal const int DcId = 0;
 
-    /// <summary>
-    /// The node hosts' frame size: loopback carries datagrams up to 65507 bytes without
-    /// fragmenting (its MTU is 64 KiB), so the benchmark uses a large frame, as a loopback
-    /// deployment would (ini: [node] mtu). DVS_BENCH_NET_MTU overrides it.
-    /// </summary>
+    /// <summary>The receivers' ring capacity: the library's default; DVS_BENCH_NET_RING overrides it.</summary>
     internal static int RingCapacity => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_RING"), out var c) ? c : new NodeHostOptions().RingCapacity;
 
     internal static int WindowFrames => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_WINDOW"), out var w) ? w : 32;
 
-    internal static int Mtu => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_MTU"), out var mtu) ? mtu : 16384;
+    /// <summary>
+    /// The node hosts' frame size: loopback carries datagrams up to 65507 bytes without
+    /// fragmenting (its MTU is 64 KiB), so the benchmark uses the largest frame, as a loopback
+    /// cluster made by `dvs config init` does (ini: [node] mtu). DVS_BENCH_NET_MTU overrides it.
+    /// </summary>
+    internal static int Mtu => int.TryParse(Environment.GetEnvironmentVariable("DVS_BENCH_NET_MTU"), out var mtu) ? mtu : Dvs.Configuration.LocalNodeConfig.MaxMtu;
 
     /// <summary>The wait strategy named on a command line: "blocking" or "default".</summary>
     internal static WaitStrategy ParseWait(string name) => name switch

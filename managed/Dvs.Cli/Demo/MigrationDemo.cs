@@ -60,7 +60,7 @@ internal sealed class MigrationDemo
         string stem = $"demo{Environment.ProcessId}";
         for (int i = 0; i < Nodes; i++)
         {
-            var network = new NetworkOptions { Listen = new IPEndPoint(IPAddress.Loopback, ports[i]), ClusterKey = key };
+            var network = new NetworkOptions { Listen = new IPEndPoint(IPAddress.Loopback, ports[i]), ClusterKey = key, Mtu = Dvs.Configuration.LocalNodeConfig.MaxMtu };
             for (int p = 0; p < Nodes; p++)
             {
                 if (p != i)
