@@ -114,6 +114,63 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
     }
 }
 
+/*
+ * Offers in[0..n) in order with one claim of the tail and one fence: a node host delivering a
+ * frame's messages to one endpoint paid a locked CAS and a seq_cst store per message (perf,
+ * 2026-11-25: 70% of dvs_ring_offer_aux, itself a quarter of the receiving proxy's time).
+ * Claims the longest run of free cells from the tail (up to n), so other producers still
+ * interleave whole runs, never single messages inside one; returns how many went in.
+ */
+uint32_t dvs_ring_offer_many(dvs_ring_header_t *ring, uint32_t capacity, const dvs_polled_t *in, uint32_t n,
+                             dvs_slot_t *owner)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    const uint64_t mask = capacity - 1;
+    if (n == 0) {
+        return 0;
+    }
+    if (n > capacity) {
+        n = capacity;
+    }
+    uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
+    uint32_t run;
+    for (;;) {
+        /* A cell is free for position p when its sequence is p; the run ends at the first that is not. */
+        run = 0;
+        while (run < n && dvs_cell_seq(&cells[(pos + run) & mask], (pos + run) & mask) == pos + run) {
+            run++;
+        }
+        if (run == 0) {
+            uint64_t seq = dvs_cell_seq(&cells[pos & mask], pos & mask);
+            if ((int64_t)seq - (int64_t)pos < 0) {
+                DVS_FETCH_ADD(&ring->full_count, 1u);
+                return 0;
+            }
+            pos = DVS_LOAD_RELAXED(&ring->tail);   /* another producer moved on: look again */
+            continue;
+        }
+        if (DVS_CAS(&ring->tail, &pos, pos + run)) {
+            break;
+        }
+        /* CAS failed: pos holds the current tail; retry */
+    }
+    for (uint32_t i = 0; i < run; i++) {
+        const uint64_t p = pos + i;
+        dvs_cell_t *cell = &cells[p & mask];
+        dvs_prefetch_cell(&cells[(p + DVS_PREFETCH_AHEAD) & mask]);
+        cell->message = in[i].message;
+        cell->meta = in[i].meta;
+        cell->aux = in[i].aux;
+        /* release: the cell's contents before its sequence (the consumer checks the sequence) */
+        DVS_STORE_RELEASE(&cell->seq, p + 1 - (p & mask));
+    }
+    atomic_thread_fence(memory_order_seq_cst);   /* the published cells before the read of `sleeping` */
+    if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
+        dvs_wake_once(&owner->wake_seq, &owner->wake_pending);
+    }
+    return run;
+}
+
 int dvs_ring_poll(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t *out, int32_t *meta_out)
 {
     uint64_t aux;

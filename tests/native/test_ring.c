@@ -414,6 +414,81 @@ DVS_TEST(many_producer_threads_each_message_once_in_order)
     close_fixture(&f);
 }
 
+/* Producers 0 and 2 offer single messages, 1 and 3 runs of up to 7 (dvs_ring_offer_many): runs and
+ * single offers interleave, and every message still arrives once, in its producer's order. */
+static void *mixed_producer(void *p)
+{
+    producer_arg_t *a = p;
+    if (a->id % 2 == 0)
+        return producer(p);
+    dvs_polled_t run[7];
+    for (uint64_t i = 0; i < PER_PRODUCER;) {
+        uint32_t n = (uint32_t)(1 + i % 7);
+        if (i + n > PER_PRODUCER)
+            n = (uint32_t)(PER_PRODUCER - i);
+        for (uint32_t k = 0; k < n; k++) {
+            run[k].message = make_message(a->id, 77, i + k);
+            run[k].meta = a->id;
+            run[k].aux = ((uint64_t)a->id << 32) | (i + k);
+        }
+        uint32_t placed = dvs_ring_offer_many(a->f->ring, a->f->capacity, run, n, a->f->owner);
+        if (placed == 0)
+            sched_yield();
+        i += placed;   /* the rest is offered again, first */
+    }
+    return NULL;
+}
+
+DVS_TEST(runs_and_single_offers_from_many_threads_each_message_once_in_order)
+{
+    ring_fixture_t f = open_fixture(64);
+    pthread_t threads[PRODUCERS];
+    producer_arg_t args[PRODUCERS];
+    for (int p = 0; p < PRODUCERS; p++) {
+        args[p].f = &f;
+        args[p].id = p;
+        CHECK_EQ(0, pthread_create(&threads[p], NULL, mixed_producer, &args[p]));
+    }
+    consume_all(&f, PRODUCERS);
+    for (int p = 0; p < PRODUCERS; p++)
+        CHECK_EQ(0, pthread_join(threads[p], NULL));
+    close_fixture(&f);
+}
+
+DVS_TEST(offer_many_fills_what_is_free_and_reports_a_full_ring)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_polled_t in[10];
+    for (int i = 0; i < 10; i++) {
+        in[i].message = make_message(5, 5, (uint64_t)i);
+        in[i].meta = 100 + i;
+        in[i].aux = 1000u + (uint64_t)i;
+    }
+    CHECK_EQ(3, dvs_ring_offer_many(f.ring, f.capacity, in, 3, f.owner));
+    CHECK_EQ(5, dvs_ring_offer_many(f.ring, f.capacity, in + 3, 7, f.owner));   /* only 5 cells left */
+    uint64_t full_before = f.ring->full_count;
+    CHECK_EQ(0, dvs_ring_offer_many(f.ring, f.capacity, in + 8, 2, f.owner));
+    CHECK_EQ((long long)(full_before + 1), (long long)f.ring->full_count);
+    CHECK_EQ(0, dvs_ring_offer_many(f.ring, f.capacity, in, 0, f.owner));
+    dvs_message_t m;
+    int32_t meta;
+    uint64_t aux;
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+        check_message(&m, 5, 5, (uint64_t)i);
+        CHECK_EQ(100 + i, meta);
+        CHECK_EQ(1000 + i, (long long)aux);
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    /* after a wrap the free run continues across the end of the cell array */
+    CHECK_EQ(2, dvs_ring_offer_many(f.ring, f.capacity, in + 8, 2, f.owner));
+    for (int i = 8; i < 10; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll_aux(f.ring, f.capacity, &m, &meta, &aux));
+        check_message(&m, 5, 5, (uint64_t)i);
+    }
+    close_fixture(&f);
+}
+
 /* Producers in other processes, each with its own mapping of the segment (at another address). */
 DVS_TEST(producer_processes_each_message_once_in_order)
 {

@@ -26,6 +26,7 @@ internal sealed partial class NodeProxy
     /// <summary>A bulk frame from a peer (inbound thread, under its session lock).</summary>
     public bool TryDeliverBulk(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> data)
     {
+        FlushRun(session);   // the messages before it, first
         if (header.CallKind == CallKindMigrateData && header.DcId < _dcs.Length && _dcs[header.DcId] is not null)
         {
             DeliverMigrationData(session.PeerNode, header, data);

@@ -39,6 +39,8 @@ internal sealed unsafe partial class NodeProxy
     private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
     private readonly Dictionary<int, Queue<HeldMessage>> _overflow = new();
+    // Per peer session: messages accepted in a row for one endpoint, not yet in its ring.
+    private readonly DeliveryRun?[] _runs = new DeliveryRun?[SegmentLayout.MaxNodes];
     private readonly Lock _overflowLock = new();
     private int _overflowCount;
 
@@ -191,8 +193,61 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>Into the endpoint's ring, or behind what already waits for it. False: hold the session back.</summary>
+    /// <summary>
+    /// Takes a message for a local endpoint into the session's run (see <see cref="DeliveryRun"/>),
+    /// handing the run on first if it is for another endpoint. False while anything waits in an
+    /// overflow queue: then the message takes the per-message path, which keeps it behind what
+    /// waits for its endpoint.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
+    private bool TryAddToRun(ReliableSession session, in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
+    {
+        DeliveryRun run = _runs[session.PeerNode]!;
+        if (!run.Accepts(dc.DcId, index))
+        {
+            FlushRun(run);
+        }
+        if (Volatile.Read(ref _overflowCount) != 0)
+        {
+            FlushRun(run);
+            return false;
+        }
+        run.Add(dc.DcId, index, slot, in message, meta, incarnation);
+        if (run.IsFull)
+        {
+            FlushRun(run);
+        }
+        return true;
+    }
+
+    private void FlushRun(ReliableSession session) => FlushRun(_runs[session.PeerNode]!);
+
+    /// <summary>
+    /// Hands a run on: into the endpoint's ring in one native call, and what did not fit into its
+    /// overflow queue (always accepted: the session counted these messages delivered already; the
+    /// run is far smaller than the queue limits, which apply to the messages after it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FlushRun(DeliveryRun run)
+    {
+        int count = run.Count;
+        if (count == 0)
+        {
+            return;
+        }
+        ref readonly DcView dc = ref Nullable.GetValueRefOrDefaultRef(in _dcs[run.DcId]);
+        uint placed = Shim.RingOfferMany(dc.Ring(run.Index), dc.RingCapacity, run.Messages, (uint)count, run.Slot);
+        for (int i = (int)placed; i < count; i++)
+        {
+            ref readonly PolledMessage m = ref run[i];
+            DeliverOrQueue(dc, run.Index, run.Slot, in m.Message, m.Meta, m.Aux, mustAccept: true);
+        }
+        Count(NodeCounter.MessagesReceived, count);
+        run.Clear();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation, bool mustAccept = false)
     {
         if (Volatile.Read(ref _overflowCount) == 0)
         {
@@ -220,7 +275,7 @@ internal sealed unsafe partial class NodeProxy
                     return true;
                 }
             }
-            if (_overflowCount >= OverflowTotal || (waiting?.Count ?? 0) >= OverflowPerEndpoint)
+            if (!mustAccept && (_overflowCount >= OverflowTotal || (waiting?.Count ?? 0) >= OverflowPerEndpoint))
             {
                 return false;
             }

@@ -100,6 +100,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     throw new DvsException(DvsError.BadNodeId, $"peer node id {peer.NodeId} is invalid or repeated");
                 }
+                _runs[peer.NodeId] = new DeliveryRun();
                 _sessions[peer.NodeId] = new ReliableSession(sessionOptions, credentials, _nodeId, peer.NodeId,
                     _incarnation, this, _drops, now);
                 _channel.SetPeer(peer);
@@ -463,6 +464,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         EndpointSlot* slot = dc.Slot(index);
         int kind = header.CallKind;
+        if (kind is not (SegmentLayout.KindSend or SegmentLayout.KindSendRec))
+        {
+            FlushRun(session);   // what came before it, first
+        }
         switch (kind)
         {
             case CallKindBind:
@@ -489,6 +494,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
         {
+            FlushRun(session);
             if (slotState == SegmentLayout.SlotRemote && slot->Endpoint == header.Destination &&
                 kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec or SegmentLayout.KindNotify)
             {
@@ -510,13 +516,16 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = kind | (int)(header.RequestSequence << 8);
-                if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
+                if (!TryAddToRun(session, dc, index, slot, in m, meta, header.SourceIncarnation))
                 {
-                    // Not a drop: the session keeps the message and retries; its window shrinks.
-                    Count(NodeCounter.InboundBackPressure);
-                    return false;
+                    if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
+                    {
+                        // Not a drop: the session keeps the message and retries; its window shrinks.
+                        Count(NodeCounter.InboundBackPressure);
+                        return false;
+                    }
+                    Count(NodeCounter.MessagesReceived);
                 }
-                Count(NodeCounter.MessagesReceived);
                 if (kind == SegmentLayout.KindSendRec)
                 {
                     ExpectReply();
@@ -544,6 +553,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 return true;
         }
     }
+
+    public void EndDeliveries(ReliableSession session) => FlushRun(session);
 
     /// <summary>Tells the outbound thread that a message will likely follow soon (see IdleWait): written only when it changes, to keep the line shared.</summary>
     private void ExpectReply()

@@ -48,6 +48,10 @@ internal static unsafe partial class Shim
     [SuppressGCTransition]
     internal static partial uint RingPollMany(RingHeader* ring, uint capacity, PolledMessage* output, uint max);
 
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_offer_many")]
+    [SuppressGCTransition]
+    internal static partial uint RingOfferMany(RingHeader* ring, uint capacity, PolledMessage* input, uint count, EndpointSlot* owner);
+
     [LibraryImport(Lib, EntryPoint = "dvs_ring_poll")]
     [SuppressGCTransition]
     internal static partial int RingPoll(RingHeader* ring, uint capacity, Message* msg, int* meta);

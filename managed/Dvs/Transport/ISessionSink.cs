@@ -20,6 +20,15 @@ internal interface ISessionSink
     /// </summary>
     bool TryDeliverBulk(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> data) => true;
 
+    /// <summary>
+    /// The end of a run of deliveries (each time the session has delivered what it could). A sink
+    /// that gathers accepted messages to hand them on together must have handed them all on
+    /// when this returns.
+    /// </summary>
+    void EndDeliveries(ReliableSession session)
+    {
+    }
+
     /// <summary>The peer went up (a frame arrived) or down (silence).</summary>
     void OnPeerStateChanged(ReliableSession session, PeerState state);
 

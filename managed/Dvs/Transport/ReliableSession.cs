@@ -604,6 +604,18 @@ internal sealed class ReliableSession
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Deliver(long now)
     {
+        DeliverInOrder();
+        _sink.EndDeliveries(this);
+        // After a refusal shrank the window we advertised, tell the peer it may send again.
+        if (_advertisedWindow < (uint)(_window / 2) && ReceiveWindow > _advertisedWindow)
+        {
+            AckNow(now);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DeliverInOrder()
+    {
         while (_deliverBase < _rcvNext)
         {
             int slot = (int)(_deliverBase & (ulong)_mask);
@@ -635,11 +647,6 @@ internal sealed class ReliableSession
             r = default;
             _deliverBase++;
             _deliverIndex = 0;
-        }
-        // After a refusal shrank the window we advertised, tell the peer it may send again.
-        if (_advertisedWindow < (uint)(_window / 2) && ReceiveWindow > _advertisedWindow)
-        {
-            AckNow(now);
         }
     }
 

@@ -282,6 +282,11 @@ typedef struct dvs_polled {
  * Returns how many were taken (0: empty). */
 DVS_API uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_polled_t *out,
                                     uint32_t max);
+/* Offer of up to n messages at once (any producer): claims the longest run of free cells at the
+ * tail with one CAS, writes them in order, publishes them with one fence and wakes the owner at
+ * most once. Returns how many went in (0: full); the caller keeps the rest. */
+DVS_API uint32_t dvs_ring_offer_many(dvs_ring_header_t *ring, uint32_t capacity, const dvs_polled_t *in,
+                                     uint32_t n, dvs_slot_t *owner);
 /* Resets an empty ring for a new owner. Not safe against concurrent producers. */
 DVS_API void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity);
 /* Messages currently queued (approximate while producers run). */

@@ -107,6 +107,57 @@ public class NodeProxyTests
     }
 
     [Test]
+    public void InterleavedMessagesForTwoEndpointsKeepEachOnesOrderAcrossRuns()
+    {
+        // The receiving host hands a peer's messages on in runs, one run per endpoint in a row:
+        // here every run is short (the destination alternates in patterns), a notify ends a run,
+        // and both endpoints must still see their own messages once each, in order.
+        const int Count = 6_000;
+        using var nodes = new TwoNodes();
+        using Endpoint a = nodes.Node0.Bind(0, 1);
+        using Endpoint c = nodes.Node0.Bind(0, 3);
+        using Endpoint b = nodes.Node1.Bind(0, 2);
+        Assert.That(nodes.Node1.WaitForRemote(0, 1, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(nodes.Node1.WaitForRemote(0, 3, Long), Is.EqualTo(DvsError.Ok));
+        int toA = 0, toC = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            bool first = (i / (1 + i % 5)) % 2 == 0;   // runs of 1..5, mixed
+            int destination = first ? 1 : 3;
+            int sequence = first ? toA++ : toC++;
+            Assert.That(b.Send(destination, new Message(sequence), Long), Is.EqualTo(DvsError.Ok));
+            if (i % 997 == 0)
+            {
+                Assert.That(b.Notify(destination), Is.EqualTo(DvsError.Ok));
+            }
+        }
+        foreach ((Endpoint e, int expected) in new[] { (a, toA), (c, toC) })
+        {
+            bool notified = false;   // notifies from one source coalesce; they have no place in the order
+            for (int i = 0; i < expected;)
+            {
+                Assert.That(e.Receive(2, out Message m, Long), Is.EqualTo(DvsError.Ok));
+                if (m.IsNotify)
+                {
+                    notified = true;
+                    continue;
+                }
+                if (m.Type != i)
+                {
+                    Assert.Fail($"endpoint {e.Number}: message {m.Type} arrived where {i} was due");
+                }
+                i++;
+            }
+            if (!notified)
+            {
+                Assert.That(e.Receive(EndpointNumber.Any, out Message n, Long), Is.EqualTo(DvsError.Ok), "the notify");
+                Assert.That(n.IsNotify, Is.True);
+            }
+            Assert.That(e.Receive(EndpointNumber.Any, out _, DvsTimeout.NoWait), Is.EqualTo(DvsError.Again), "nothing twice");
+        }
+    }
+
+    [Test]
     public void UnbindOnOneNodeFailsAWaitingCallerOnTheOther()
     {
         using var nodes = new TwoNodes();
