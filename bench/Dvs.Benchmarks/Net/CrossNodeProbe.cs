@@ -87,12 +87,16 @@ internal static class CrossNodeProbe
                 SpinWait.SpinUntil(() => Interlocked.Read(ref done) > 50_000);
                 using var node0 = Node.Attach(cluster.Node0Name);
                 var before = Counters(node0);
+                var before1 = Counters(cluster.Node1);
                 var sent = Interlocked.Read(ref done);
                 Measure($"Dvs Send node1 -> node0 sink, per message (batches of {ProbeBatch} + drain)", seconds, () => Interlocked.Read(ref done), cluster.Node1);
                 sent = Interlocked.Read(ref done) - sent;
                 var after = Counters(node0);
+                var after1 = Counters(cluster.Node1);
                 Console.WriteLine("node0 host, per 1000 messages: " + string.Join(", ",
                     CountersShown.Select((c, i) => $"{c} {(after[i] - before[i]) * 1000.0 / sent:F2}")));
+                Console.WriteLine("node1 host, per 1000 messages: " + string.Join(", ",
+                    CountersShown.Select((c, i) => $"{c} {(after1[i] - before1[i]) * 1000.0 / sent:F2}")));
                 Volatile.Write(ref stop, true);
                 loop.Join();
             }
@@ -210,7 +214,7 @@ internal static class CrossNodeProbe
     private static readonly NodeCounter[] CountersShown =
     [
         NodeCounter.FramesReceived, NodeCounter.FramesSent, NodeCounter.InboundBackPressure, NodeCounter.DropFullRing,
-        NodeCounter.DropDuplicate, NodeCounter.Retransmissions, NodeCounter.InboundOverflowed,
+        NodeCounter.DropDuplicate, NodeCounter.Retransmissions, NodeCounter.InboundOverflowed, NodeCounter.OutboundBackPressure,
     ];
 
     private static long[] Counters(Node node) => CountersShown.Select(node.GetCounter).ToArray();

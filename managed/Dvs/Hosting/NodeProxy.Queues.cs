@@ -87,11 +87,12 @@ internal sealed unsafe partial class NodeProxy
         int dcid = DcView.RouteDc(route);
         int kind = meta & SegmentLayout.KindMask;
         int sequence = meta >>> 8;
-        if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
+        if ((uint)dcid >= SegmentLayout.MaxDcs || !_dcs[dcid].HasValue)
         {
             Count(NodeCounter.DropOther);
             return;
         }
+        ref readonly DcView dc = ref Nullable.GetValueRefOrDefaultRef(in _dcs[dcid]);   // no copy per message (see TryDeliver)
         EnsureSourceAnnounced(dc, message.Source);
         if (kind == SegmentLayout.KindVCopy)
         {
@@ -192,7 +193,6 @@ internal sealed unsafe partial class NodeProxy
         return worked;
     }
 
-    /// <summary>Into the endpoint's ring, or behind what already waits for it. False: hold the session back.</summary>
     /// <summary>
     /// Takes a message for a local endpoint into the session's run (see <see cref="DeliveryRun"/>),
     /// handing the run on first if it is for another endpoint. False while anything waits in an
@@ -246,6 +246,7 @@ internal sealed unsafe partial class NodeProxy
         run.Clear();
     }
 
+    /// <summary>Into the endpoint's ring, or behind what already waits for it. False: hold the session back.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DeliverOrQueue(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation, bool mustAccept = false)
     {
