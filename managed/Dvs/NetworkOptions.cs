@@ -38,4 +38,12 @@ public sealed class NetworkOptions
 
     /// <summary>Frames in flight per peer (flow control); a power of two.</summary>
     public int WindowFrames { get; set; } = 128;
+
+    /// <summary>
+    /// How long a node keeps the buffers of its last migrations (a snapshot's, a received
+    /// state's) for the next one: a large state costs page faults only the first time it moves,
+    /// but a node that moved 100 MiB once should not hold twice that for good. Dropped once no
+    /// migration used them for this long.
+    /// </summary>
+    public TimeSpan MigrationBufferKeep { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -196,6 +196,9 @@ public sealed unsafe partial class NodeHost : IDisposable
         }
     }
 
+    /// <summary>Migration buffers the node proxy keeps for the next migration (tests, diagnostics).</summary>
+    internal int KeptMigrationBuffers => _proxy?.KeptMigrationBuffers ?? 0;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

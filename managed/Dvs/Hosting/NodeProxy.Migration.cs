@@ -48,8 +48,8 @@ internal sealed unsafe partial class NodeProxy
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
     // ... but not forever: a node that moved 100 MiB once should not hold 200 MiB for good. Kept
-    // while migrations keep coming, dropped once none used them for 30 s.
-    private static readonly long MigrationBufferKeepTicks = TimeSpan.FromSeconds(30).Ticks;
+    // while migrations keep coming, dropped once none used them for NetworkOptions.MigrationBufferKeep.
+    private readonly long _migrationBufferKeepTicks;
     private long _migrationBuffersUsedAt;
     private volatile bool _migrationBuffersKept;
     private readonly ConcurrentQueue<(IncomingMigration Incoming, int DcId, int Endpoint)> _restores = new();

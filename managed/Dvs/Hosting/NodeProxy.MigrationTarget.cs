@@ -274,7 +274,7 @@ internal sealed unsafe partial class NodeProxy
     /// </summary>
     private void TrimMigrationBuffers(long now)
     {
-        if (!_migrationBuffersKept || now - Volatile.Read(ref _migrationBuffersUsedAt) < MigrationBufferKeepTicks || !_outgoing.IsEmpty)
+        if (!_migrationBuffersKept || now - Volatile.Read(ref _migrationBuffersUsedAt) < _migrationBufferKeepTicks || !_outgoing.IsEmpty)
         {
             return;
         }
@@ -282,6 +282,9 @@ internal sealed unsafe partial class NodeProxy
         _stateBuffers.Clear();
         _receiveBuffers.Clear();
     }
+
+    /// <summary>Migration buffers this node keeps for the next migration (tests, diagnostics).</summary>
+    internal int KeptMigrationBuffers => _stateBuffers.Count + _receiveBuffers.Count;
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes, reused when one is free.</summary>
     private byte[] RentReceiveBuffer(long length)

@@ -88,6 +88,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             PeerDownAfter = options.PeerDownAfter,
             BulkMtu = BulkMtuFor(options),
         };
+        _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();

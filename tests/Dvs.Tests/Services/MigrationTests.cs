@@ -9,6 +9,32 @@ public class MigrationTests
     private const int Server = 10;
     private static long _progress;
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void MigrationBuffersAreKeptForTheNextMigrationAndDroppedWhenIdle(bool keep)
+    {
+        // NetworkOptions.MigrationBufferKeep: kept for an hour they stay after a back-and-forth
+        // move; with no keep time the idle node hosts drop them.
+        using var cluster = new ThreeNodes(count: 2, migrationBufferKeep: keep ? TimeSpan.FromHours(1) : TimeSpan.Zero);
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(cluster.Hosts[0].Migrate(0, Server, 1).Error, Is.EqualTo(DvsError.Ok));
+        Assert.That(cluster.Hosts[1].Migrate(0, Server, 0).Error, Is.EqualTo(DvsError.Ok));
+        int Kept() => cluster.Hosts[0].KeptMigrationBuffers + cluster.Hosts[1].KeptMigrationBuffers;
+        if (keep)
+        {
+            // Each side returned its snapshot and receive buffers once the move committed.
+            SpinWait.SpinUntil(() => Kept() >= 2, TimeSpan.FromSeconds(30));
+            Assert.That(Kept(), Is.GreaterThanOrEqualTo(2), "buffers kept for the next migration");
+        }
+        else
+        {
+            SpinWait.SpinUntil(() => Kept() == 0, TimeSpan.FromSeconds(30));
+            Assert.That(Kept(), Is.Zero, "buffers dropped once idle");
+        }
+        Assert.That(cluster.Hosts[0].FindService(0, Server), Is.Not.Null, "the service is home again");
+    }
+
     [Test]
     public void AServiceMovesBetweenNodesWhileClientsOnEveryNodeKeepCallingIt()
     {

@@ -7,7 +7,7 @@ namespace Dvs.Tests.Services;
 /// <summary>Three node hosts with proxies in this process, the "kv" service kind registered on all.</summary>
 internal sealed class ThreeNodes : IDisposable
 {
-    public ThreeNodes(int count = 3, ulong? dcNodes = null, bool registerKv = true)
+    public ThreeNodes(int count = 3, ulong? dcNodes = null, bool registerKv = true, TimeSpan? migrationBufferKeep = null)
     {
         int[] ports = Enumerable.Range(0, count).Select(_ => TwoNodes.FreePort()).ToArray();
         string stem = "m" + Guid.NewGuid().ToString("N")[..10];
@@ -20,6 +20,7 @@ internal sealed class ThreeNodes : IDisposable
             {
                 Listen = new IPEndPoint(IPAddress.Loopback, ports[i]),
                 ClusterKey = TwoNodes.Key,
+                MigrationBufferKeep = migrationBufferKeep ?? new NetworkOptions().MigrationBufferKeep,
             };
             for (int p = 0; p < count; p++)
             {
