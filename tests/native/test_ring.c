@@ -398,7 +398,8 @@ static void consume_all(ring_fixture_t *f, int producers)
     CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f->ring, f->capacity, &m, &meta));
 }
 
-DVS_TEST(many_producer_threads_each_message_once_in_order)
+/* PRODUCERS threads running `body` into a 64-cell ring while this thread consumes everything. */
+static void run_producer_threads(void *(*body)(void *))
 {
     ring_fixture_t f = open_fixture(64);
     pthread_t threads[PRODUCERS];
@@ -406,12 +407,17 @@ DVS_TEST(many_producer_threads_each_message_once_in_order)
     for (int p = 0; p < PRODUCERS; p++) {
         args[p].f = &f;
         args[p].id = p;
-        CHECK_EQ(0, pthread_create(&threads[p], NULL, producer, &args[p]));
+        CHECK_EQ(0, pthread_create(&threads[p], NULL, body, &args[p]));
     }
     consume_all(&f, PRODUCERS);
     for (int p = 0; p < PRODUCERS; p++)
         CHECK_EQ(0, pthread_join(threads[p], NULL));
     close_fixture(&f);
+}
+
+DVS_TEST(many_producer_threads_each_message_once_in_order)
+{
+    run_producer_threads(producer);
 }
 
 /* Producers 0 and 2 offer single messages, 1 and 3 runs of up to 7 (dvs_ring_offer_many): runs and
@@ -441,18 +447,7 @@ static void *mixed_producer(void *p)
 
 DVS_TEST(runs_and_single_offers_from_many_threads_each_message_once_in_order)
 {
-    ring_fixture_t f = open_fixture(64);
-    pthread_t threads[PRODUCERS];
-    producer_arg_t args[PRODUCERS];
-    for (int p = 0; p < PRODUCERS; p++) {
-        args[p].f = &f;
-        args[p].id = p;
-        CHECK_EQ(0, pthread_create(&threads[p], NULL, mixed_producer, &args[p]));
-    }
-    consume_all(&f, PRODUCERS);
-    for (int p = 0; p < PRODUCERS; p++)
-        CHECK_EQ(0, pthread_join(threads[p], NULL));
-    close_fixture(&f);
+    run_producer_threads(mixed_producer);
 }
 
 DVS_TEST(offer_many_fills_what_is_free_and_reports_a_full_ring)
