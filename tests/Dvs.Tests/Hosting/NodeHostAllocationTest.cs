@@ -51,6 +51,10 @@ public class NodeHostAllocationTest
         Stream(50);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         TestContext.Out.WriteLine($"{allocated} bytes for {50 * Batch} messages");
-        Assert.That(allocated / (50.0 * Batch), Is.LessThan(1.0), $"{allocated} bytes allocated for {50 * Batch} messages");
+        // The smallest object is 24 bytes, so anything allocated per message averages at least
+        // that; below 8 bytes per message is one-off growth elsewhere in the process (a queue
+        // reaching its size, the runtime's own work: 224 bytes in a quiet run, 315 KB once under
+        // the whole suite in CI).
+        Assert.That(allocated / (50.0 * Batch), Is.LessThan(8.0), $"{allocated} bytes allocated for {50 * Batch} messages");
     }
 }
