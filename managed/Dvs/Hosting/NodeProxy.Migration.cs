@@ -186,6 +186,7 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.ProcSts;
         }
+        WaitForDeliveryPasses();
         if (Volatile.Read(ref slot->Copies) != 0)
         {
             // A process of this node is copying from or into the endpoint's memory right now (see
@@ -306,6 +307,23 @@ internal sealed unsafe partial class NodeProxy
         }
         buffer.ResetWrittenCount();
         return buffer;
+    }
+
+    /// <summary>
+    /// Returns once every delivery pass that was running has ended. A pass hands on the runs it
+    /// gathered (DeliveryRun) only at its end, so a run for this endpoint accepted while it was
+    /// still LOCAL could otherwise reach its ring after the commit had drained it, behind messages
+    /// the old node already forwarded. Passes that start later see MIGRATING and deliver one by
+    /// one, as before runs existed. Takes each session's gate once, never two at a time.
+    /// </summary>
+    private void WaitForDeliveryPasses()
+    {
+        foreach (int peer in _peerIds)
+        {
+            lock (_sessions[peer]!.Gate)
+            {
+            }
+        }
     }
 
     /// <summary>The migration is over (committed or rolled back): its buffer serves the next one.</summary>

@@ -517,7 +517,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = kind | (int)(header.RequestSequence << 8);
-                if (!TryAddToRun(session, dc, index, slot, in m, meta, header.SourceIncarnation))
+                if (slotState != SegmentLayout.SlotLocal)
+                {
+                    FlushRun(session);   // a migrating endpoint takes messages one by one (see WaitForDeliveryPasses)
+                }
+                if (slotState != SegmentLayout.SlotLocal || !TryAddToRun(session, dc, index, slot, in m, meta, header.SourceIncarnation))
                 {
                     if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
                     {
