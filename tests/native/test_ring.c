@@ -223,6 +223,23 @@ DVS_TEST(wraps_around_many_times)
     wrap_around(64, 400000);
 }
 
+/* Fills the ring with messages tagged `tag` (words first, first + 1, ...), checks that one more is
+ * refused, then takes them all back, in order: the ring works as new. */
+static void fill_then_drain(ring_fixture_t *f, int32_t tag, uint64_t first)
+{
+    dvs_message_t m;
+    int32_t meta;
+    for (uint32_t i = 0; i < f->capacity; i++) {
+        m = make_message(tag, tag, first + i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f->ring, f->capacity, &m, 0, f->owner));
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f->ring, f->capacity, &m, 0, f->owner));
+    for (uint32_t i = 0; i < f->capacity; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f->ring, f->capacity, &m, &meta));
+        check_message(&m, tag, tag, first + i);
+    }
+}
+
 DVS_TEST(reset_empties_a_ring_for_a_new_owner)
 {
     ring_fixture_t f = open_fixture(8);
@@ -240,15 +257,7 @@ DVS_TEST(reset_empties_a_ring_for_a_new_owner)
     dvs_message_t m;
     int32_t meta;
     CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
-    for (int i = 0; i < 8; i++) {
-        m = make_message(2, 2, (uint64_t)i);
-        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-    }
-    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-    for (int i = 0; i < 8; i++) {
-        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
-        check_message(&m, 2, 2, (uint64_t)i);
-    }
+    fill_then_drain(&f, 2, 0);
     close_fixture(&f);
 }
 
@@ -303,17 +312,8 @@ DVS_TEST(reset_frees_a_cell_claimed_by_a_producer_that_died_before_publishing)
     CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));   /* stuck behind the claim */
     dvs_ring_reset(f.ring, f.capacity);
     CHECK_EQ(0, dvs_ring_count(f.ring));
-    for (int lap = 0; lap < 3; lap++) {
-        for (int i = 0; i < 8; i++) {
-            m = make_message(2, 2, (uint64_t)(lap * 8 + i));
-            CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-        }
-        CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-        for (int i = 0; i < 8; i++) {
-            CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
-            check_message(&m, 2, 2, (uint64_t)(lap * 8 + i));
-        }
-    }
+    for (int lap = 0; lap < 3; lap++)
+        fill_then_drain(&f, 2, (uint64_t)lap * 8);
     close_fixture(&f);
 }
 
@@ -321,21 +321,12 @@ DVS_TEST(reset_repairs_a_ring_whose_header_was_overwritten)
 {
     ring_fixture_t f = open_fixture(8);
     dvs_message_t m = make_message(1, 1, 1);
-    int32_t meta;
     for (int i = 0; i < 5; i++)
         CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
     f.ring->head = 1000;   /* head past tail: garbage, e.g. a stray write */
     dvs_ring_reset(f.ring, f.capacity);
     CHECK_EQ(0, dvs_ring_count(f.ring));
-    for (int i = 0; i < 8; i++) {
-        m = make_message(3, 3, (uint64_t)i);
-        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-    }
-    CHECK_EQ(EDVSAGAIN, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
-    for (int i = 0; i < 8; i++) {
-        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
-        check_message(&m, 3, 3, (uint64_t)i);
-    }
+    fill_then_drain(&f, 3, 0);
     close_fixture(&f);
 }
 
