@@ -24,20 +24,17 @@ internal sealed unsafe class DeliveryRun
     /// <summary>The endpoint's slot index in its DC (valid while Count > 0).</summary>
     public int Index { get; private set; }
 
-    public EndpointSlot* Slot { get; private set; }
-
     public bool IsFull => Count == Capacity;
 
     /// <summary>Whether the next message for (dcid, index) may join this run.</summary>
     public bool Accepts(int dcid, int index) => Count == 0 || (DcId == dcid && Index == index);
 
-    public void Add(int dcid, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
+    public void Add(int dcid, int index, in Message message, int meta, ulong incarnation)
     {
         if (Count == 0)
         {
             DcId = dcid;
             Index = index;
-            Slot = slot;
         }
         ref PolledMessage m = ref _messages[Count++];
         m.Message = message;

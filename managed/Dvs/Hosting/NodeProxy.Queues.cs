@@ -200,7 +200,7 @@ internal sealed unsafe partial class NodeProxy
     /// waits for its endpoint.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryAddToRun(ReliableSession session, in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
+    private bool TryAddToRun(ReliableSession session, in DcView dc, int index, in Message message, int meta, ulong incarnation)
     {
         DeliveryRun run = _runs[session.PeerNode]!;
         if (!run.Accepts(dc.DcId, index))
@@ -212,7 +212,7 @@ internal sealed unsafe partial class NodeProxy
             FlushRun(run);
             return false;
         }
-        run.Add(dc.DcId, index, slot, in message, meta, incarnation);
+        run.Add(dc.DcId, index, in message, meta, incarnation);
         if (run.IsFull)
         {
             FlushRun(run);
@@ -236,11 +236,12 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         ref readonly DcView dc = ref Nullable.GetValueRefOrDefaultRef(in _dcs[run.DcId]);
-        uint placed = Shim.RingOfferMany(dc.Ring(run.Index), dc.RingCapacity, run.Messages, (uint)count, run.Slot);
+        EndpointSlot* slot = dc.Slot(run.Index);
+        uint placed = Shim.RingOfferMany(dc.Ring(run.Index), dc.RingCapacity, run.Messages, (uint)count, slot);
         for (int i = (int)placed; i < count; i++)
         {
             ref readonly PolledMessage m = ref run[i];
-            DeliverOrQueue(dc, run.Index, run.Slot, in m.Message, m.Meta, m.Aux, mustAccept: true);
+            DeliverOrQueue(dc, run.Index, slot, in m.Message, m.Meta, m.Aux, mustAccept: true);
         }
         Count(NodeCounter.MessagesReceived, count);
         run.Clear();

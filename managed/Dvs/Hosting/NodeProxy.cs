@@ -521,7 +521,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 {
                     FlushRun(session);   // a migrating endpoint takes messages one by one (see WaitForDeliveryPasses)
                 }
-                if (slotState != SegmentLayout.SlotLocal || !TryAddToRun(session, dc, index, slot, in m, meta, header.SourceIncarnation))
+                if (slotState != SegmentLayout.SlotLocal || !TryAddToRun(session, dc, index, in m, meta, header.SourceIncarnation))
                 {
                     if (!DeliverOrQueue(dc, index, slot, in m, meta, header.SourceIncarnation))
                     {
