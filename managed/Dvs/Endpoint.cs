@@ -85,7 +85,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             {
                 Message copy = message;
                 copy.Source = Number;
-                error = Offer(index, destination, remote, &copy, SegmentLayout.KindSend, Waiter.Deadline(timeout), timeout.IsNoWait);
+                error = Offer(index, destination, remote, &copy, SegmentLayout.KindSend, _bindCount, Waiter.Deadline(timeout), timeout.IsNoWait);
             }
         }
         return error;
@@ -239,33 +239,44 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.ProcSts;    // no request of that endpoint is waiting for a reply
         }
+        // The reply goes to the binding that sent the request (issue 11.1), never to a later
+        // binding of the same endpoint number that restarted its sequences.
+        ulong client = _lastRequestIncarnation[index];
         _recentLocalReplies = (ushort)((_recentLocalReplies << 1) | (remote ? 0 : 1));
+        Message reply = message;
+        reply.Source = Number;
         if (remote)
         {
-            // The caller's node checks that it still waits for exactly this request.
-            Message copy = message;
-            copy.Source = Number;
-            error = Offer(index, destination, remote: true, &copy, SegmentLayout.KindReply | (sequence << 8), long.MaxValue, noWait: false);
+            // The caller's node checks that the same binding still waits for exactly this request;
+            // a caller whose node restarted since is gone with it.
+            if (!SameNodeIncarnation(index, client))
+            {
+                _lastRequest[index] = 0;
+                return DvsError.ProcSts;
+            }
+            error = Offer(index, destination, remote: true, &reply, SegmentLayout.KindReply | (sequence << 8),
+                ClientIncarnation.BindCount(client), long.MaxValue, noWait: false);
             if (error == DvsError.Ok)
             {
                 _lastRequest[index] = 0;
             }
             return error;
         }
-        EndpointSlot* target = _dc.Slot(index);
-        ulong expected = ReplyWord.Make(ReplyWord.Awaiting, sequence, Number);
-        if (Interlocked.CompareExchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Writing, sequence, Number), expected) != expected)
+        if (!ReplyHandOff.TryDeliver(_dc.Slot(index), sequence, Number, ClientIncarnation.BindCount(client), in reply, ReplyWord.Done))
         {
             return DvsError.ProcSts;
         }
-        target->Reply = message;
-        target->Reply.Source = Number;
-        // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
-        Interlocked.Exchange(ref target->ReplyWord, ReplyWord.Make(ReplyWord.Done, sequence, Number));
-        Doorbell.Ring(target);
         _lastRequest[index] = 0;
         _self->Sent++;
         return DvsError.Ok;
+    }
+
+    /// <summary>True when the node of remote slot <paramref name="index"/> is the incarnation that sent <paramref name="client"/>'s request.</summary>
+    private bool SameNodeIncarnation(int index, ulong client)
+    {
+        int node = _dc.Slot(index)->OwnerNode;
+        return (uint)node < SegmentLayout.MaxNodes &&
+               ClientIncarnation.NodePart(client) == (uint)Volatile.Read(ref _dc.Nodes[node].Incarnation);
     }
 
     /// <summary>
@@ -289,7 +300,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             Message note = default;
             note.Source = Number;
-            return Offer(index, destination, remote: true, &note, SegmentLayout.KindNotify, long.MaxValue, noWait: false);
+            return Offer(index, destination, remote: true, &note, SegmentLayout.KindNotify, _bindCount, long.MaxValue, noWait: false);
         }
         EndpointSlot* target = _dc.Slot(index);
         ulong* words = _dc.Notify(index);
@@ -523,21 +534,25 @@ public sealed unsafe partial class Endpoint : IDisposable
         return error;
     }
 
-    /// <summary>One attempt: into the destination's ring, or the proxy's outbound ring (routed) when it is remote; 0 when queued.</summary>
-    private int TryOffer(int index, int destination, bool remote, Message* message, int meta) => remote
-        ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, _bindCount), _dc.Proxy)
+    /// <summary>
+    /// One attempt: into the destination's ring, or the proxy's outbound ring (routed) when it is
+    /// remote; 0 when queued. A routed message names a bind count: this endpoint's for what it
+    /// sends, the caller's for a reply (its node hands the reply only to that binding).
+    /// </summary>
+    private int TryOffer(int index, int destination, bool remote, Message* message, int meta, uint routeBindCount) => remote
+        ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, routeBindCount), _dc.Proxy)
         : Shim.RingOfferAux(_dc.Ring(index), _dc.RingCapacity, message, meta, _incarnation, _dc.Slot(index));
 
-    private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, long deadline, bool noWait)
+    private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, uint routeBindCount, long deadline, bool noWait)
     {
-        if (TryOffer(index, destination, remote, message, meta) != 0)
+        if (TryOffer(index, destination, remote, message, meta, routeBindCount) != 0)
         {
             if (noWait)
             {
                 return DvsError.Again;
             }
             RingHeader* ring = remote ? _dc.Outbound : _dc.Ring(index);
-            var space = new RingSpace(this, index, destination, remote, message, meta);
+            var space = new RingSpace(this, index, destination, remote, message, meta, routeBindCount);
             // The node proxy frees the outbound ring in batches and wakes us when it is half empty:
             // spinning for it only takes the CPU it may need to do so (as for remote replies).
             WaitStrategy wait = remote && !_wait.NeverSleep ? RemoteWait : _wait;
@@ -572,7 +587,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         Volatile.Write(ref _self->ReplyWord, awaiting);
         Message copy = message;
         copy.Source = Number;
-        error = Offer(index, destination, remote, &copy, SegmentLayout.KindSendRec | (sequence << 8), deadline, noWait);
+        error = Offer(index, destination, remote, &copy, SegmentLayout.KindSendRec | (sequence << 8), _bindCount, deadline, noWait);
         if (error != DvsError.Ok)
         {
             Volatile.Write(ref _self->ReplyWord, 0UL);
@@ -589,27 +604,28 @@ public sealed unsafe partial class Endpoint : IDisposable
             message = reply.Message;
             return error;
         }
-        // Give up, unless the server is already writing the reply: then take it.
-        ulong word = Volatile.Read(ref _self->ReplyWord);
-        uint state = ReplyWord.State(word);
-        if (state == ReplyWord.Idle ||
-            (state == ReplyWord.Awaiting && Interlocked.CompareExchange(ref _self->ReplyWord, 0UL, awaiting) == awaiting))
+        // Give up, unless a reply is being written: then wait for it. A hand-off can also give the
+        // word back (it was not for this binding, see ReplyHandOff): then give up again.
+        var spin = new SpinWait();
+        while (true)
         {
-            return error;
+            ulong word = Volatile.Read(ref _self->ReplyWord);
+            uint state = ReplyWord.State(word);
+            if (state == ReplyWord.Idle ||
+                (state == ReplyWord.Awaiting && Interlocked.CompareExchange(ref _self->ReplyWord, 0UL, awaiting) == awaiting))
+            {
+                return error;
+            }
+            if (state == ReplyWord.Done || state >= ReplyWord.PeerDied)
+            {
+                // The reply, or a terminal failure, reached us while we were giving up: report it.
+                var late = new ReplyArrived(this, destination);
+                int outcome = late.Poll();
+                message = late.Message;
+                return outcome == 1 ? DvsError.Ok : (DvsError)outcome;
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
         }
-        if (state >= ReplyWord.PeerDied)
-        {
-            // A terminal failure reached us while we were giving up: report it.
-            var failed = new ReplyArrived(this, destination);
-            return (DvsError)failed.Poll();
-        }
-        var late = new ReplyArrived(this, destination);
-        error = Waiter.Wait(ref late, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, WaitStrategy.Spinning, long.MaxValue);
-        if (error == DvsError.Ok)
-        {
-            message = late.Message;
-        }
-        return error;
     }
 
     private DvsError WaitOwn<T>(ref T condition, DvsTimeout timeout) where T : struct, IWaitCondition
@@ -822,9 +838,11 @@ public sealed unsafe partial class Endpoint : IDisposable
         private readonly bool _remote;
         private readonly Message* _message;
         private readonly int _meta;
+        private readonly uint _routeBindCount;
 
-        public RingSpace(Endpoint owner, int index, int destination, bool remote, Message* message, int meta)
+        public RingSpace(Endpoint owner, int index, int destination, bool remote, Message* message, int meta, uint routeBindCount)
         {
+            _routeBindCount = routeBindCount;
             _owner = owner;
             _index = index;
             _destination = destination;
@@ -844,7 +862,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             {
                 return (int)DvsError.DstDied;
             }
-            return _owner.TryOffer(_index, _destination, _remote, _message, _meta) == 0 ? 1 : 0;
+            return _owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount) == 0 ? 1 : 0;
         }
 
         public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);

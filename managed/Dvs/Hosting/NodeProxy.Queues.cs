@@ -109,9 +109,14 @@ internal sealed unsafe partial class NodeProxy
             Count(NodeCounter.DropUnknownEndpoint);
             return;
         }
-        ulong incarnation = kind == SegmentLayout.KindSendRec
-            ? ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route))
-            : 0;
+        // A request names the binding that sent it; a reply names the binding it is for (its bind
+        // count came in the route, its node is the peer's incarnation the server checked).
+        ulong incarnation = kind switch
+        {
+            SegmentLayout.KindSendRec => ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route)),
+            SegmentLayout.KindReply => ClientIncarnation.Make(Volatile.Read(ref _nodes[node].Incarnation), ClientIncarnation.BindCountOfRoute(route)),
+            _ => 0,
+        };
         SendOrQueue(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
     }
 

@@ -507,7 +507,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             if (kind == SegmentLayout.KindSendRec)
             {
                 // Tell the caller now; its node would learn of the unbind anyway.
-                QueueReplyError(session, dcid, m.Source, header.Destination, (int)header.RequestSequence, DvsError.DstDied);
+                QueueReplyError(session, dcid, m.Source, header.Destination, (int)header.RequestSequence, header.SourceIncarnation, DvsError.DstDied);
             }
             Count(kind == SegmentLayout.KindReply ? NodeCounter.DropLateReply : NodeCounter.DropUnknownEndpoint);
             return true;
@@ -540,7 +540,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindReplyError:
                 Count(NodeCounter.MessagesReceived);
                 ExpectReply();
-                DeliverReply(slot, in m, (int)header.RequestSequence, kind == CallKindReplyError);
+                DeliverReply(slot, in m, (int)header.RequestSequence, kind == CallKindReplyError, header.SourceIncarnation);
                 return true;
             case SegmentLayout.KindNotify:
                 Count(NodeCounter.MessagesReceived);
@@ -570,26 +570,29 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands a reply from a peer to the local caller waiting for it. <paramref name="client"/> names
+    /// the binding the reply is for (0 from a peer that does not say, and for completions this node
+    /// made itself): a reply for an earlier binding of the endpoint, or for this node's previous
+    /// incarnation, is a late reply.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void DeliverReply(EndpointSlot* slot, in Message reply, int sequence, bool failed)
+    private void DeliverReply(EndpointSlot* slot, in Message reply, int sequence, bool failed, ulong client = 0)
     {
-        ulong expected = ReplyWord.Make(ReplyWord.Awaiting, sequence, reply.Source);
-        if (Interlocked.CompareExchange(ref slot->ReplyWord, ReplyWord.Make(ReplyWord.Writing, sequence, reply.Source), expected) != expected)
+        uint binding = client == 0 ? ReplyHandOff.AnyBinding : ClientIncarnation.BindCount(client);
+        if ((client != 0 && ClientIncarnation.NodePart(client) != (uint)_incarnation) ||
+            !ReplyHandOff.TryDeliver(slot, sequence, reply.Source, binding, in reply, failed ? ReplyWord.Failed : ReplyWord.Done))
         {
             Count(NodeCounter.DropLateReply);
-            return;
         }
-        slot->Reply = reply;
-        Interlocked.Exchange(ref slot->ReplyWord, ReplyWord.Make(failed ? ReplyWord.Failed : ReplyWord.Done, sequence, reply.Source));
-        Doorbell.Ring(slot);
     }
 
-    private void QueueReplyError(ReliableSession session, int dcid, int caller, int failedEndpoint, int sequence, DvsError error)
+    private void QueueReplyError(ReliableSession session, int dcid, int caller, int failedEndpoint, int sequence, ulong client, DvsError error)
     {
         Message m = default;
         m.Source = failedEndpoint;
         m.Type = (int)error;
-        var header = new MessageHeader((ushort)dcid, CallKindReplyError, caller, 0, (uint)sequence);
+        var header = new MessageHeader((ushort)dcid, CallKindReplyError, caller, 0, (uint)sequence, client);
         // Called inside the session's lock (from its own delivery): re-entrant, same session.
         session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
     }

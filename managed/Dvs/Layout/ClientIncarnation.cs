@@ -22,5 +22,11 @@ internal static class ClientIncarnation
     public static ulong Make(ulong nodeIncarnation, uint bindCount) =>
         ((ulong)(uint)nodeIncarnation << 32) | (bindCount & BindCountMask);
 
+    /// <summary>The bind count part of a client incarnation.</summary>
+    public static uint BindCount(ulong incarnation) => (uint)incarnation & BindCountMask;
+
+    /// <summary>The node incarnation part (its low 32 bits) of a client incarnation.</summary>
+    public static uint NodePart(ulong incarnation) => (uint)(incarnation >> 32);
+
     public static uint BindCountOfRoute(ulong route) => (uint)(route >> RouteBindCountShift) & BindCountMask;
 }
