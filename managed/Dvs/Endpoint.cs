@@ -77,7 +77,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     public DvsError Send(int destination, in Message message, DvsTimeout timeout)
     {
-        DvsError error = CheckSelf(privilegedOnly: true);
+        DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: true);
         if (error == DvsError.Ok)
         {
             error = Resolve(destination, out int index, out bool remote);
@@ -224,7 +224,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     public DvsError Reply(int destination, in Message message)
     {
-        DvsError error = CheckSelf(privilegedOnly: true);
+        DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
         {
             return error;
@@ -282,7 +282,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// <summary>
     /// Notifies <paramref name="destination"/>: sets this endpoint's pending bit there and never
     /// blocks. Pending notifications from one source coalesce, as in DVS. The receiver gets a
-    /// message of type <see cref="Message.NotifyBase"/> | source slot.
+    /// message of type <see cref="Message.NotifyType"/> whose Source is this endpoint's number.
     /// </summary>
     public DvsError Notify(int destination)
     {
@@ -569,7 +569,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, int sequence, out ulong awaiting)
     {
         awaiting = 0;
-        DvsError error = CheckSelf(privilegedOnly: false);
+        DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: false);
         if (error != DvsError.Ok)
         {
             return error;
@@ -785,7 +785,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             return false;
         }
         message.Source = _dc.Slot(from)->Endpoint;
-        message.Type = Message.NotifyBase | from;
+        message.Type = Message.NotifyType;
         return true;
     }
 

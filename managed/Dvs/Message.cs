@@ -16,8 +16,12 @@ public struct Message
     /// <summary>Payload bytes.</summary>
     public const int PayloadSize = 56;
 
-    /// <summary>The type of a notification is NotifyBase | the source's slot (NOTIFY_FROM).</summary>
-    public const int NotifyBase = 0x1000;
+    /// <summary>
+    /// The type of every notification, and only of notifications: the library refuses to send,
+    /// send-receive or reply with it (<see cref="DvsError.Invalid"/>), so no application message
+    /// can pass for one. A notification's <see cref="Source"/> is the notifier's endpoint number.
+    /// </summary>
+    public const int NotifyType = int.MinValue;
 
     [FieldOffset(0)] public int Source;
     [FieldOffset(4)] public int Type;
@@ -25,8 +29,8 @@ public struct Message
 
     public Message(int type) : this() => Type = type;
 
-    /// <summary>True for a notification (m_type = NOTIFY_FROM(slot)).</summary>
-    public readonly bool IsNotify => (Type & ~0xFFF) == NotifyBase;
+    /// <summary>True for a notification (<see cref="Type"/> is <see cref="NotifyType"/>).</summary>
+    public readonly bool IsNotify => Type == NotifyType;
 
     /// <summary>Word <paramref name="index"/> (0..6) of the payload.</summary>
     public long this[int index]

@@ -110,7 +110,7 @@ public class EndpointTests
         }
         Assert.That(a.Receive(EndpointNumber.Any, out Message n, DvsTimeout.NoWait), Is.EqualTo(DvsError.Ok));
         Assert.That(n.Source, Is.EqualTo(-5));
-        Assert.That(n.Type, Is.EqualTo(Message.NotifyBase | (-5 + 35)));
+        Assert.That(n.Type, Is.EqualTo(Message.NotifyType));
         Assert.That(a.Receive(EndpointNumber.Any, out _, DvsTimeout.NoWait), Is.EqualTo(DvsError.Again));
     }
 
