@@ -49,7 +49,7 @@ public sealed unsafe partial class Endpoint
     public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout)
     {
         long deadline = Waiter.Deadline(timeout);
-        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, NextSequence(), out ulong awaiting);
+        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, NewRequest(destination), out ulong awaiting);
         if (error == DvsError.Again && !timeout.IsNoWait)
         {
             // Ring full: do the whole call on the pump.

@@ -31,6 +31,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly ulong _incarnation;
     private readonly uint _bindCount;
     private int _nextSequence;
+    private RequestId _lastSent;
     private int _released;
     private volatile int _interrupt;
     private AsyncPump? _pump;
@@ -47,7 +48,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         _pid = pid;
         _privileged = index < dc.NrSysProcs;
         _wait = wait;
-        _deferred = new DeferredQueue((int)dc.RingCapacity * 4);
+        _deferred = new DeferredQueue((int)dc.RingCapacity * 4, dc.NrSlots, SlotIndexOfSource);
         _lastRequest = new int[dc.NrSlots];
         _lastRequestIncarnation = new ulong[dc.NrSlots];
         _bindCount = _self->BindCount;
@@ -55,6 +56,8 @@ public sealed unsafe partial class Endpoint : IDisposable
         Number = number;
         DcId = dc.DcId;
     }
+
+    private int SlotIndexOfSource(int source) => _dc.SlotIndexOf(source);
 
     /// <summary>The endpoint number (generation and slot); it never changes while bound.</summary>
     public int Number { get; }
@@ -114,6 +117,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         var condition = new Received(this, source, sourceIndex, requestsOnly: false);
         error = WaitOwn(ref condition, timeout);
+        ReleaseHold();
         if (error == DvsError.Ok)
         {
             message = condition.Message;
@@ -132,6 +136,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         var condition = new Received(this, EndpointNumber.Any, -1, requestsOnly: true);
         error = WaitOwn(ref condition, timeout);
+        ReleaseHold();
         if (error == DvsError.Ok)
         {
             message = condition.Message;
@@ -144,10 +149,50 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// timeout covers both. A reply that arrives after a timeout is discarded, never mistaken for
     /// the reply of a later request.
     /// </summary>
-    public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout)
+    public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout) =>
+        SendRecCore(destination, ref message, timeout, NewRequest(destination));
+
+    /// <summary>
+    /// The latest request this binding sent with SendRec, SendRecAsync or RetrySendRec, whatever
+    /// its outcome; <c>default</c> before the first.
+    /// </summary>
+    public RequestId LastRequest => _lastSent;
+
+    /// <summary>
+    /// Sends request <paramref name="request"/> again (same binding, same sequence) and waits for
+    /// its reply, e.g. after its SendRec returned TimedOut or NotConnected: such a request may have
+    /// executed, or may still. <paramref name="message"/> should be the request as first sent.
+    /// </summary>
+    /// <remarks>
+    /// Guarantee: a service that keeps an exactly-once table (every service hosted by a node host
+    /// or a <see cref="Services.ServiceHost"/>, across migrations) executes the request at most
+    /// once over the original and all its retries, and answers a retry of an executed request
+    /// with the reply it recorded. The table keeps each client's latest request only: a retry
+    /// after a newer request of the same binding is executed as new. A hand-written server
+    /// (ReceiveRequest / Reply) receives a retry as another request with the same sequence.
+    /// <see cref="DvsError.Invalid"/> when <paramref name="request"/> is not one of this binding's.
+    /// </remarks>
+    public DvsError RetrySendRec(RequestId request, ref Message message, DvsTimeout timeout)
+    {
+        if (request.Sequence == 0 || request.Binding != _incarnation)
+        {
+            return DvsError.Invalid;
+        }
+        _lastSent = request;
+        return SendRecCore(request.Destination, ref message, timeout, request.Sequence);
+    }
+
+    /// <summary>A new request sequence, remembered as <see cref="LastRequest"/>.</summary>
+    private int NewRequest(int destination)
+    {
+        int sequence = NextSequence();
+        _lastSent = new RequestId(destination, sequence, _incarnation);
+        return sequence;
+    }
+
+    private DvsError SendRecCore(int destination, ref Message message, DvsTimeout timeout, int sequence)
     {
         long deadline = Waiter.Deadline(timeout);
-        int sequence = NextSequence();
         Message request = message;
         for (int attempt = 0; ; attempt++)
         {
@@ -680,7 +725,8 @@ public sealed unsafe partial class Endpoint : IDisposable
             return 1;
         }
         Message polled;
-        while (!_deferred.IsFull && Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &meta, &incarnation) == 0)
+        while ((!_deferred.IsFull || MayHold(source, requestsOnly)) &&
+               Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &meta, &incarnation) == 0)
         {
             if (Volatile.Read(ref _ring->ProxyWaiting) != 0)
             {
@@ -697,6 +743,43 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         message = default;
         return 0;
+    }
+
+    /// <summary>
+    /// The set-aside queue is full. A receive from anyone waits, as its senders do. A receive from
+    /// one source (or of requests) would wait forever behind the others' messages filling the ring
+    /// (issue 11.13): instead it holds every other sender back (the ring refuses their messages as
+    /// if it were full: dvs_held_back in native/src/dvs_ring.c, for the node host's deliveries
+    /// too) and keeps draining the ring. The hold lasts until the queue is below its bound again,
+    /// so it grows past the bound only by what was in the ring when a hold began or changed
+    /// source, plus one message per sender that looked before; twice the bound stops it for good.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool MayHold(int source, bool requestsOnly)
+    {
+        if ((source == EndpointNumber.Any && !requestsOnly) || _deferred.Count >= 2 * _deferred.Bound)
+        {
+            return false;
+        }
+        if (Volatile.Read(ref _self->Hold) == 0 || Volatile.Read(ref _self->HoldFor) != source)
+        {
+            Volatile.Write(ref _self->HoldFor, source);
+            Interlocked.Exchange(ref _self->Hold, 1u);  // a full fence: senders that offer after it see it
+        }
+        return true;
+    }
+
+    /// <summary>Ends a hold once the set-aside queue is below its bound, and wakes the senders it held back.</summary>
+    private void ReleaseHold()
+    {
+        if (Volatile.Read(ref _self->Hold) != 0 && !_deferred.IsFull)
+        {
+            Interlocked.Exchange(ref _self->Hold, 0u);
+            if (Volatile.Read(ref _ring->SpaceWaiters) != 0)
+            {
+                Doorbell.Wake(&_ring->SpaceSeq);
+            }
+        }
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ static const dvs_layout_field_t dvs_fields[] = {
     F(dvs_slot_t, endpoint), F(dvs_slot_t, state), F(dvs_slot_t, owner_pid), F(dvs_slot_t, owner_node),
     F(dvs_slot_t, epoch), F(dvs_slot_t, flags), F(dvs_slot_t, owner_start_time), F(dvs_slot_t, name),
     F(dvs_slot_t, bind_count), F(dvs_slot_t, p_nr), F(dvs_slot_t, copies), F(dvs_slot_t, wake_seq), F(dvs_slot_t, sleeping),
-    F(dvs_slot_t, notify_summary), F(dvs_slot_t, wake_pending), F(dvs_slot_t, reply_word), F(dvs_slot_t, sent), F(dvs_slot_t, received),
+    F(dvs_slot_t, notify_summary), F(dvs_slot_t, wake_pending), F(dvs_slot_t, hold), F(dvs_slot_t, hold_for), F(dvs_slot_t, reply_word), F(dvs_slot_t, sent), F(dvs_slot_t, received),
     F(dvs_slot_t, replies), F(dvs_slot_t, reply),
     S(dvs_ring_header_t),
     F(dvs_ring_header_t, tail), F(dvs_ring_header_t, head), F(dvs_ring_header_t, space_seq),

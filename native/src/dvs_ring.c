@@ -26,6 +26,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdbool.h>
 #include <string.h>
 
 static inline dvs_cell_t *dvs_ring_cells(dvs_ring_header_t *ring)
@@ -75,6 +76,17 @@ void dvs_doorbell_ring(dvs_slot_t *slot)
     }
 }
 
+/*
+ * The owner waits for one source with its set-aside queue full (dvs_slot_t.hold): messages of
+ * other sources are refused as if the ring were full, so the one it waits for can get in. A
+ * request passes a hold for DVS_ANY (the owner waits for any request).
+ */
+static bool dvs_held_back(const dvs_slot_t *owner, const dvs_message_t *msg, int32_t meta)
+{
+    int32_t hold_for = DVS_LOAD_RELAXED((int32_t *)&owner->hold_for);
+    return msg->m_source != hold_for && !(hold_for == DVS_ANY && (meta & DVS_KIND_MASK) == DVS_KIND_SENDREC);
+}
+
 int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
                    int32_t meta, dvs_slot_t *owner)
 {
@@ -86,6 +98,9 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
     const uint64_t mask = capacity - 1;
+    if (owner != NULL && DVS_LOAD_RELAXED(&owner->hold) != 0 && dvs_held_back(owner, msg, meta)) {
+        return EDVSAGAIN;
+    }
     uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
     for (;;) {
         dvs_cell_t *cell = &cells[pos & mask];
@@ -131,6 +146,16 @@ uint32_t dvs_ring_offer_many(dvs_ring_header_t *ring, uint32_t capacity, const d
     }
     if (n > capacity) {
         n = capacity;
+    }
+    if (owner != NULL && DVS_LOAD_RELAXED(&owner->hold) != 0) {
+        uint32_t unheld = 0;   /* the run stops at the first message the owner holds back */
+        while (unheld < n && !dvs_held_back(owner, &in[unheld].message, in[unheld].meta)) {
+            unheld++;
+        }
+        if (unheld == 0) {
+            return 0;
+        }
+        n = unheld;
     }
     uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
     uint32_t run;

@@ -48,6 +48,7 @@ internal static unsafe class SlotReclaimer
         }
         Volatile.Write(ref slot->NotifySummary, 0UL);
         Volatile.Write(ref slot->ReplyWord, 0UL);
+        Volatile.Write(ref slot->Hold, 0u);
         // Pending notifications *from* this slot to others stay: DVS keeps them too.
     }
 

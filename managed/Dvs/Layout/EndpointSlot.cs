@@ -26,6 +26,10 @@ internal unsafe struct EndpointSlot
     [FieldOffset(68)] public uint Sleeping;
     [FieldOffset(72)] public ulong NotifySummary;
     [FieldOffset(80)] public uint WakePending;
+    /// <summary>1: the owner waits for <see cref="HoldFor"/> only, its set-aside queue full; other local senders hold back.</summary>
+    [FieldOffset(84)] public uint Hold;
+    /// <summary>The source the owner waits for while it holds; <see cref="EndpointNumber.Any"/>: requests pass.</summary>
+    [FieldOffset(88)] public int HoldFor;
     [FieldOffset(128)] public ulong ReplyWord;
     [FieldOffset(136)] public ulong Sent;
     [FieldOffset(144)] public ulong Received;

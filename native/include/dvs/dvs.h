@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     4u  /* bump at every change of a shared struct (4: cell sequences stored relative to the cell index) */
+#define DVS_LAYOUT_VERSION     5u  /* bump at every change of a shared struct (5: slot hold / hold_for) */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
@@ -167,7 +167,10 @@ typedef struct dvs_slot {
     uint32_t sleeping;          /*  68 threads of the owner asleep on wake_seq */
     uint64_t notify_summary;    /*  72 bit w: notify word w may be non-zero */
     uint32_t wake_pending;      /*  80 1: a waker bumped wake_seq since the last sleeper armed it */
-    uint8_t  reserved1[44];     /*  84 */
+    uint32_t hold;              /*  84 1: the owner waits for one source (hold_for) with its set-aside
+                                 *     queue full; other local senders hold back as if the ring were full */
+    int32_t  hold_for;          /*  88 the source it waits for; DVS_ANY: requests (sendrec) pass */
+    uint8_t  reserved1[36];     /*  92 */
     /* line 2: reply hand-off and counters */
     uint64_t reply_word;        /* 128 DVS_REPLY_* state | seq | from */
     uint64_t sent;              /* 136 messages sent (owner writes) */

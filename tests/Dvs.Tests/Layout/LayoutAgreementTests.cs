@@ -35,7 +35,7 @@ public class LayoutAgreementTests
             ["endpoint"] = "Endpoint", ["state"] = "State", ["owner_pid"] = "OwnerPid", ["owner_node"] = "OwnerNode",
             ["epoch"] = "Epoch", ["flags"] = "Flags", ["owner_start_time"] = "OwnerStartTime", ["name"] = "Name",
             ["bind_count"] = "BindCount", ["p_nr"] = "PNr", ["copies"] = "Copies", ["wake_seq"] = "WakeSeq", ["sleeping"] = "Sleeping",
-            ["notify_summary"] = "NotifySummary", ["wake_pending"] = "WakePending", ["reply_word"] = "ReplyWord", ["sent"] = "Sent",
+            ["notify_summary"] = "NotifySummary", ["wake_pending"] = "WakePending", ["hold"] = "Hold", ["hold_for"] = "HoldFor", ["reply_word"] = "ReplyWord", ["sent"] = "Sent",
             ["received"] = "Received", ["replies"] = "Replies", ["reply"] = "Reply",
         }),
         ["dvs_ring_header_t"] = (typeof(RingHeader), new()
