@@ -39,4 +39,7 @@ public enum NodeCounter
     /// <summary>Messages from other nodes that found their endpoint's ring full and waited in the
     /// node proxy's overflow queue (not a drop: they are delivered in order when it drains).</summary>
     InboundOverflowed = 35,
+    /// <summary>Ring cells claimed by a producer that died before publishing them, which the node
+    /// host's reaper unblocked so the ring's consumer moves on (the dead producer's message is lost).</summary>
+    RingCellsUnblocked = 36,
 }

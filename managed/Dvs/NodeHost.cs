@@ -154,7 +154,11 @@ public sealed unsafe partial class NodeHost : IDisposable
     /// <summary>Attaches this process to the hosted node.</summary>
     public Node Attach(WaitStrategy? wait = null) => Node.Attach(NodeName, wait);
 
-    /// <summary>One reaping pass now (the host also runs them periodically). Returns how many were reclaimed.</summary>
+    /// <summary>
+    /// One reaping pass now (the host also runs them periodically): reclaims the endpoints of dead
+    /// processes and unblocks ring cells that dead producers claimed and never published
+    /// (<see cref="NodeCounter.RingCellsUnblocked"/>). Returns how many endpoints were reclaimed.
+    /// </summary>
     public int ReapOnce()
     {
         // One pass at a time: a caller that asks for a pass also waits for the periodic one.
@@ -185,6 +189,15 @@ public sealed unsafe partial class NodeHost : IDisposable
             }
         }
         Interlocked.Add(ref _reclaimed, count);
+        // After the reclaims: a dead process's own ring was reset by them, others' rings may still
+        // hold a cell it claimed and never published.
+        int unblocked = StuckClaims.UnblockAll(_segment);
+        if (unblocked > 0)
+        {
+            var counters = (ulong*)(_segment.Base + _segment.Header->CountersOffset);
+            Interlocked.Add(ref *(long*)&counters[(int)NodeCounter.RingCellsUnblocked], unblocked);
+            _log.LogWarning("unblocked {Count} ring cells claimed by producers that died before publishing them", unblocked);
+        }
         return count;
     }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,21 @@ int dvs_pid_alive(int32_t pid, uint64_t start_time)
     if (state == 'Z' || state == 'X' || state == 'x') return 0;
     if (start_time != 0 && start != start_time) return 0;
     return 1;
+}
+
+dvs_self_t dvs_self;
+
+static void dvs_self_init(void)
+{
+    dvs_self.pid = (int32_t)getpid();
+    dvs_self.start_time = dvs_pid_start_time(dvs_self.pid);
+}
+
+/* At load, and in every forked child (which would otherwise stamp its parent's pid). */
+__attribute__((constructor)) static void dvs_self_load(void)
+{
+    dvs_self_init();
+    pthread_atfork(NULL, NULL, dvs_self_init);
 }
 
 int32_t dvs_getpid(void) { return (int32_t)getpid(); }

@@ -21,6 +21,17 @@
  * sleeper's value of wake_seq is stale already. One of the two always sees the other: a producer
  * that finds wake_pending set found it set after the sleeper cleared it, by a producer whose bump
  * of wake_seq follows the sleeper's read of it.
+ *
+ * A producer killed between its claim and its publication leaves a cell that is claimed but never
+ * published, and the consumer, which takes cells in order, waits behind it forever. So a producer
+ * stamps the cell it claimed with its pid, start time and the position (plain stores into the line
+ * it writes anyway: no syscall, no atomic more per message), and the node host's reaper publishes a
+ * cell whose stamp names a dead process as a skip cell (claim_pid DVS_CLAIM_UNBLOCKED), which the
+ * consumer frees without returning it: dvs_ring_unblock. Only a dead claimer's cell is unblocked:
+ * a live producer that is merely slow is never overtaken (aeron's unblock works on a timeout and
+ * so may overtake one). A producer killed in the two instructions between its CAS and its stamp
+ * leaves a cell whose stamp names an older lap: that one is not attributable and stays (a reset
+ * of the ring, at the next bind, frees it).
  */
 #include "dvs_internal.h"
 #include <linux/futex.h>
@@ -52,6 +63,23 @@ static inline void dvs_prefetch_cell(dvs_cell_t *cell)
 static inline uint64_t dvs_cell_seq(dvs_cell_t *cell, uint64_t index)
 {
     return DVS_LOAD_ACQUIRE(&cell->seq) + index;
+}
+
+/*
+ * The claim stamp (see above). claim_pos last, with release: the reaper reads it first (acquire),
+ * so a stamp naming this position carries this claimer's pid and start time.
+ */
+static inline void dvs_stamp_claim(dvs_cell_t *cell, uint64_t pos)
+{
+    DVS_STORE_RELAXED(&cell->claim_pid, dvs_self.pid);
+    DVS_STORE_RELAXED(&cell->claim_start, dvs_self.start_time);
+    DVS_STORE_RELEASE(&cell->claim_pos, pos);
+}
+
+/* A skip cell: published by the reaper in place of a dead producer (read after the acquire of seq). */
+static inline int dvs_cell_skipped(const dvs_cell_t *cell)
+{
+    return __builtin_expect(cell->claim_pid == DVS_CLAIM_UNBLOCKED, 0);
 }
 
 static inline void dvs_wake_word(uint32_t *word)
@@ -93,14 +121,11 @@ int dvs_ring_offer(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message
     return dvs_ring_offer_aux(ring, capacity, msg, meta, 0, owner);
 }
 
-int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
-                       int32_t meta, uint64_t aux, dvs_slot_t *owner)
+/* Claims the cell at the tail (CAS) and stamps it; NULL when the ring is full. */
+static inline dvs_cell_t *dvs_ring_claim(dvs_ring_header_t *ring, uint32_t capacity, uint64_t *pos_out)
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
     const uint64_t mask = capacity - 1;
-    if (owner != NULL && DVS_LOAD_RELAXED(&owner->hold) != 0 && dvs_held_back(owner, msg, meta)) {
-        return EDVSAGAIN;
-    }
     uint64_t pos = DVS_LOAD_RELAXED(&ring->tail);
     for (;;) {
         dvs_cell_t *cell = &cells[pos & mask];
@@ -108,25 +133,47 @@ int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_mes
         int64_t dif = (int64_t)seq - (int64_t)pos;
         if (dif == 0) {
             if (DVS_CAS(&ring->tail, &pos, pos + 1)) {
+                dvs_stamp_claim(cell, pos);
                 dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & mask]);
-                cell->message = *msg;
-                cell->meta = meta;
-                cell->aux = aux;
-                /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
-                DVS_STORE_SEQCST(&cell->seq, pos + 1 - (pos & mask));
-                if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
-                    dvs_wake_once(&owner->wake_seq, &owner->wake_pending);
-                }
-                return DVS_OK;
+                *pos_out = pos;
+                return cell;
             }
             /* CAS failed: pos now holds the current tail; retry */
         } else if (dif < 0) {
             DVS_FETCH_ADD(&ring->full_count, 1u);
-            return EDVSAGAIN;
+            return NULL;
         } else {
             pos = DVS_LOAD_RELAXED(&ring->tail);
         }
     }
+}
+
+int dvs_ring_offer_aux(dvs_ring_header_t *ring, uint32_t capacity, const dvs_message_t *msg,
+                       int32_t meta, uint64_t aux, dvs_slot_t *owner)
+{
+    if (owner != NULL && DVS_LOAD_RELAXED(&owner->hold) != 0 && dvs_held_back(owner, msg, meta)) {
+        return EDVSAGAIN;
+    }
+    uint64_t pos;
+    dvs_cell_t *cell = dvs_ring_claim(ring, capacity, &pos);
+    if (cell == NULL) {
+        return EDVSAGAIN;
+    }
+    cell->message = *msg;
+    cell->meta = meta;
+    cell->aux = aux;
+    /* seq_cst store: also the StoreLoad barrier before reading `sleeping` */
+    DVS_STORE_SEQCST(&cell->seq, pos + 1 - (pos & (capacity - 1)));
+    if (owner != NULL && DVS_LOAD_SEQCST(&owner->sleeping) != 0) {
+        dvs_wake_once(&owner->wake_seq, &owner->wake_pending);
+    }
+    return DVS_OK;
+}
+
+int dvs_ring_test_claim(dvs_ring_header_t *ring, uint32_t capacity)
+{
+    uint64_t pos;
+    return dvs_ring_claim(ring, capacity, &pos) != NULL ? DVS_OK : EDVSAGAIN;
 }
 
 /*
@@ -179,6 +226,11 @@ uint32_t dvs_ring_offer_many(dvs_ring_header_t *ring, uint32_t capacity, const d
         }
         /* CAS failed: pos holds the current tail; retry */
     }
+    /* every cell of the run is stamped before any is written: a producer killed halfway through
+     * leaves only cells the reaper can attribute */
+    for (uint32_t i = 0; i < run; i++) {
+        dvs_stamp_claim(&cells[(pos + i) & mask], pos + i);
+    }
     for (uint32_t i = 0; i < run; i++) {
         const uint64_t p = pos + i;
         dvs_cell_t *cell = &cells[p & mask];
@@ -206,22 +258,29 @@ int dvs_ring_poll_aux(dvs_ring_header_t *ring, uint32_t capacity, dvs_message_t 
                       uint64_t *aux_out)
 {
     dvs_cell_t *cells = dvs_ring_cells(ring);
-    const uint64_t pos = DVS_LOAD_RELAXED(&ring->head);
-    const uint64_t index = pos & (capacity - 1);
-    dvs_cell_t *cell = &cells[index];
-    if (dvs_cell_seq(cell, index) != pos + 1) {
-        return EDVSAGAIN;
+    for (;;) {
+        const uint64_t pos = DVS_LOAD_RELAXED(&ring->head);
+        const uint64_t index = pos & (capacity - 1);
+        dvs_cell_t *cell = &cells[index];
+        if (dvs_cell_seq(cell, index) != pos + 1) {
+            return EDVSAGAIN;
+        }
+        dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & (capacity - 1)]);
+        const int skipped = dvs_cell_skipped(cell);
+        if (!skipped) {
+            *out = cell->message;
+            *meta_out = cell->meta;
+            *aux_out = cell->aux;
+        }
+        DVS_STORE_RELEASE(&ring->head, pos + 1);
+        DVS_STORE_SEQCST(&cell->seq, pos + capacity - index);
+        if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
+            dvs_wake_once(&ring->space_seq, &ring->space_pending);
+        }
+        if (!skipped) {
+            return DVS_OK;
+        }
     }
-    dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & (capacity - 1)]);
-    *out = cell->message;
-    *meta_out = cell->meta;
-    *aux_out = cell->aux;
-    DVS_STORE_RELEASE(&ring->head, pos + 1);
-    DVS_STORE_SEQCST(&cell->seq, pos + capacity - index);
-    if (DVS_LOAD_SEQCST(&ring->space_waiters) != 0) {
-        dvs_wake_once(&ring->space_seq, &ring->space_pending);
-    }
-    return DVS_OK;
 }
 
 uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_polled_t *out, uint32_t max)
@@ -230,15 +289,19 @@ uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_poll
     const uint64_t mask = capacity - 1;
     const uint64_t first = DVS_LOAD_RELAXED(&ring->head);
     uint64_t pos = first;
-    for (uint32_t n = 0; n < max; n++, pos++) {
+    uint32_t n = 0;
+    for (; n < max; pos++) {
         dvs_cell_t *cell = &cells[pos & mask];
         if (dvs_cell_seq(cell, pos & mask) != pos + 1) {
             break;
         }
         dvs_prefetch_cell(&cells[(pos + DVS_PREFETCH_AHEAD) & mask]);
-        out[n].message = cell->message;
-        out[n].meta = cell->meta;
-        out[n].aux = cell->aux;
+        if (!dvs_cell_skipped(cell)) {
+            out[n].message = cell->message;
+            out[n].meta = cell->meta;
+            out[n].aux = cell->aux;
+            n++;
+        }
         /* release: the copy above is done before a producer may reuse the cell */
         DVS_STORE_RELEASE(&cell->seq, pos + capacity - (pos & mask));
     }
@@ -253,7 +316,63 @@ uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, dvs_poll
             dvs_wake_once(&ring->space_seq, &ring->space_pending);
         }
     }
-    return (uint32_t)(pos - first);
+    return n;
+}
+
+/* 1 when the stamp of `cell` says it was claimed for `pos` by a process that is gone. */
+static int dvs_claimer_died(dvs_cell_t *cell, uint64_t pos)
+{
+    if (DVS_LOAD_ACQUIRE(&cell->claim_pos) != pos) {
+        return 0;   /* stamp of an older lap: its claimer died before stamping, or is about to stamp */
+    }
+    const int32_t pid = DVS_LOAD_RELAXED(&cell->claim_pid);
+    const uint64_t start = DVS_LOAD_RELAXED(&cell->claim_start);
+    if (pid <= 0 || pid == dvs_self.pid) {
+        return 0;
+    }
+    return !dvs_pid_alive(pid, start);
+}
+
+uint32_t dvs_ring_unblock(dvs_ring_header_t *ring, uint32_t capacity, dvs_slot_t *owner)
+{
+    dvs_cell_t *cells = dvs_ring_cells(ring);
+    const uint64_t mask = capacity - 1;
+    const uint64_t head = DVS_LOAD_ACQUIRE(&ring->head);
+    const uint64_t tail = DVS_LOAD_ACQUIRE(&ring->tail);
+    if (tail - head - 1 >= capacity) {
+        return 0;   /* empty (or a corrupt header: a reset's job) */
+    }
+    /* Only a consumer waiting at the head is blocked: a busy ring is not walked. */
+    if (dvs_cell_seq(&cells[head & mask], head & mask) != head) {
+        return 0;
+    }
+    uint32_t unblocked = 0;
+    for (uint64_t pos = head; pos != tail; pos++) {
+        dvs_cell_t *cell = &cells[pos & mask];
+        const uint64_t index = pos & mask;
+        const uint64_t seq = dvs_cell_seq(cell, index);
+        if (seq == pos + 1) {
+            continue;   /* published: waits behind a stuck cell, or the consumer takes it now */
+        }
+        if (seq != pos || !dvs_claimer_died(cell, pos)) {
+            break;      /* taken and reused already, or a claim that is still being written */
+        }
+        /* Lock the cell (a value no producer or consumer waits for at this cell), mark it, then
+         * publish it; the second CAS fails only if a reset freed the cell meanwhile. */
+        uint64_t expected = pos - index;
+        if (!DVS_CAS_STRONG(&cell->seq, &expected, pos - 1 - index)) {
+            break;
+        }
+        DVS_STORE_RELAXED(&cell->claim_pid, (int32_t)DVS_CLAIM_UNBLOCKED);
+        expected = pos - 1 - index;
+        if (DVS_CAS_STRONG(&cell->seq, &expected, pos + 1 - index)) {
+            unblocked++;
+        }
+    }
+    if (unblocked != 0 && owner != NULL) {
+        dvs_doorbell_ring(owner);
+    }
+    return unblocked;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "dvs_internal.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -209,6 +210,83 @@ int dvs_segment_create(const char *name, const dvs_node_config_t *cfg, void **ba
     return 0;
 }
 
+/* Whether count items of item_size bytes from offset lie inside size bytes (no overflow). */
+static int dvs_fits(uint64_t offset, uint64_t count, uint64_t item_size, uint64_t size)
+{
+    return offset <= size && (item_size == 0 || count <= (size - offset) / item_size);
+}
+
+/* An offset where a region starts: inside the file and on a cache line, as dvs_layout puts them. */
+static int dvs_check_region(const char *name, const char *what, const char *field, uint64_t offset,
+                            uint64_t count, uint64_t item_size, uint64_t size)
+{
+    if (offset % DVS_CACHE_LINE != 0)
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: %s %llu is not a multiple of %d", name, field,
+                             (unsigned long long)offset, DVS_CACHE_LINE);
+    if (!dvs_fits(offset, count, item_size, size))
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: %s (%s %llu, %llu x %llu bytes) reach past the end of the segment (%llu bytes)",
+                             name, what, field, (unsigned long long)offset, (unsigned long long)count,
+                             (unsigned long long)item_size, (unsigned long long)size);
+    return 0;
+}
+
+/*
+ * Every offset, size and count the header and the DC table give, against the file's length (the
+ * header is trusted only after this): readers index the mapping with them and size their tables
+ * from them, so a garbage value would read outside the mapping (SIGSEGV) or allocate gigabytes.
+ */
+static int dvs_check_layout(const char *name, const uint8_t *base, uint64_t size)
+{
+    const dvs_segment_header_t *h = (const dvs_segment_header_t *)base;
+    if (h->node_id < 0 || h->node_id >= DVS_MAX_NODES)
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: node_id %d out of range 0..%d", name, h->node_id, DVS_MAX_NODES - 1);
+    if (h->max_dcs != DVS_MAX_DCS)
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: max_dcs %d, this build has %d", name, h->max_dcs, DVS_MAX_DCS);
+    if (!dvs_is_pow2(h->ring_capacity) || h->ring_capacity < 2 || h->ring_capacity > 65536)
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: ring_capacity %u is not a power of two in 2..65536", name, h->ring_capacity);
+    if (!dvs_is_pow2(h->outbound_capacity) || h->outbound_capacity < 2 || h->outbound_capacity > 65536)
+        return dvs_set_error(EDVSBADVALUE, "node segment %s: outbound_capacity %u is not a power of two in 2..65536", name, h->outbound_capacity);
+    if (dvs_check_region(name, "the DC table", "dcs_offset", h->dcs_offset, DVS_MAX_DCS, sizeof(dvs_dc_t), size) != 0 ||
+        dvs_check_region(name, "the proxy slot", "proxy_offset", h->proxy_offset, 1, sizeof(dvs_slot_t), size) != 0 ||
+        dvs_check_region(name, "the node table", "nodes_offset", h->nodes_offset, DVS_MAX_NODES, sizeof(dvs_node_entry_t), size) != 0 ||
+        dvs_check_region(name, "the counters", "counters_offset", h->counters_offset, 1, sizeof(dvs_counters_t), size) != 0 ||
+        dvs_check_region(name, "the outbound ring", "outbound_offset", h->outbound_offset, 1,
+                         sizeof(dvs_ring_header_t) + (uint64_t)h->outbound_capacity * sizeof(dvs_cell_t), size) != 0)
+        return -1;
+    const dvs_dc_t *dcs = (const dvs_dc_t *)(base + h->dcs_offset);
+    const uint64_t min_stride = sizeof(dvs_ring_header_t) + (uint64_t)h->ring_capacity * sizeof(dvs_cell_t);
+    for (int i = 0; i < DVS_MAX_DCS; i++) {
+        const dvs_dc_t *dc = &dcs[i];
+        if (atomic_load_explicit((_Atomic uint32_t *)&dc->state, memory_order_acquire) == 0)
+            continue;
+        const int64_t nr_slots = (int64_t)dc->nr_tasks + dc->nr_procs;
+        const char *bad = NULL;
+        if (dc->dcid != i) bad = "dcid";
+        else if (dc->nr_tasks < 0 || dc->nr_tasks > DVS_MAX_TASKS) bad = "nr_tasks";
+        else if (dc->nr_procs < 1 || nr_slots > DVS_MAX_SLOTS) bad = "nr_procs";
+        else if (dc->nr_slots != nr_slots) bad = "nr_slots";
+        else if (dc->nr_sysprocs < 0 || dc->nr_sysprocs > dc->nr_slots) bad = "nr_sysprocs";
+        else if (dc->notify_words != (uint32_t)((nr_slots + 63) / 64)) bad = "notify_words";
+        else if (dc->ring_stride < min_stride || dc->ring_stride % DVS_CACHE_LINE != 0) bad = "ring_stride";
+        if (bad != NULL)
+            return dvs_set_error(EDVSBADVALUE, "node segment %s: DC %d (table entry %d) has an invalid %s "
+                                 "(dcid %d, nr_tasks %d, nr_procs %d, nr_slots %d, nr_sysprocs %d, notify_words %u, ring_stride %llu)",
+                                 name, dc->dcid, i, bad, dc->dcid, dc->nr_tasks, dc->nr_procs, dc->nr_slots, dc->nr_sysprocs,
+                                 dc->notify_words, (unsigned long long)dc->ring_stride);
+        char what[48];
+        snprintf(what, sizeof what, "DC %d's slots", i);
+        if (dvs_check_region(name, what, "slots_offset", dc->slots_offset, (uint64_t)nr_slots, sizeof(dvs_slot_t), size) != 0)
+            return -1;
+        snprintf(what, sizeof what, "DC %d's notify bitmaps", i);
+        if (dvs_check_region(name, what, "notify_offset", dc->notify_offset, (uint64_t)nr_slots * dc->notify_words, 8, size) != 0)
+            return -1;
+        snprintf(what, sizeof what, "DC %d's rings, ring_stride apart,", i);
+        if (dvs_check_region(name, what, "rings_offset", dc->rings_offset, (uint64_t)nr_slots, dc->ring_stride, size) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int dvs_segment_open(const char *name, void **base_out, uint64_t *size_out)
 {
     dvs_clear_error();
@@ -243,6 +321,8 @@ int dvs_segment_open(const char *name, void **base_out, uint64_t *size_out)
     } else if (h->segment_size != size) {
         rc = dvs_set_error(EDVSBADFILE, "node segment %s is %llu bytes, its header says %llu", name,
                            (unsigned long long)size, (unsigned long long)h->segment_size);
+    } else {
+        rc = dvs_check_layout(name, (const uint8_t *)base, size);
     }
     if (rc != 0) {
         munmap(base, size);

@@ -29,6 +29,10 @@
 //         endpoint made <step> more calls since, prints "progress <total calls>"; "stop" (or the
 //         end of stdin) -> each finishes its call, then "done <total> counts <ep>:<n>,...". A failed
 //         or wrong call prints "FAIL ..." at once and the role exits 1 at stop.
+//   claimstall <node> <dc> <ep>
+//       : claims a cell of endpoint <ep>'s inbound ring (or of the node's outbound ring when <ep>
+//         is -1) the way a send does, prints "claimed" and waits to be killed without publishing
+//         it: a producer killed between claim and publish
 using Dvs;
 
 if (args.Length < 4)
@@ -53,6 +57,18 @@ switch (role)
             long.Parse(args[6]), args.Length > 7 ? long.Parse(args[7]) : null);
     case "sink":
         return Sink(args[1], dc, int.Parse(args[3]), long.Parse(args[4]));
+    case "claimstall":
+    {
+        using Node node = Node.Attach(args[1]);
+        if (!Dvs.Ipc.StuckClaims.ClaimWithoutPublishing(node, dc, int.Parse(args[3])))
+        {
+            Console.WriteLine("FAIL ring full");
+            return 1;
+        }
+        Console.WriteLine("claimed");
+        Thread.Sleep(Timeout.Infinite);   // until the test kills this process
+        return 0;
+    }
     case "caller":
         return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
     case "kvclient":

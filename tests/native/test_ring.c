@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -314,6 +315,118 @@ DVS_TEST(reset_frees_a_cell_claimed_by_a_producer_that_died_before_publishing)
     CHECK_EQ(0, dvs_ring_count(f.ring));
     for (int lap = 0; lap < 3; lap++)
         fill_then_drain(&f, 2, (uint64_t)lap * 8);
+    close_fixture(&f);
+}
+
+/* A child process maps the segment, claims `claims` cells of slot 0's ring as an offer does and is
+ * killed (SIGKILL) before it publishes them; returns once it is dead (reaped). */
+static void claim_then_get_killed(ring_fixture_t *f, int claims)
+{
+    int ready[2];
+    CHECK_OK(pipe(ready));
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        ring_fixture_t mine = *f;
+        if (dvs_segment_open(f->name, &mine.base, &mine.size) != 0)
+            _exit(10);
+        mine.ring = (dvs_ring_header_t *)((uint8_t *)mine.base + f->rings_offset);
+        for (int i = 0; i < claims; i++)
+            if (dvs_ring_test_claim(mine.ring, mine.capacity) != DVS_OK)
+                _exit(11);
+        char c = 'c';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(12);
+        for (;;)
+            pause();   /* until killed, claims unpublished */
+    }
+    close(ready[1]);
+    char c;
+    CHECK_EQ(1, read(ready[0], &c, 1));
+    close(ready[0]);
+    CHECK_OK(kill(child, SIGKILL));
+    int status;
+    CHECK_EQ(child, waitpid(child, &status, 0));
+    CHECK(WIFSIGNALED(status));
+}
+
+DVS_TEST(unblock_skips_cells_claimed_by_a_producer_killed_before_publishing)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m = make_message(1, 1, 0);
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 10, f.owner));
+    claim_then_get_killed(&f, 2);
+    for (uint64_t i = 1; i <= 3; i++) {
+        m = make_message(1, 1, i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, (int32_t)(10 + i), f.owner));
+    }
+    CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    check_message(&m, 1, 1, 0);
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));   /* stuck behind the dead claims */
+    CHECK_EQ(2, dvs_ring_unblock(f.ring, f.capacity, f.owner));
+    CHECK_EQ(0, dvs_ring_unblock(f.ring, f.capacity, f.owner));          /* nothing left to unblock */
+    for (uint64_t i = 1; i <= 3; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 1, 1, i);
+        CHECK_EQ(10 + (int64_t)i, meta);
+    }
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    for (int lap = 0; lap < 3; lap++)   /* the skipped cells serve the next laps as any other */
+        fill_then_drain(&f, 2, (uint64_t)lap * 8);
+    close_fixture(&f);
+}
+
+DVS_TEST(poll_many_drops_unblocked_cells_and_returns_the_rest_in_order)
+{
+    ring_fixture_t f = open_fixture(16);
+    dvs_message_t m;
+    claim_then_get_killed(&f, 1);
+    for (uint64_t i = 0; i < 4; i++) {
+        m = make_message(2, 5, i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer_aux(f.ring, f.capacity, &m, 1, 100 + i, f.owner));
+    }
+    dvs_polled_t out[16];
+    CHECK_EQ(0, dvs_ring_poll_many(f.ring, f.capacity, out, 16));
+    CHECK_EQ(1, dvs_ring_unblock(f.ring, f.capacity, f.owner));
+    CHECK_EQ(4, dvs_ring_poll_many(f.ring, f.capacity, out, 16));
+    for (uint64_t i = 0; i < 4; i++) {
+        check_message(&out[i].message, 2, 5, i);
+        CHECK_EQ(100 + (int64_t)i, (int64_t)out[i].aux);
+    }
+    CHECK_EQ(0, dvs_ring_count(f.ring));
+    close_fixture(&f);
+}
+
+DVS_TEST(unblock_leaves_a_cell_whose_producer_lives)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m = make_message(1, 1, 0);
+    int32_t meta;
+    CHECK_EQ(DVS_OK, dvs_ring_test_claim(f.ring, f.capacity));   /* this process: alive */
+    CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    CHECK_EQ(0, dvs_ring_unblock(f.ring, f.capacity, f.owner));
+    CHECK_EQ(EDVSAGAIN, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+    CHECK_EQ(2, dvs_ring_count(f.ring));
+    close_fixture(&f);
+}
+
+DVS_TEST(unblock_of_a_flowing_ring_changes_nothing)
+{
+    ring_fixture_t f = open_fixture(8);
+    dvs_message_t m;
+    int32_t meta;
+    CHECK_EQ(0, dvs_ring_unblock(f.ring, f.capacity, f.owner));   /* empty */
+    for (uint64_t i = 0; i < 3; i++) {
+        m = make_message(1, 1, i);
+        CHECK_EQ(DVS_OK, dvs_ring_offer(f.ring, f.capacity, &m, 0, f.owner));
+    }
+    CHECK_EQ(0, dvs_ring_unblock(f.ring, f.capacity, f.owner));   /* all published */
+    for (uint64_t i = 0; i < 3; i++) {
+        CHECK_EQ(DVS_OK, dvs_ring_poll(f.ring, f.capacity, &m, &meta));
+        check_message(&m, 1, 1, i);
+    }
     close_fixture(&f);
 }
 

@@ -485,6 +485,63 @@ DVS_TEST(open_rejects_a_truncated_file)
     check_open_refuses("empty", truncate_to_zero, "truncat|bytes|size");
 }
 
+/* A header or DC descriptor field set to a value that the file cannot hold (see spoil_field). */
+typedef struct field_spoil {
+    const char *field;   /* the name the error must mention */
+    int in_dc;           /* 0: the segment header; 1: the descriptor of DC 5 */
+    size_t offset;
+    size_t size;
+    uint64_t value;
+} field_spoil_t;
+
+static field_spoil_t g_spoil;
+
+static void spoil_field(const char *name, void *base, uint64_t size)
+{
+    (void)name, (void)size;
+    uint8_t *p = base;
+    if (g_spoil.in_dc)
+        p = (uint8_t *)find_dc(base, 5);
+    p += g_spoil.offset;
+    if (g_spoil.size == 8)
+        memcpy(p, &g_spoil.value, 8);
+    else {
+        uint32_t v = (uint32_t)g_spoil.value;
+        memcpy(p, &v, 4);
+    }
+}
+
+#define HEADER_FIELD(f, v) {#f, 0, offsetof(dvs_segment_header_t, f), sizeof(((dvs_segment_header_t *)0)->f), (uint64_t)(v)}
+#define DC_FIELD(f, v)     {#f, 1, offsetof(dvs_dc_t, f), sizeof(((dvs_dc_t *)0)->f), (uint64_t)(v)}
+
+/* A header that passes the magic, version and size checks but whose offsets, sizes or counts do
+ * not fit the file: open must refuse it naming the field, never hand out a mapping whose first
+ * use reads outside it (SIGSEGV) or sizes an allocation from garbage. */
+DVS_TEST(open_rejects_offsets_sizes_and_counts_that_do_not_fit_the_file)
+{
+    const uint64_t far = 1ull << 40;
+    const field_spoil_t spoils[] = {
+        HEADER_FIELD(dcs_offset, far), HEADER_FIELD(dcs_offset, UINT64_MAX - 64),
+        HEADER_FIELD(outbound_offset, far), HEADER_FIELD(outbound_offset, UINT64_MAX - 4095),
+        HEADER_FIELD(proxy_offset, far), HEADER_FIELD(nodes_offset, far), HEADER_FIELD(counters_offset, far),
+        HEADER_FIELD(ring_capacity, 3), HEADER_FIELD(ring_capacity, 1u << 31), HEADER_FIELD(ring_capacity, 0),
+        HEADER_FIELD(outbound_capacity, 1u << 31), HEADER_FIELD(outbound_capacity, 0),
+        HEADER_FIELD(max_dcs, 0x7fffffff), HEADER_FIELD(max_dcs, -1), HEADER_FIELD(node_id, 99),
+        DC_FIELD(slots_offset, far), DC_FIELD(slots_offset, UINT64_MAX - 255),
+        DC_FIELD(rings_offset, far), DC_FIELD(rings_offset, UINT64_MAX - 4095),
+        DC_FIELD(notify_offset, far), DC_FIELD(nr_slots, 0x7fffffff), DC_FIELD(nr_slots, -1),
+        DC_FIELD(nr_tasks, -1), DC_FIELD(nr_procs, 0x7fffffff), DC_FIELD(nr_sysprocs, 0x7fffffff),
+        DC_FIELD(ring_stride, 64), DC_FIELD(ring_stride, far), DC_FIELD(notify_words, 0x80000000u),
+        DC_FIELD(dcid, 7),
+    };
+    for (size_t i = 0; i < sizeof spoils / sizeof spoils[0]; i++) {
+        g_spoil = spoils[i];
+        char tag[64];
+        snprintf(tag, sizeof tag, "bad-%zu", i);
+        check_open_refuses(tag, spoil_field, g_spoil.field);
+    }
+}
+
 /* The self-description that the C#/C layout test reads must agree with this header. */
 struct expected_field {
     const char *type_name;

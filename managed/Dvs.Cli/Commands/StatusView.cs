@@ -84,6 +84,7 @@ internal static class StatusView
         table.AddRow(Cells("drops", dropTotal == 0 ? "0" : $"{dropTotal} ({string.Join(", ", drops)})"));
         table.AddRow(Cells("peers", $"{status.Peers.Count(p => p.State == "up")} of {status.Peers.Count} up; "
             + $"{C("peersUp")} up events, {C("peerDownEvents")} down events, {C("peerRestarts")} restarts"));
+        table.AddRow(Cells("rings", $"{C("ringCellsUnblocked")} cells unblocked (claimed by a sender that died)"));
         table.AddRow(Cells("migrations", $"{C("migrationsStarted")} started, {C("migrationsCommitted")} committed, {C("migrationsRolledBack")} rolled back"));
         return table;
     }

@@ -59,6 +59,12 @@ internal static unsafe partial class Shim
     [LibraryImport(Lib, EntryPoint = "dvs_ring_reset")]
     internal static partial void RingReset(RingHeader* ring, uint capacity);
 
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_unblock")]
+    internal static partial uint RingUnblock(RingHeader* ring, uint capacity, EndpointSlot* owner);
+
+    [LibraryImport(Lib, EntryPoint = "dvs_ring_test_claim")]
+    internal static partial int RingTestClaim(RingHeader* ring, uint capacity);
+
     [LibraryImport(Lib, EntryPoint = "dvs_ring_count")]
     [SuppressGCTransition]
     internal static partial uint RingCount(RingHeader* ring);

@@ -30,7 +30,7 @@ extern "C" {
 /* ---------------------------------------------------------------- constants */
 
 #define DVS_SEGMENT_MAGIC      0x31474553535644ULL /* "DVSSEG1" little endian */
-#define DVS_LAYOUT_VERSION     5u  /* bump at every change of a shared struct (5: slot hold / hold_for) */
+#define DVS_LAYOUT_VERSION     5u  /* bump at every change of a shared struct (5: cells name their claimer; slot hold / hold_for) */
 #define DVS_CACHE_LINE         64
 
 #define DVS_MAX_DCS            32   /* dcid 0..31, as in DVS (NR_DCS) */
@@ -196,15 +196,23 @@ typedef struct dvs_ring_header {
     uint8_t  pad2[40];          /* 152 .. 192 */
 } dvs_ring_header_t;
 
-/* One ring cell: the sequence and meta on the first line, the message on the second. */
+/* One ring cell: the sequence, meta and claim stamp on the first line, the message on the second.
+ * The claim stamp names the producer that claimed the cell and the position it claimed it for, so
+ * the node host's reaper can tell a cell whose producer died before publishing it from one being
+ * written (dvs_ring_unblock). */
 typedef struct dvs_cell {
     uint64_t seq;               /*   0 */
     int32_t  meta;              /*   8 kind | request seq << 8 */
-    int32_t  pad0;              /*  12 */
+    int32_t  claim_pid;         /*  12 the claiming producer's pid; DVS_CLAIM_UNBLOCKED: skip the cell */
     uint64_t aux;               /*  16 outbound ring: destination endpoint | dcid << 32 */
-    uint8_t  pad[40];           /*  24 */
+    uint64_t claim_pos;         /*  24 the position the cell was claimed for */
+    uint64_t claim_start;       /*  32 the claimer's start time (pid reuse guard) */
+    uint8_t  pad[24];           /*  40 */
     dvs_message_t message;      /*  64 */
 } dvs_cell_t;
+
+/* claim_pid of a cell the reaper published in place of a dead producer: consumers drop it. */
+#define DVS_CLAIM_UNBLOCKED    (-1)
 
 /* What this node knows of one peer node (written by the node host's proxy). */
 typedef struct dvs_node_entry {
@@ -290,6 +298,17 @@ DVS_API uint32_t dvs_ring_poll_many(dvs_ring_header_t *ring, uint32_t capacity, 
  * most once. Returns how many went in (0: full); the caller keeps the rest. */
 DVS_API uint32_t dvs_ring_offer_many(dvs_ring_header_t *ring, uint32_t capacity, const dvs_polled_t *in,
                                      uint32_t n, dvs_slot_t *owner);
+/* Unblocks cells claimed by producers that died before publishing them (after aeron's
+ * ManyToOneRingBuffer.unblock, but only for a claimer known dead, never on a timeout): when the cell
+ * at the head is claimed and unpublished, walks from the head towards the tail and publishes every
+ * such cell whose claim stamp names a dead process as a skip cell, which consumers free without
+ * returning it; stops at the first claim of a live (or unknown) producer. Wakes `owner` when it
+ * unblocked any. Off the hot path (reads /proc for a claimer's liveness); any thread or process,
+ * concurrently with producers and the consumer. Returns how many cells it unblocked. */
+DVS_API uint32_t dvs_ring_unblock(dvs_ring_header_t *ring, uint32_t capacity, dvs_slot_t *owner);
+/* Test hook: claims the next cell exactly as an offer does and returns without publishing it, what
+ * a producer killed between the two leaves behind. DVS_OK or EDVSAGAIN (full). */
+DVS_API int dvs_ring_test_claim(dvs_ring_header_t *ring, uint32_t capacity);
 /* Resets an empty ring for a new owner. Not safe against concurrent producers. */
 DVS_API void dvs_ring_reset(dvs_ring_header_t *ring, uint32_t capacity);
 /* Messages currently queued (approximate while producers run). */

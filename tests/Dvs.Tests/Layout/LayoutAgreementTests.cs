@@ -43,7 +43,11 @@ public class LayoutAgreementTests
             ["tail"] = "Tail", ["head"] = "Head", ["space_seq"] = "SpaceSeq", ["space_waiters"] = "SpaceWaiters",
             ["full_count"] = "FullCount", ["space_pending"] = "SpacePending", ["proxy_waiting"] = "ProxyWaiting",
         }),
-        ["dvs_cell_t"] = (typeof(RingCell), new() { ["seq"] = "Seq", ["meta"] = "Meta", ["aux"] = "Aux", ["message"] = "Message" }),
+        ["dvs_cell_t"] = (typeof(RingCell), new()
+        {
+            ["seq"] = "Seq", ["meta"] = "Meta", ["claim_pid"] = "ClaimPid", ["aux"] = "Aux", ["claim_pos"] = "ClaimPos",
+            ["claim_start"] = "ClaimStart", ["message"] = "Message",
+        }),
         ["dvs_polled_t"] = (typeof(PolledMessage), new() { ["message"] = "Message", ["meta"] = "Meta", ["aux"] = "Aux" }),
         ["dvs_node_entry_t"] = (typeof(NodeEntry), new()
         {
