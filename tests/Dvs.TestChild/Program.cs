@@ -71,6 +71,17 @@ switch (role)
     }
     case "caller":
         return Caller(args[1], dc, int.Parse(args[3]), int.Parse(args[4]));
+    case "onecall":
+    {
+        // One SendRec of [0] = value; prints what came back (issue 11.1: the reply must be its own).
+        using Node node = Node.Attach(args[1]);
+        using Endpoint self = node.Bind(dc, int.Parse(args[3]));
+        Ready();
+        var m = new Message(1) { [0] = long.Parse(args[5]) };
+        DvsError e = self.SendRec(int.Parse(args[4]), ref m, DvsTimeout.FromMilliseconds(60_000));
+        Console.WriteLine(e == DvsError.Ok ? $"reply {m[0]}" : $"error {e}");
+        return 0;
+    }
     case "kvclient":
         return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]));
     case "kvserver":

@@ -31,6 +31,29 @@ public class ReboundClientReplyTests
         ReplyGoesToItsOwnBinding(server, nodes.Node0, nodes.Node1);
     }
 
+    [Test]
+    public void AReplyForAKilledClientProcessNeverReachesTheProcessThatReplacedIt()
+    {
+        using var node = new TestNode();
+        using Endpoint server = node.Node.Bind(0, Server);
+        using (var first = new ChildProcess("onecall", node.Name, "0", Client.ToString(), Server.ToString(), "1"))
+        {
+            Assert.That(first.ReadLine(), Is.EqualTo("ready"));
+            Assert.That(server.ReceiveRequest(out Message taken, Long), Is.EqualTo(DvsError.Ok));
+            Assert.That(taken[0], Is.EqualTo(1));
+            first.Kill();
+        }
+        using var second = new ChildProcess("onecall", node.Name, "0", Client.ToString(), Server.ToString(), "2");
+        Assert.That(second.ReadLine(), Is.EqualTo("ready"));
+        WaitUntil(() => node.Node.GetEndpointInfo(0, Server)!.QueueDepth == 1, "the new process's request reached the server");
+        Assert.That(server.Reply(Client, new Message(1) { [0] = 1 }), Is.EqualTo(DvsError.ProcSts),
+            "the killed process's reply has nobody to go to");
+        Assert.That(server.ReceiveRequest(out Message own, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(own[0], Is.EqualTo(2));
+        Assert.That(server.Reply(Client, new Message(1) { [0] = 2 }), Is.EqualTo(DvsError.Ok));
+        Assert.That(second.ReadLine(), Is.EqualTo("reply 2"));
+    }
+
     private static void ReplyGoesToItsOwnBinding(Endpoint server, Node serverNode, Node clientNode)
     {
         // The first binding's request reaches the server but its caller gives up and leaves.
