@@ -76,6 +76,25 @@ public class ControlServerTests
         Assert.That(client.Status().Status!.Name, Is.EqualTo(name));
     }
 
+    [TestCase(-1)]
+    [TestCase(32)]
+    [TestCase(int.MinValue)]
+    public void AMigrationOfADcOutOfRangeIsRefusedAsBadDcId(int dc)
+    {
+        // Issue 11.19: dc -1 reached the proxy's DC table and came back as "Generic (-99): Index
+        // was outside the bounds of the array", with a stack trace in the host's log.
+        using var nodes = new TwoNodes();
+        string path = Path.Combine(_dir, "two.sock");
+        ControlServer server = ControlServer.Start(path, nodes.Host0, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using (server)
+        {
+            ControlResponse r = server.Handle($"{{\"command\":\"migrate\",\"dc\":{dc},\"endpoint\":10,\"to\":1}}");
+            Assert.That((r.Ok, r.DvsError), Is.EqualTo((false, DvsError.BadDcId)), r.Message);
+            ControlResponse start = server.Handle($"{{\"command\":\"migrate-start\",\"dc\":{dc},\"endpoint\":10,\"to\":1}}");
+            Assert.That((start.Ok, start.DvsError), Is.EqualTo((false, DvsError.BadDcId)), start.Message);
+        }
+    }
+
     [Test]
     public void BadRequestsAreAnsweredAndTheConnectionServesOn()
     {
