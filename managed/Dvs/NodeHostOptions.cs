@@ -28,4 +28,42 @@ public sealed class NodeHostOptions
     /// for none (embedded hosts). A stale file there is replaced; the file is removed on dispose.
     /// </summary>
     public string? ControlSocket { get; set; }
+
+    /// <summary>
+    /// Checks what the segment needs (the shim's limits), so a bad option is named before anything
+    /// is created. Every problem is listed.
+    /// </summary>
+    /// <exception cref="DvsException">BadValue: what is wrong, by option name and value.</exception>
+    internal void Validate()
+    {
+        var problems = new List<string>();
+        if (NodeId is < 0 or >= Configuration.NodeConfig.MaxNodes)
+        {
+            problems.Add($"NodeId {NodeId} is out of range 0..{Configuration.NodeConfig.MaxNodes - 1}");
+        }
+        if (RingCapacity is < 2 or > Configuration.IpcConfig.MaxRingCapacity || !int.IsPow2(RingCapacity))
+        {
+            problems.Add($"RingCapacity {RingCapacity} is not a power of two in 2..{Configuration.IpcConfig.MaxRingCapacity}");
+        }
+        if (Dcs is null)
+        {
+            problems.Add("Dcs is null");
+        }
+        else if (Dcs.Count > Configuration.DcConfig.MaxDcs)
+        {
+            problems.Add($"Dcs has {Dcs.Count} DCs, more than {Configuration.DcConfig.MaxDcs}");
+        }
+        else
+        {
+            var seen = new HashSet<int>();
+            foreach (DcOptions dc in Dcs)
+            {
+                dc.Validate(problems, seen);
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw new DvsException(DvsError.BadValue, $"node '{NodeName}': {string.Join("; ", problems)}");
+        }
+    }
 }

@@ -37,7 +37,7 @@ namespace Dvs.Configuration;
 /// kind = echo
 ///
 /// [ipc]
-/// ring_capacity = 4096
+/// ring_capacity = 4096         ; a power of two, 2..65536
 /// spin_us = 50
 /// </code>
 /// </example>

@@ -52,6 +52,8 @@ public class NodeConfigErrorTests
             21, "dc.web", "nr_sysprocs", "121 is more than nr_tasks + nr_procs (120)");
         yield return Case("default sysprocs more than slots", "nr_procs = 100\nnr_tasks = 20\nnr_sysprocs = 30", "nr_procs = 10\nnr_tasks = 20",
             16, "dc.web", "nr_sysprocs", "64 (the default) is more than nr_tasks + nr_procs (30)");
+        yield return Case("ring larger than a node host takes", Append, "[ipc]\nring_capacity = 1048576\n",
+            29, "ipc", "ring_capacity", "1048576 is out of range (2..65536)");
         yield return Case("more than 4096 slots", "nr_procs = 100", "nr_procs = 4090",
             19, "dc.web", "nr_procs", "nr_tasks + nr_procs = 4110 is more than 4096");
         yield return Case("service endpoint outside its DC", "endpoint = 5", "endpoint = 100",
