@@ -84,11 +84,11 @@ public sealed class NodeConfig
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ConfigFile.ReadText(path, ConfigFile.MaxIniBytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message;
+            string why = e is FileNotFoundException ? "no such file" : e.Message;
             throw new ConfigException(new ConfigDiagnostic(path, 0, "", null, $"cannot read the configuration: {why}"));
         }
 

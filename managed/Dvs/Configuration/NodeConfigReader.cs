@@ -312,9 +312,9 @@ internal static partial class NodeConfigReader
             string text;
             try
             {
-                text = File.ReadAllText(path);
+                text = ConfigFile.ReadText(path, ConfigFile.MaxKeyBytes);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e)
             {
                 r.Error("key_file", $"{path} cannot be read: {e.Message}");
                 return null;
