@@ -61,6 +61,21 @@ public sealed class NodeHostOptions
                 dc.Validate(problems, seen);
             }
         }
+        if (Network is { Transport: not TransportKind.Raw } network)
+        {
+            // The UDP channel is IPv4 only; TCP follows it so that a cluster can switch transports.
+            if (network.Listen?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            {
+                problems.Add($"Network.Listen {network.Listen} is an IPv6 address; the udp and tcp transports are IPv4 only");
+            }
+            foreach (PeerOptions peer in network.Peers ?? [])
+            {
+                if (peer.Address?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                {
+                    problems.Add($"peer '{peer.Name}' (node {peer.NodeId}): Address {peer.Address} is an IPv6 address; the udp and tcp transports are IPv4 only");
+                }
+            }
+        }
         if (problems.Count > 0)
         {
             throw new DvsException(DvsError.BadValue, $"node '{NodeName}': {string.Join("; ", problems)}");

@@ -190,9 +190,10 @@ public sealed class NodeConfig
         };
     }
 
-    /// <summary>An IP address as is; a host name by DNS, IPv4 first (peers written as 127.0.0.1 and
-    /// as localhost must meet, and localhost often resolves to ::1 first).</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">The name does not resolve.</exception>
+    /// <summary>An IP address as is; a host name by DNS, its IPv4 address (peers written as 127.0.0.1
+    /// and as localhost must meet, localhost often resolves to ::1 first, and the transports are
+    /// IPv4 only).</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The name does not resolve to an IPv4 address.</exception>
     private static System.Net.IPAddress Resolve(string address)
     {
         if (System.Net.IPAddress.TryParse(address, out var ip))
@@ -202,7 +203,6 @@ public sealed class NodeConfig
 
         System.Net.IPAddress[] all = System.Net.Dns.GetHostAddresses(address);
         return all.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            ?? all.FirstOrDefault()
             ?? throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
     }
 

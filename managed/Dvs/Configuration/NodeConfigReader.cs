@@ -211,6 +211,11 @@ internal static partial class NodeConfigReader
                 r.Error("address", $"'{address}' is not an IP address or a host name");
                 address = null;
             }
+            else if (address is not null && !raw && IsIpv6(address))
+            {
+                r.Error("address", Ipv6Refused(address));
+                address = null;
+            }
 
             int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
             string? iface = r.String("interface", required: raw);
@@ -423,6 +428,11 @@ internal static partial class NodeConfigReader
                     r.Error("address", $"'{address}' is not an IP address or a host name");
                     address = null;
                 }
+                else if (address is not null && !raw && IsIpv6(address))
+                {
+                    r.Error("address", Ipv6Refused(address));
+                    address = null;
+                }
 
                 int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
                 if (!raw && address is not null && port is not null)
@@ -629,6 +639,13 @@ internal static partial class NodeConfigReader
 
             return services;
         }
+
+        // The UDP channel (sendmmsg batches of sockaddr_in) is IPv4 only, so node run would fail.
+        private static bool IsIpv6(string address) =>
+            IPAddress.TryParse(address, out IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+
+        private static string Ipv6Refused(string address) =>
+            $"'{address}' is an IPv6 address; the udp and tcp transports are IPv4 only (use an IPv4 address, e.g. 127.0.0.1)";
 
         private static bool IsHost(string address) =>
             IPAddress.TryParse(address, out _) || Uri.CheckHostName(address) == UriHostNameType.Dns;

@@ -20,6 +20,16 @@ public class NodeHostOptionsTests
             "NrSysProcs 16").SetName("NrSysProcsAboveSlots");
         yield return new TestCaseData(new Action<NodeHostOptions>(o => o.Dcs = [new DcOptions { NrTasks = 36 }]), "NrTasks 36").SetName("NrTasks36");
         yield return new TestCaseData(new Action<NodeHostOptions>(o => o.Dcs = [new DcOptions { NrProcs = 0 }]), "NrProcs 0").SetName("NrProcs0");
+        yield return new TestCaseData(new Action<NodeHostOptions>(o => o.Network = new NetworkOptions
+        {
+            Listen = new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 0),
+            ClusterKey = TwoNodes.Key,
+        }), "Network.Listen [::1]:0 is an IPv6 address").SetName("Ipv6Listen");
+        yield return new TestCaseData(new Action<NodeHostOptions>(o => o.Network = new NetworkOptions
+        {
+            Peers = { new PeerOptions { NodeId = 1, Name = "b", Address = new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 7101) } },
+            ClusterKey = TwoNodes.Key,
+        }), "peer 'b' (node 1): Address [::1]:7101 is an IPv6 address").SetName("Ipv6Peer");
     }
 
     [TestCaseSource(nameof(BadOptions))]
