@@ -238,9 +238,11 @@ internal static partial class NodeConfigReader
                 Id = id.Value,
                 Name = name,
                 Address = address,
+                AddressLine = r.LineOf("address"),
                 Port = port.Value,
                 Transport = transport.Value,
                 Interface = iface,
+                InterfaceLine = r.LineOf("interface"),
                 Mtu = mtu.Value,
             };
         }
@@ -452,7 +454,7 @@ internal static partial class NodeConfigReader
                 r.ReportUnknownKeys();
                 if (id is not null && address is not null && port is not null)
                 {
-                    peers.Add(new PeerConfig { Name = name, Id = id.Value, Address = address, Port = port.Value });
+                    peers.Add(new PeerConfig { Name = name, Id = id.Value, Address = address, AddressLine = r.LineOf("address"), Port = port.Value });
                 }
             }
 
