@@ -16,8 +16,17 @@ public sealed class DcOptions
     /// <summary>Task slots with negative p_nr (NR_TASKS), at most 35.</summary>
     public int NrTasks { get; set; } = 35;
 
-    /// <summary>Slots below this index are privileged (NR_SYS_PROCS).</summary>
+    /// <summary>
+    /// Privileged slots (NR_SYS_PROCS), counted as DVS counts them: from the first task slot, the
+    /// task slots included (DVS: <c>p_nr + nr_tasks &lt; nr_sysprocs</c>). So endpoints
+    /// -<see cref="NrTasks"/> .. <see cref="FirstUserEndpoint"/> - 1 are privileged: with the
+    /// defaults (35 tasks, 64) that is -35 .. 28, not 0 .. 63. At least <see cref="NrTasks"/> (every
+    /// task slot is privileged), at most NrTasks + NrProcs.
+    /// </summary>
     public int NrSysProcs { get; set; } = 64;
+
+    /// <summary>The first endpoint that is not privileged: <see cref="NrSysProcs"/> - <see cref="NrTasks"/>.</summary>
+    public int FirstUserEndpoint => NrSysProcs - NrTasks;
 
     /// <summary>Bitmap of the nodes the DC spans.</summary>
     public ulong Nodes { get; set; } = 1;
@@ -42,9 +51,13 @@ public sealed class DcOptions
         {
             problems.Add($"{dc}: NrProcs {NrProcs} is out of range 1..{DcConfig.MaxSlots - NrTasks} (NrTasks + NrProcs at most {DcConfig.MaxSlots})");
         }
-        else if (NrSysProcs < 0 || NrSysProcs > NrTasks + NrProcs)
+        else if (NrSysProcs < NrTasks)
         {
-            problems.Add($"{dc}: NrSysProcs {NrSysProcs} is out of range 0..{NrTasks + NrProcs} (NrTasks + NrProcs)");
+            problems.Add($"{dc}: NrSysProcs {NrSysProcs} is less than NrTasks ({NrTasks}): it counts the task slots too, all privileged in DVS");
+        }
+        else if (NrSysProcs > NrTasks + NrProcs)
+        {
+            problems.Add($"{dc}: NrSysProcs {NrSysProcs} is out of range {NrTasks}..{NrTasks + NrProcs} (NrTasks .. NrTasks + NrProcs)");
         }
     }
 }

@@ -14,7 +14,12 @@ public sealed class NodeHostOptions
     /// <summary>Cells per inbound ring, a power of two (128 bytes each, backed only once used; see IpcConfig.DefaultRingCapacity).</summary>
     public int RingCapacity { get; set; } = Configuration.IpcConfig.DefaultRingCapacity;
 
-    public IList<DcOptions> Dcs { get; set; } = new List<DcOptions> { new() };
+    /// <summary>
+    /// The DCs the node runs. By default DC 0 (named DC0, DVS sizes); DCs you give replace it,
+    /// whether you assign a list or add to this one (<c>Dcs = { new DcOptions { DcId = 1 } }</c> runs
+    /// DC 1 only). An empty list runs no DC.
+    /// </summary>
+    public IList<DcOptions> Dcs { get; set; } = new DefaultDcList();
 
     /// <summary>How often the host looks for endpoints whose owner died.</summary>
     public TimeSpan ReapInterval { get; set; } = TimeSpan.FromMilliseconds(50);

@@ -493,6 +493,13 @@ internal static partial class NodeConfigReader
                             $"nr_tasks + nr_procs = {slots} is more than {DcConfig.MaxSlots}");
                         procs = null;
                     }
+                    else if (sysprocs < tasks)
+                    {
+                        string given = r.Has("nr_sysprocs") ? "" : " (the default)";
+                        r.Error("nr_sysprocs", $"{sysprocs}{given} is less than nr_tasks ({tasks}): every task slot is privileged in DVS "
+                            + "(nr_sysprocs counts them: endpoints -nr_tasks .. nr_sysprocs - nr_tasks - 1 are privileged)");
+                        sysprocs = null;
+                    }
                     else if (sysprocs > slots)
                     {
                         string given = r.Has("nr_sysprocs") ? "" : " (the default)";

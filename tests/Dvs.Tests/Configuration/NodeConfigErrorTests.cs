@@ -58,6 +58,8 @@ public class NodeConfigErrorTests
             13, "peer.beta", "address", "'::1' is an IPv6 address; the udp and tcp transports are IPv4 only");
         yield return Case("ring larger than a node host takes", Append, "[ipc]\nring_capacity = 1048576\n",
             29, "ipc", "ring_capacity", "1048576 is out of range (2..65536)");
+        yield return Case("fewer sysprocs than tasks", "nr_sysprocs = 30", "nr_sysprocs = 10",
+            21, "dc.web", "nr_sysprocs", "10 is less than nr_tasks (20): every task slot is privileged in DVS");
         yield return Case("more than 4096 slots", "nr_procs = 100", "nr_procs = 4090",
             19, "dc.web", "nr_procs", "nr_tasks + nr_procs = 4110 is more than 4096");
         yield return Case("service endpoint outside its DC", "endpoint = 5", "endpoint = 100",
