@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Dvs.Cli.Commands;
 
 namespace Dvs.Cli;
@@ -46,7 +47,10 @@ internal static class DvsCommandLine
         ParseResult parse = CreateRoot().Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var parseError in parse.Errors)
+            // What the user typed wrong first ("dvs bogus": 'bogus'), then what is missing.
+            IEnumerable<ParseError> errors = parse.Errors
+                .OrderBy(e => parse.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal)) ? 0 : 1);
+            foreach (ParseError parseError in errors)
             {
                 await error.WriteLineAsync($"dvs: {parseError.Message}");
             }

@@ -70,6 +70,7 @@ public sealed unsafe partial class NodeHost : IDisposable
     public static NodeHost Start(NodeHostOptions options, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();   // before the segment is touched: a bad option is named, nothing is left behind
         return new NodeHost(NodeSegment.Create(options), options, log ?? NullLogger.Instance);
     }
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -147,5 +149,60 @@ int dvs_pin_thread(int32_t cpu)
     if (cpu < 0 || cpu >= CPU_SETSIZE) return dvs_set_error(EDVSBADVALUE, "cpu %d out of range", cpu);
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0) return dvs_set_error(errno, "sched_setaffinity(%d): %s", cpu, strerror(errno));
+    return 0;
+}
+
+int dvs_read_regular_file(const char *path, uint8_t *buf, uint64_t capacity, uint64_t *length)
+{
+    dvs_clear_error();
+    if (path == NULL || buf == NULL || length == NULL) return dvs_set_error(EDVSINVAL, "null argument");
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; the type is checked on the
+     * opened descriptor, so the file cannot be swapped between the check and the read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        return dvs_set_error(EDVSBADFILE, "%s", strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return dvs_set_error(EDVSBADFILE, "%s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return dvs_set_error(EDVSBADFILE, "not a regular file (%s)",
+                             S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                             : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                             : S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
+    }
+    if ((uint64_t)st.st_size > capacity) {
+        close(fd);
+        return dvs_set_error(EDVSBADVALUE, "%lld bytes, more than %llu", (long long)st.st_size, (unsigned long long)capacity);
+    }
+    uint64_t done = 0;
+    for (;;) {
+        if (done == capacity) {
+            /* grew past the bound since fstat: one byte more tells */
+            uint8_t extra;
+            ssize_t more = read(fd, &extra, 1);
+            if (more > 0) {
+                close(fd);
+                return dvs_set_error(EDVSBADVALUE, "more than %llu bytes", (unsigned long long)capacity);
+            }
+            break;
+        }
+        ssize_t n = read(fd, buf + done, (size_t)(capacity - done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return dvs_set_error(EDVSBADFILE, "%s", strerror(e));
+        }
+        if (n == 0) break;
+        done += (uint64_t)n;
+    }
+    close(fd);
+    *length = done;
     return 0;
 }

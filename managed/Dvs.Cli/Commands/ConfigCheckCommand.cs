@@ -83,7 +83,9 @@ internal sealed class ConfigCheckCommand : Command
             foreach (DcConfig dc in config.Dcs)
             {
                 dcs.AddRow(Markup.Escape(dc.Name), Number(dc.DcId), Markup.Escape(NodeNames(config, dc)),
-                    Number(dc.NrProcs), Number(dc.NrTasks), Number(dc.NrSysProcs));
+                    Number(dc.NrProcs), Number(dc.NrTasks),
+                    // nr_sysprocs counts the task slots too (as in DVS): say which endpoints it makes privileged.
+                    Markup.Escape($"{Number(dc.NrSysProcs)} (endpoints {Number(-dc.NrTasks)}..{Number(dc.NrSysProcs - dc.NrTasks - 1)} privileged)"));
             }
 
             console.Write(dcs);

@@ -10,11 +10,7 @@ namespace Dvs.Cli.Commands;
 /// </summary>
 internal sealed class DemoCommand : Command
 {
-    private readonly Option<int> _seconds = new("--seconds", "-s")
-    {
-        Description = "How long the clients call the server",
-        DefaultValueFactory = _ => 12,
-    };
+    private readonly Option<int> _seconds = CheckedOption.Int("--seconds", "How long the clients call the server", 1, 3600, 12, "-s");
 
     private readonly Option<string> _wait = new("--wait")
     {
@@ -38,13 +34,6 @@ internal sealed class DemoCommand : Command
     public DemoCommand() : base("demo", "A server migrating around an embedded 3-node cluster while clients on every node call it (live view, checked replies, plot)")
     {
         _wait.AcceptOnlyFromAmong("default", "spin", "blocking");
-        _seconds.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 3600)
-            {
-                r.AddError("--seconds must be 1..3600");
-            }
-        });
         Add(_seconds);
         Add(_wait);
         Add(_serve);

@@ -5,8 +5,8 @@ namespace Dvs.Cli.Commands;
 /// <summary>The options every endpoint command shares: which node to attach to, which DC and endpoint to bind.</summary>
 internal sealed class EndpointOptions
 {
-    public readonly Option<string> Node = new("--node") { Description = "The node to attach to (its host must run)", Required = true };
-    public readonly Option<int> Dc = new("--dc") { Description = "DC id", DefaultValueFactory = _ => 0 };
+    public readonly Option<string> Node = CheckedOption.Node("The node to attach to (its host must run)");
+    public readonly Option<int> Dc = CheckedOption.Dc();
     public readonly Option<int> Endpoint;
     public readonly Option<string> Wait = new("--wait")
     {
@@ -16,9 +16,13 @@ internal sealed class EndpointOptions
 
     public EndpointOptions(int defaultEndpoint)
     {
-        Endpoint = new Option<int>("--endpoint") { Description = "The endpoint to bind", DefaultValueFactory = _ => defaultEndpoint };
+        Endpoint = EndpointNumber("--endpoint", "The endpoint to bind", defaultEndpoint);
         Wait.AcceptOnlyFromAmong("default", "spin", "blocking");
     }
+
+    /// <summary>An endpoint number: -nr_tasks (at most 35) up to the largest slot.</summary>
+    public static Option<int> EndpointNumber(string name, string description, int? defaultValue) =>
+        CheckedOption.Int(name, description, -Configuration.DcConfig.MaxNrTasks, Configuration.DcConfig.MaxSlots - 1, defaultValue);
 
     public void AddTo(Command command)
     {

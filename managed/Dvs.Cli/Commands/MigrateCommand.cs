@@ -13,24 +13,16 @@ namespace Dvs.Cli.Commands;
 /// </summary>
 internal sealed class MigrateCommand : Command
 {
-    private readonly Option<string> _node = new("--node")
-    {
-        Description = "The node that owns the endpoint now (its 'dvs node run' must run on this machine)",
-        Required = true,
-    };
+    private readonly Option<string> _node = CheckedOption.Node("The node that owns the endpoint now (its 'dvs node run' must run on this machine)");
 
-    private readonly Option<int> _dc = new("--dc") { Description = "DC id", DefaultValueFactory = _ => 0 };
-    private readonly Option<int> _endpoint = new("--endpoint") { Description = "The endpoint of the hosted service", Required = true };
+    private readonly Option<int> _dc = CheckedOption.Dc();
+    private readonly Option<int> _endpoint = EndpointOptions.EndpointNumber("--endpoint", "The endpoint of the hosted service", null);
     private readonly Option<string> _to = new("--to") { Description = "The target node, by id or name (not with --commit / --rollback)" };
     private readonly Option<bool> _start = new("--start") { Description = "Only migr_start: pause, transfer, prepare the target" };
     private readonly Option<bool> _commit = new("--commit") { Description = "Only migr_commit of a started migration" };
     private readonly Option<bool> _rollback = new("--rollback") { Description = "Only migr_rollback of a started migration" };
     private readonly Option<FileInfo> _socket = new("--socket") { Description = "The node host's control socket (default: found by node name)" };
-    private readonly Option<int> _timeout = new("--timeout-s")
-    {
-        Description = "How long to wait for the node host's answer",
-        DefaultValueFactory = _ => 60,
-    };
+    private readonly Option<int> _timeout = CheckedOption.Int("--timeout-s", "How long to wait for the node host's answer", 1, 86_400, 60);
 
     public MigrateCommand() : base("migrate", "Move a hosted service's endpoint to another node while its clients keep calling it")
     {
@@ -43,13 +35,7 @@ internal sealed class MigrateCommand : Command
         Add(_rollback);
         Add(_socket);
         Add(_timeout);
-        _timeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError("--timeout-s must be positive");
-            }
-        });
+        _endpoint.Required = true;
         Validators.Add(result =>
         {
             bool start = result.GetValue(_start), commit = result.GetValue(_commit), rollback = result.GetValue(_rollback);

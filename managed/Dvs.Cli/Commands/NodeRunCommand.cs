@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using Dvs.Configuration;
 using Dvs.Hosting;
 using Dvs.Services;
@@ -79,9 +78,10 @@ internal sealed class NodeRunCommand : Command
             await error.WriteLineAsync($"dvs node run: {e.Message}");
             return ExitCode.Usage;
         }
-        catch (SocketException e)
+        catch (ConfigException e)
         {
-            await error.WriteLineAsync($"dvs node run: {path}: an address does not resolve: {e.Message}");
+            // A host name that does not resolve: the file may be right and the DNS down, so 1, not 2.
+            await error.WriteLineAsync($"dvs node run: {e.Message}");
             return ExitCode.Failure;
         }
 
@@ -104,7 +104,7 @@ internal sealed class NodeRunCommand : Command
         }
         catch (DvsException e)
         {
-            await error.WriteLineAsync($"dvs node run: node {node.Name} could not start: {e.Message}");
+            await error.WriteLineAsync($"dvs node run: {StartFailure(path, config, e)}");
             return ExitCode.Failure;
         }
 
@@ -162,5 +162,24 @@ internal sealed class NodeRunCommand : Command
         log.LogDebug("Node {Name} stopped", node.Name);
         await output.WriteLineAsync($"node {node.Name} stopped");
         return ExitCode.Ok;
+    }
+
+    /// <summary>
+    /// Why the host did not start, at the line of the file that set what failed: the network
+    /// channel (address in use or not on this machine, no such interface) is the [node] address or
+    /// interface; the node segment (busy, /dev/shm) and the control socket are not in the file.
+    /// </summary>
+    private static string StartFailure(string path, NodeConfig config, DvsException e)
+    {
+        LocalNodeConfig node = config.Node;
+        bool channel = config.Peers.Count > 0
+            && e.Error is not (DvsError.NodeBusy or DvsError.Io or DvsError.BadFile or DvsError.AllocMem);
+        if (!channel)
+        {
+            return $"node {node.Name} could not start: {e.Message}";
+        }
+        return node.Transport == TransportKind.Raw
+            ? $"{path}:{node.InterfaceLine}: [node] interface: node {node.Name} could not start on {node.Interface}: {e.Message}"
+            : $"{path}:{node.AddressLine}: [node] address: node {node.Name} could not listen on {node.Address}:{node.Port}: {e.Message}";
     }
 }

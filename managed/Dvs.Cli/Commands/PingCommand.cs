@@ -11,13 +11,14 @@ namespace Dvs.Cli.Commands;
 internal sealed class PingCommand : Command
 {
     private readonly EndpointOptions _endpoint = new(100);
-    private readonly Option<int> _to = new("--to") { Description = "The endpoint to call", Required = true };
-    private readonly Option<int> _count = new("--count", "-n") { Description = "How many calls", DefaultValueFactory = _ => 10_000 };
-    private readonly Option<int> _timeout = new("--timeout-ms") { Description = "Timeout of each call", DefaultValueFactory = _ => 5_000 };
+    private readonly Option<int> _to = EndpointOptions.EndpointNumber("--to", "The endpoint to call", null);
+    private readonly Option<int> _count = CheckedOption.Int("--count", "How many calls", 1, int.MaxValue, 10_000, "-n");
+    private readonly Option<int> _timeout = CheckedOption.Int("--timeout-ms", "Timeout of each call", 1, int.MaxValue, 5_000);
 
     public PingCommand() : base("ping", "Call an endpoint with SendRec and print the round-trip percentiles")
     {
         _endpoint.AddTo(this);
+        _to.Required = true;
         Add(_to);
         Add(_count);
         Add(_timeout);

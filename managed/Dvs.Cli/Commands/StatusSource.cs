@@ -9,32 +9,17 @@ namespace Dvs.Cli.Commands;
 /// </summary>
 internal sealed class StatusSource
 {
-    public Option<string> Node { get; } = new("--node")
-    {
-        Description = "The node to show (its 'dvs node run' must run on this machine)",
-        Required = true,
-    };
+    public Option<string> Node { get; } = CheckedOption.Node("The node to show (its 'dvs node run' must run on this machine)");
 
     public Option<FileInfo> Socket { get; } = new("--socket") { Description = "The node host's control socket (default: found by node name)" };
 
-    public Option<int> Timeout { get; } = new("--timeout-s")
-    {
-        Description = "How long to wait for the node host's answer",
-        DefaultValueFactory = _ => 10,
-    };
+    public Option<int> Timeout { get; } = CheckedOption.Int("--timeout-s", "How long to wait for the node host's answer", 1, 86_400, 10);
 
     public void AddTo(Command command)
     {
         command.Add(Node);
         command.Add(Socket);
         command.Add(Timeout);
-        Timeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError("--timeout-s must be positive");
-            }
-        });
     }
 
     /// <summary>Connects to the node host. Blocks up to the connect time of a local socket.</summary>

@@ -15,33 +15,15 @@ namespace Dvs.Cli.Commands;
 internal sealed class TopCommand : Command
 {
     private readonly StatusSource _source = new();
-    private readonly Option<int> _interval = new("--interval-ms")
-    {
-        Description = "Time between refreshes",
-        DefaultValueFactory = _ => 1000,
-    };
+    private readonly Option<int> _interval = CheckedOption.Int("--interval-ms", "Time between refreshes", 50, 86_400_000, 1000);
 
-    private readonly Option<int> _count = new("--count") { Description = "Stop after this many refreshes (default: until Ctrl-C)" };
+    private readonly Option<int> _count = CheckedOption.Int("--count", "Stop after this many refreshes (default: until Ctrl-C)", 1, int.MaxValue);
 
     public TopCommand() : base("top", "Watch a running node host live: peers, endpoints, counters and rates")
     {
         _source.AddTo(this);
         Add(_interval);
         Add(_count);
-        _interval.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 50)
-            {
-                result.AddError("--interval-ms must be at least 50");
-            }
-        });
-        _count.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError("--count must be positive");
-            }
-        });
         SetAction(Run);
     }
 

@@ -40,7 +40,8 @@ public sealed class DcConfig
     /// <summary>Kernel task slots (negative p_nr).</summary>
     public int NrTasks { get; init; } = DefaultNrTasks;
 
-    /// <summary>Privileged slots, counted from the first task slot.</summary>
+    /// <summary>Privileged slots, counted from the first task slot as in DVS: endpoints
+    /// -NrTasks .. NrSysProcs - NrTasks - 1 are privileged (defaults: -35 .. 28). At least NrTasks.</summary>
     public int NrSysProcs { get; init; } = DefaultNrSysProcs;
 
     /// <summary>The DVS <c>dc_nodes</c> bitmap: bit n set when node n is in the DC.</summary>

@@ -15,8 +15,8 @@ public sealed class IpcConfig
     /// <summary>Default spin before a receiver sleeps (WaitStrategy.Default).</summary>
     public const int DefaultSpinUs = 50;
 
-    /// <summary>Largest ring capacity accepted.</summary>
-    public const int MaxRingCapacity = 1 << 20;
+    /// <summary>Largest ring capacity accepted (the shim's limit: a node host refuses more).</summary>
+    public const int MaxRingCapacity = 1 << 16;
 
     /// <summary>Messages per endpoint inbound ring, a power of two.</summary>
     public int RingCapacity { get; init; } = DefaultRingCapacity;

@@ -15,6 +15,12 @@ public sealed class LocalNodeConfig
     /// <summary>UDP / TCP port; 0 only with raw transport.</summary>
     public int Port { get; init; }
 
+    /// <summary>Line of <c>address</c> in the file (of the section when absent; 0 when built in code), for messages.</summary>
+    public int AddressLine { get; init; }
+
+    /// <summary>Line of <c>interface</c> in the file (of the section when absent; 0 when built in code), for messages.</summary>
+    public int InterfaceLine { get; init; }
+
     /// <summary>Transport to peers.</summary>
     public TransportKind Transport { get; init; } = TransportKind.Udp;
 

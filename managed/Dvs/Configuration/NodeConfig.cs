@@ -37,7 +37,7 @@ namespace Dvs.Configuration;
 /// kind = echo
 ///
 /// [ipc]
-/// ring_capacity = 4096
+/// ring_capacity = 4096         ; a power of two, 2..65536
 /// spin_us = 50
 /// </code>
 /// </example>
@@ -84,11 +84,11 @@ public sealed class NodeConfig
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ConfigFile.ReadText(path, ConfigFile.MaxIniBytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message;
+            string why = e is FileNotFoundException ? "no such file" : e.Message;
             throw new ConfigException(new ConfigDiagnostic(path, 0, "", null, $"cannot read the configuration: {why}"));
         }
 
@@ -134,7 +134,8 @@ public sealed class NodeConfig
     /// </summary>
     /// <exception cref="FormatException">With transport = raw, a peer address that is not a MAC address
     /// (only for a configuration built in code: the reader checks them).</exception>
-    /// <exception cref="System.Net.Sockets.SocketException">A host name does not resolve.</exception>
+    /// <exception cref="ConfigException">A host name does not resolve to an IPv4 address (the
+    /// diagnostic names the section, the key and its line).</exception>
     public NodeHostOptions ToNodeHostOptions() => new()
     {
         NodeName = Node.Name,
@@ -169,7 +170,7 @@ public sealed class NodeConfig
             Interface = raw ? Node.Interface : null,
             Listen = raw
                 ? new System.Net.IPEndPoint(System.Net.IPAddress.None, 0)
-                : new System.Net.IPEndPoint(Resolve(Node.Address ?? "127.0.0.1"), Node.Port),
+                : new System.Net.IPEndPoint(Resolve(Node.Address ?? "127.0.0.1", "node", Node.AddressLine), Node.Port),
             Peers = Peers.Select(p => raw
                 ? new PeerOptions
                 {
@@ -181,7 +182,7 @@ public sealed class NodeConfig
                 {
                     NodeId = p.Id,
                     Name = p.Name,
-                    Address = new System.Net.IPEndPoint(Resolve(p.Address), p.Port),
+                    Address = new System.Net.IPEndPoint(Resolve(p.Address, $"peer.{p.Name}", p.AddressLine), p.Port),
                 }).ToList(),
             ClusterKey = Cluster.Key.ToArray(),
             HeartbeatInterval = TimeSpan.FromMilliseconds(Cluster.HeartbeatMs),
@@ -190,20 +191,33 @@ public sealed class NodeConfig
         };
     }
 
-    /// <summary>An IP address as is; a host name by DNS, IPv4 first (peers written as 127.0.0.1 and
-    /// as localhost must meet, and localhost often resolves to ::1 first).</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">The name does not resolve.</exception>
-    private static System.Net.IPAddress Resolve(string address)
+    /// <summary>An IP address as is; a host name by DNS, its IPv4 address (peers written as 127.0.0.1
+    /// and as localhost must meet, localhost often resolves to ::1 first, and the transports are
+    /// IPv4 only).</summary>
+    /// <exception cref="ConfigException">The name does not resolve to an IPv4 address.</exception>
+    private System.Net.IPAddress Resolve(string address, string section, int line)
     {
         if (System.Net.IPAddress.TryParse(address, out var ip))
         {
             return ip;
         }
 
-        System.Net.IPAddress[] all = System.Net.Dns.GetHostAddresses(address);
-        return all.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            ?? all.FirstOrDefault()
-            ?? throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+        string why;
+        try
+        {
+            System.Net.IPAddress[] all = System.Net.Dns.GetHostAddresses(address);
+            if (all.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) is { } v4)
+            {
+                return v4;
+            }
+            why = all.Length == 0 ? "no address" : $"only {string.Join(", ", all.Select(a => a.ToString()))}";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            why = e.Message;
+        }
+        throw new ConfigException(new ConfigDiagnostic(SourceFile ?? "(configuration)", line, section, "address",
+            $"'{address}' does not resolve to an IPv4 address ({why})"));
     }
 
     /// <summary>Whether <paramref name="name"/> can name a node, peer, cluster, DC or service.</summary>

@@ -211,6 +211,11 @@ internal static partial class NodeConfigReader
                 r.Error("address", $"'{address}' is not an IP address or a host name");
                 address = null;
             }
+            else if (address is not null && !raw && IsIpv6(address))
+            {
+                r.Error("address", Ipv6Refused(address));
+                address = null;
+            }
 
             int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
             string? iface = r.String("interface", required: raw);
@@ -233,9 +238,11 @@ internal static partial class NodeConfigReader
                 Id = id.Value,
                 Name = name,
                 Address = address,
+                AddressLine = r.LineOf("address"),
                 Port = port.Value,
                 Transport = transport.Value,
                 Interface = iface,
+                InterfaceLine = r.LineOf("interface"),
                 Mtu = mtu.Value,
             };
         }
@@ -312,9 +319,9 @@ internal static partial class NodeConfigReader
             string text;
             try
             {
-                text = File.ReadAllText(path);
+                text = ConfigFile.ReadText(path, ConfigFile.MaxKeyBytes);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e)
             {
                 r.Error("key_file", $"{path} cannot be read: {e.Message}");
                 return null;
@@ -423,6 +430,11 @@ internal static partial class NodeConfigReader
                     r.Error("address", $"'{address}' is not an IP address or a host name");
                     address = null;
                 }
+                else if (address is not null && !raw && IsIpv6(address))
+                {
+                    r.Error("address", Ipv6Refused(address));
+                    address = null;
+                }
 
                 int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
                 if (!raw && address is not null && port is not null)
@@ -442,7 +454,7 @@ internal static partial class NodeConfigReader
                 r.ReportUnknownKeys();
                 if (id is not null && address is not null && port is not null)
                 {
-                    peers.Add(new PeerConfig { Name = name, Id = id.Value, Address = address, Port = port.Value });
+                    peers.Add(new PeerConfig { Name = name, Id = id.Value, Address = address, AddressLine = r.LineOf("address"), Port = port.Value });
                 }
             }
 
@@ -480,6 +492,13 @@ internal static partial class NodeConfigReader
                         r.Error(r.Has("nr_procs") ? "nr_procs" : "nr_tasks",
                             $"nr_tasks + nr_procs = {slots} is more than {DcConfig.MaxSlots}");
                         procs = null;
+                    }
+                    else if (sysprocs < tasks)
+                    {
+                        string given = r.Has("nr_sysprocs") ? "" : " (the default)";
+                        r.Error("nr_sysprocs", $"{sysprocs}{given} is less than nr_tasks ({tasks}): every task slot is privileged in DVS "
+                            + "(nr_sysprocs counts them: endpoints -nr_tasks .. nr_sysprocs - nr_tasks - 1 are privileged)");
+                        sysprocs = null;
                     }
                     else if (sysprocs > slots)
                     {
@@ -629,6 +648,13 @@ internal static partial class NodeConfigReader
 
             return services;
         }
+
+        // The UDP channel (sendmmsg batches of sockaddr_in) is IPv4 only, so node run would fail.
+        private static bool IsIpv6(string address) =>
+            IPAddress.TryParse(address, out IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+
+        private static string Ipv6Refused(string address) =>
+            $"'{address}' is an IPv6 address; the udp and tcp transports are IPv4 only (use an IPv4 address, e.g. 127.0.0.1)";
 
         private static bool IsHost(string address) =>
             IPAddress.TryParse(address, out _) || Uri.CheckHostName(address) == UriHostNameType.Dns;

@@ -12,6 +12,9 @@ public sealed class PeerConfig
     /// <summary>IP address or host name (udp, tcp), or MAC address (raw).</summary>
     public required string Address { get; init; }
 
+    /// <summary>Line of <c>address</c> in the file (0 when built in code), for messages.</summary>
+    public int AddressLine { get; init; }
+
     /// <summary>UDP / TCP port; 0 with raw transport when not given.</summary>
     public int Port { get; init; }
 }

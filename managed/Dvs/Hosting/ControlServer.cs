@@ -9,7 +9,8 @@ namespace Dvs.Hosting;
 /// see <see cref="ControlSocketPath"/>) taking one JSON <see cref="ControlRequest"/> per line and
 /// answering each with one <see cref="ControlResponse"/> line, in order. Commands: status, migrate,
 /// migrate-start, migrate-commit, migrate-rollback (<see cref="ControlCommand"/>). One thread
-/// accepts, one thread per connection serves (a migration blocks its connection only). Started by
+/// accepts, one thread per connection serves (a migration blocks its connection only), at most
+/// <see cref="MaxConnections"/> at once. Started by
 /// <see cref="NodeHost"/> when <see cref="NodeHostOptions.ControlSocket"/> is set; disposing it
 /// closes every connection and removes the socket file.
 /// </summary>
@@ -17,6 +18,10 @@ internal sealed class ControlServer : IDisposable
 {
     /// <summary>Longest request line accepted; real requests are under 100 bytes.</summary>
     public const int MaxRequestBytes = 64 * 1024;
+
+    /// <summary>Connections served at once (each has a thread; a migration holds its one for its
+    /// duration). Beyond it a connection gets one refusal line and is closed.</summary>
+    public const int MaxConnections = 16;
 
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(5);
     private readonly Socket _listener;
@@ -90,6 +95,7 @@ internal sealed class ControlServer : IDisposable
             }
             var connection = new ControlConnection(client);
             var thread = new Thread(() => Serve(connection)) { IsBackground = true, Name = $"dvs-control-conn-{_host.NodeName}" };
+            bool full;
             lock (_lock)
             {
                 if (_stopping)
@@ -97,9 +103,37 @@ internal sealed class ControlServer : IDisposable
                     connection.Dispose();
                     return;
                 }
-                _connections.Add(connection, thread);
+                full = _connections.Count >= MaxConnections;
+                if (!full)
+                {
+                    _connections.Add(connection, thread);
+                }
+            }
+            if (full)
+            {
+                Refuse(connection);
+                continue;
             }
             thread.Start();
+        }
+    }
+
+    // Too many at once: one answer, written on the accepting thread (a local socket's buffer
+    // takes it without blocking), then closed, so idle clients cannot make the host grow threads.
+    private void Refuse(ControlConnection connection)
+    {
+        try
+        {
+            connection.WriteLine(Serialize(ControlResponse.Failure(DvsError.RscBusy,
+                $"too many control connections ({MaxConnections} open); close one or try again")));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            // the client went away already
+        }
+        finally
+        {
+            connection.Dispose();
         }
     }
 

@@ -4,7 +4,8 @@ namespace Dvs.Hosting;
 /// Where a node host's control socket lives: <c>&lt;dir&gt;/&lt;node name&gt;.sock</c> in the first
 /// usable folder of <c>$DVS_CONTROL_DIR</c> (when set, only it), <c>/run/dvs</c>,
 /// <c>$XDG_RUNTIME_DIR/dvs</c>, <c>/tmp/dvs-&lt;user&gt;</c>. The folder is made mode 0700, so only its
-/// owner reaches the sockets in it. Hosts and tools of one user in one environment resolve the
+/// owner reaches the sockets in it; a folder open to others that holds other files is not changed
+/// but passed over (refused when it is the only candidate). Hosts and tools of one user in one environment resolve the
 /// same path. Thread-safe; blocking file-system calls.
 /// </summary>
 public static class ControlSocketPath
@@ -71,9 +72,17 @@ public static class ControlSocketPath
                 Directory.CreateDirectory(dir, OwnerOnly);
             }
             // Sockets are reached through the folder: nobody but its owner may enter it. Fails
-            // (not ours) for a folder someone else made.
-            if ((File.GetUnixFileMode(dir) & ~OwnerOnly) != 0)
+            // (not ours) for a folder someone else made. A folder that holds other files is
+            // someone's on purpose: its mode is not ours to change.
+            UnixFileMode mode = File.GetUnixFileMode(dir);
+            if ((mode & ~OwnerOnly) != 0)
             {
+                if (Directory.EnumerateFileSystemEntries(dir).Any(entry => !entry.EndsWith(".sock", StringComparison.Ordinal)))
+                {
+                    why = $"it is open to others (mode {Convert.ToString((int)mode, 8)}) and holds other files, so it cannot be made "
+                        + "owner-only (0700) for the sockets; name an empty or new folder";
+                    return false;
+                }
                 File.SetUnixFileMode(dir, OwnerOnly);
             }
             // Writable for us? A folder of another user is not, even at mode 0700.

@@ -147,7 +147,7 @@ internal sealed unsafe partial class NodeProxy
     {
         phase = "start";
         stateBytes = 0;
-        if (_dcs[dcid] is not DcView dc)
+        if ((uint)dcid >= (uint)_dcs.Length || _dcs[dcid] is not DcView dc)   // a dcid from a control request (-1)
         {
             return DvsError.BadDcId;
         }

@@ -111,6 +111,9 @@ internal static unsafe partial class Shim
     [LibraryImport(Lib, EntryPoint = "dvs_pin_thread")]
     internal static partial int PinThread(int cpu);
 
+    [LibraryImport(Lib, EntryPoint = "dvs_read_regular_file", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ReadRegularFile(string path, byte* buffer, ulong capacity, out ulong length);
+
     [LibraryImport(Lib, EntryPoint = "dvs_layout_fields")]
     internal static partial int LayoutFields(LayoutFieldNative** fields);
 

@@ -68,8 +68,17 @@ internal sealed unsafe partial class NodeSegment : IDisposable
         CopyName(options.Cluster, cfg.ClusterName, 32);
 
         int rc = Shim.SegmentCreate(name, &cfg, out nint baseAddress, out ulong size);
-        if (rc < 0 && ReplaceIfStale(name, options.NodeName))
+        if (rc < 0)
         {
+            // The clean-up overwrites the shim's last error: without a stale segment to replace,
+            // the create's own error is the one to report (not "shm_unlink: No such file").
+            int code = Shim.ErrCode();
+            string message = Shim.LastErrorMessage();
+            if (!ReplaceIfStale(name, options.NodeName))
+            {
+                throw new DvsException(Enum.IsDefined(typeof(DvsError), code) ? (DvsError)code : DvsError.Generic,
+                    $"create node segment {name}: {message}");
+            }
             rc = Shim.SegmentCreate(name, &cfg, out baseAddress, out size);
         }
         Shim.ThrowIfFailed(rc, $"create node segment {name}");

@@ -341,6 +341,11 @@ DVS_API int dvs_vcopy(int32_t src_pid, uint64_t src_addr, int32_t dst_pid, uint6
 /* Pins the calling thread to one CPU. */
 DVS_API int dvs_pin_thread(int32_t cpu);
 
+/* Reads a small regular file (a node ini file, a key file) into buf without blocking on what is
+ * not one: a FIFO, a device or a socket is refused (EDVSBADFILE), so is a file of more than
+ * capacity bytes (EDVSBADVALUE). Sets *length to the bytes read. Returns 0, or -1 (dvs_errcode). */
+DVS_API int dvs_read_regular_file(const char *path, uint8_t *buf, uint64_t capacity, uint64_t *length);
+
 /* Layout self-description, for the test that C and C# agree: one entry per field. */
 typedef struct dvs_layout_field {
     const char *type_name;

@@ -52,6 +52,14 @@ public class NodeConfigErrorTests
             21, "dc.web", "nr_sysprocs", "121 is more than nr_tasks + nr_procs (120)");
         yield return Case("default sysprocs more than slots", "nr_procs = 100\nnr_tasks = 20\nnr_sysprocs = 30", "nr_procs = 10\nnr_tasks = 20",
             16, "dc.web", "nr_sysprocs", "64 (the default) is more than nr_tasks + nr_procs (30)");
+        yield return Case("IPv6 node address", "address = 127.0.0.1\nport = 7100", "address = ::1\nport = 7100",
+            4, "node", "address", "'::1' is an IPv6 address; the udp and tcp transports are IPv4 only");
+        yield return Case("IPv6 peer address", "address = 127.0.0.1\nport = 7101", "address = ::1\nport = 7101",
+            13, "peer.beta", "address", "'::1' is an IPv6 address; the udp and tcp transports are IPv4 only");
+        yield return Case("ring larger than a node host takes", Append, "[ipc]\nring_capacity = 1048576\n",
+            29, "ipc", "ring_capacity", "1048576 is out of range (2..65536)");
+        yield return Case("fewer sysprocs than tasks", "nr_sysprocs = 30", "nr_sysprocs = 10",
+            21, "dc.web", "nr_sysprocs", "10 is less than nr_tasks (20): every task slot is privileged in DVS");
         yield return Case("more than 4096 slots", "nr_procs = 100", "nr_procs = 4090",
             19, "dc.web", "nr_procs", "nr_tasks + nr_procs = 4110 is more than 4096");
         yield return Case("service endpoint outside its DC", "endpoint = 5", "endpoint = 100",

@@ -76,6 +76,79 @@ public class ControlServerTests
         Assert.That(client.Status().Status!.Name, Is.EqualTo(name));
     }
 
+    [TestCase(-1)]
+    [TestCase(32)]
+    [TestCase(int.MinValue)]
+    public void AMigrationOfADcOutOfRangeIsRefusedAsBadDcId(int dc)
+    {
+        // Issue 11.19: dc -1 reached the proxy's DC table and came back as "Generic (-99): Index
+        // was outside the bounds of the array", with a stack trace in the host's log.
+        using var nodes = new TwoNodes();
+        string path = Path.Combine(_dir, "two.sock");
+        ControlServer server = ControlServer.Start(path, nodes.Host0, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using (server)
+        {
+            ControlResponse r = server.Handle($"{{\"command\":\"migrate\",\"dc\":{dc},\"endpoint\":10,\"to\":1}}");
+            Assert.That((r.Ok, r.DvsError), Is.EqualTo((false, DvsError.BadDcId)), r.Message);
+            ControlResponse start = server.Handle($"{{\"command\":\"migrate-start\",\"dc\":{dc},\"endpoint\":10,\"to\":1}}");
+            Assert.That((start.Ok, start.DvsError), Is.EqualTo((false, DvsError.BadDcId)), start.Message);
+        }
+    }
+
+    [Test]
+    public void ConnectionsBeyondTheCapAreRefusedWithoutAThreadEachAndTheOthersServeOn()
+    {
+        // Issue 11.22: 2,000 idle connections made 2,015 threads.
+        (NodeHost host, string path) = StartHost();
+        var idle = new List<Socket>();
+        using (host)
+        {
+            try
+            {
+                int threadsBefore = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+                for (int i = 0; i < 200; i++)
+                {
+                    var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    s.Connect(new UnixDomainSocketEndPoint(path));
+                    idle.Add(s);
+                }
+                // One more is answered at once with a refusal (the server accepted every one before it).
+                using var extra = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                extra.Connect(new UnixDomainSocketEndPoint(path));
+                extra.ReceiveTimeout = 30_000;
+                string refusal = ReadAll(extra);
+                Assert.That(refusal, Does.Contain("RscBusy").And.Contain("too many control connections"));
+
+                int threadsAfter = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+                Assert.That(threadsAfter - threadsBefore, Is.LessThan(ControlServer.MaxConnections + 20),
+                    "each idle connection must not hold a thread of its own");
+
+                // A connection within the cap still serves.
+                idle[0].Send(Encoding.UTF8.GetBytes("{\"command\":\"status\"}\n"));
+                idle[0].ReceiveTimeout = 30_000;
+                var buffer = new byte[65536];
+                int n = idle[0].Receive(buffer);
+                Assert.That(Encoding.UTF8.GetString(buffer, 0, n), Does.Contain("\"ok\":true"));
+            }
+            finally
+            {
+                idle.ForEach(s => s.Dispose());
+            }
+        }
+    }
+
+    private static string ReadAll(Socket socket)
+    {
+        var text = new StringBuilder();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = socket.Receive(buffer)) > 0)
+        {
+            text.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        return text.ToString();
+    }
+
     [Test]
     public void BadRequestsAreAnsweredAndTheConnectionServesOn()
     {

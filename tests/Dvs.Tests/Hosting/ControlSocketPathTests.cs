@@ -55,4 +55,28 @@ public class ControlSocketPathTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void AFolderOpenToOthersThatHoldsOtherFilesIsRefusedAndLeftAsItWas()
+    {
+        // Issue 11.22: a DVS_CONTROL_DIR such as a shared project folder was silently made 0700.
+        string dir = Directory.CreateTempSubdirectory("dvs-ctlpath-").FullName;
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "someone else's");
+        var shared = (UnixFileMode)0b111_101_101;
+        File.SetUnixFileMode(dir, shared);
+        string? before = Environment.GetEnvironmentVariable(ControlSocketPath.DirectoryVariable);
+        Environment.SetEnvironmentVariable(ControlSocketPath.DirectoryVariable, dir);
+        try
+        {
+            var e = Assert.Throws<DvsException>(() => ControlSocketPath.ForHost("n1"))!;
+
+            Assert.That(e.Message, Does.Contain(dir).And.Contain("other files"));
+            Assert.That(File.GetUnixFileMode(dir), Is.EqualTo(shared));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ControlSocketPath.DirectoryVariable, before);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
