@@ -45,9 +45,14 @@ public sealed unsafe partial class Endpoint
     /// <summary>
     /// Asynchronous <see cref="SendRec"/>: the request is queued at once (waiting on the pump only if
     /// the destination ring is full); the reply is awaited on the pump thread unless it is already there.
+    /// NoWait is refused with <see cref="DvsError.BadCall"/>, nothing sent, as by <see cref="SendRec"/>.
     /// </summary>
     public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout)
     {
+        if (timeout.IsNoWait)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(RefuseNoWait(destination), default));
+        }
         long deadline = Waiter.Deadline(timeout);
         DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, NextSequence(), out ulong awaiting);
         if (error == DvsError.Again && !timeout.IsNoWait)
@@ -99,7 +104,10 @@ public sealed unsafe partial class Endpoint
         {
             return DvsTimeout.Forever;
         }
+        // Rounded up: the pump's wait must not end before the caller's deadline (truncating
+        // returned TimedOut up to a millisecond early).
         long left = deadline - Stopwatch.GetTimestamp();
-        return left <= 0 ? DvsTimeout.FromMilliseconds(1) : DvsTimeout.FromMilliseconds((int)Math.Max(1, left * 1000 / Stopwatch.Frequency));
+        return left <= 0 ? DvsTimeout.FromMilliseconds(1)
+            : DvsTimeout.FromMilliseconds((int)Math.Min(int.MaxValue, Math.Max(1, (left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency)));
     }
 }

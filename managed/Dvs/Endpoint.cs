@@ -142,10 +142,16 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// <summary>
     /// Sends a request and waits for its reply, which replaces <paramref name="message"/>. The
     /// timeout covers both. A reply that arrives after a timeout is discarded, never mistaken for
-    /// the reply of a later request.
+    /// the reply of a later request. A SendRec cannot complete without waiting for its reply:
+    /// <see cref="DvsTimeout.NoWait"/> is refused with <see cref="DvsError.BadCall"/> and nothing
+    /// is sent (after the checks of the caller and destination, whose errors come first).
     /// </summary>
     public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout)
     {
+        if (timeout.IsNoWait)
+        {
+            return RefuseNoWait(destination);
+        }
         long deadline = Waiter.Deadline(timeout);
         int sequence = NextSequence();
         Message request = message;
@@ -170,7 +176,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             // that node is gone or answered for it: replay the same request (same sequence, so the
             // server's exactly-once table answers it at most once) to where it lives now. The
             // original DVS replayed on EDVSMIGRATE the same way, invisibly to the caller.
-            if (attempt >= 3 || slot == null || !IsReplayable(error) || !WaitForMove(slot, destination, owner, epoch, deadline))
+            if (attempt >= 3 || slot == null || !IsReplayable(error) || !WaitForMove(slot, destination, owner, epoch, error == DvsError.Migrate, deadline))
             {
                 return error;
             }
@@ -207,10 +213,14 @@ public sealed unsafe partial class Endpoint : IDisposable
     private static bool IsReplayable(DvsError error) =>
         error is DvsError.NotConnected or DvsError.DstDied or DvsError.Migrate or DvsError.NotBind;
 
-    /// <summary>Waits (bounded) until the destination's slot shows a new owner or epoch.</summary>
-    private bool WaitForMove(EndpointSlot* slot, int destination, int owner, uint epoch, long deadline)
+    /// <summary>
+    /// Waits (bounded) until the destination's slot shows a new owner or epoch; false at once when
+    /// no move is under way (the slot is neither migrating nor changing hands, and the error is not
+    /// Migrate): then the error is the answer, not a step of a migration.
+    /// </summary>
+    private bool WaitForMove(EndpointSlot* slot, int destination, int owner, uint epoch, bool migrating, long deadline)
     {
-        var moved = new Moved(slot, destination, owner, epoch);
+        var moved = new Moved(slot, destination, owner, epoch, migrating);
         long bound = Math.Min(deadline, System.Diagnostics.Stopwatch.GetTimestamp() + 2 * System.Diagnostics.Stopwatch.Frequency);
         return Waiter.Wait(ref moved, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, WaitStrategy.Blocking, bound) == DvsError.Ok;
     }
@@ -551,6 +561,18 @@ public sealed unsafe partial class Endpoint : IDisposable
         return DvsError.Ok;
     }
 
+    /// <summary>SendRec with NoWait: the call's own errors, else BadCall; never sends.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DvsError RefuseNoWait(int destination)
+    {
+        DvsError error = CheckSelf(privilegedOnly: false);
+        if (error == DvsError.Ok)
+        {
+            error = destination == Number ? DvsError.Deadlock : Resolve(destination, out _, out _);
+        }
+        return error == DvsError.Ok ? DvsError.BadCall : error;
+    }
+
     private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, int sequence, out ulong awaiting)
     {
         awaiting = 0;
@@ -856,20 +878,31 @@ public sealed unsafe partial class Endpoint : IDisposable
         private readonly int _endpoint;
         private readonly int _owner;
         private readonly uint _epoch;
+        private readonly bool _migrating;
 
-        public Moved(EndpointSlot* slot, int endpoint, int owner, uint epoch)
+        public Moved(EndpointSlot* slot, int endpoint, int owner, uint epoch, bool migrating)
         {
             _slot = slot;
             _endpoint = endpoint;
             _owner = owner;
             _epoch = epoch;
+            _migrating = migrating;
         }
 
         public int Poll()
         {
             uint state = Volatile.Read(ref _slot->State);
+            if (state is SegmentLayout.SlotMigrating or SegmentLayout.SlotBinding)
+            {
+                return 0;   // a move (or a change of hands) under way: wait for its outcome
+            }
             bool usable = (state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotRemote) && _slot->Endpoint == _endpoint;
-            return usable && (_slot->OwnerNode != _owner || _slot->Epoch != _epoch) ? 1 : 0;
+            if (usable && (_slot->OwnerNode != _owner || _slot->Epoch != _epoch))
+            {
+                return 1;
+            }
+            // Unbound, or where it was: nothing to replay to, unless the error said it is moving.
+            return usable && _migrating ? 0 : (int)DvsError.NotBind;
         }
 
         public DvsError CheckPeer() => DvsError.Ok;
