@@ -19,6 +19,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly Node _node;
     private readonly DcView _dc;
     private readonly EndpointSlot* _self;
+    private readonly SegmentHeader* _header;
     private readonly RingHeader* _ring;
     private readonly int _index;
     private readonly int _pid;
@@ -43,6 +44,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         _dc = dc;
         _index = index;
         _self = dc.Slot(index);
+        _header = node.Segment.Header;
         _ring = dc.Ring(index);
         _pid = pid;
         _privileged = index < dc.NrSysProcs;
@@ -451,6 +453,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.NotBind;
         }
+        if (Volatile.Read(ref _header->State) != SegmentLayout.SegmentReady)
+        {
+            return HostError(needsProxy: false);    // the host stopped, or a process found it dead
+        }
         return privilegedOnly && !_privileged ? DvsError.CallDenied : DvsError.Ok;
     }
 
@@ -486,6 +492,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         if (state == SegmentLayout.SlotRemote)
         {
+            if (Volatile.Read(ref _header->ProxyPid) == SegmentLayout.ProxyFailed)
+            {
+                return DvsError.NoProxy;    // nothing would carry it
+            }
             int node = slot->OwnerNode;
             if ((uint)node >= SegmentLayout.MaxNodes || Volatile.Read(ref _dc.Nodes[node].State) != SegmentLayout.NodeUp)
             {
@@ -644,6 +654,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         WaitStrategy wait = _recentLocalReplies == 0 ? WithoutSpin : _wait;
         return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, wait, Waiter.Deadline(timeout));
     }
+
+    /// <summary>Whether this node's host (and, if <paramref name="needsProxy"/>, its proxy) still serves; slow: checks only.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DvsError HostError(bool needsProxy) => Liveness.HostError(_node.Segment, _pid, needsProxy);
 
     /// <summary>Checks that <paramref name="endpoint"/> still holds its slot with a live owner.</summary>
     private DvsError PeerState(int index, int endpoint, DvsError died)
@@ -828,6 +842,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         public DvsError CheckPeer()
         {
             DvsError self = _owner.CheckSelf(privilegedOnly: false);
+            if (self == DvsError.Ok)
+            {
+                self = _owner.HostError(needsProxy: false);
+            }
             if (self != DvsError.Ok || _sourceIndex < 0)
             {
                 return self;
@@ -869,7 +887,11 @@ public sealed unsafe partial class Endpoint : IDisposable
             return _owner.TryOffer(_index, _destination, _remote, _message, _meta) == 0 ? 1 : 0;
         }
 
-        public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);
+        public DvsError CheckPeer()
+        {
+            DvsError host = _owner.HostError(needsProxy: _remote);
+            return host != DvsError.Ok ? host : _owner.PeerState(_index, _destination, DvsError.DstDied);
+        }
     }
 
     private readonly struct Moved : IWaitCondition
@@ -950,7 +972,9 @@ public sealed unsafe partial class Endpoint : IDisposable
         public DvsError CheckPeer()
         {
             int index = _owner._dc.SlotIndexOf(_destination);
-            return _owner.PeerState(index, _destination, DvsError.DstDied);
+            bool remote = Volatile.Read(ref _owner._dc.Slot(index)->State) == SegmentLayout.SlotRemote;
+            DvsError host = _owner.HostError(needsProxy: remote);
+            return host != DvsError.Ok ? host : _owner.PeerState(index, _destination, DvsError.DstDied);
         }
     }
 }
