@@ -99,6 +99,8 @@ public enum DvsError
     HostDown = -601,
     /// <summary>The node host restarted: this Node and its endpoints belong to its previous incarnation. Attach again.</summary>
     HostRestarted = -602,
+    /// <summary>The call was cancelled (its CancellationToken); nothing was left half-sent.</summary>
+    Canceled = -603,
 
     // Replication
     Primary = -401,

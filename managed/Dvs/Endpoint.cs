@@ -836,7 +836,8 @@ public sealed unsafe partial class Endpoint : IDisposable
                 Message = default;
                 return (int)DvsError.Intr;
             }
-            return _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+            int taken = _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+            return taken == 0 && _owner._canceled ? (int)DvsError.Canceled : taken;
         }
 
         public DvsError CheckPeer()
@@ -884,7 +885,11 @@ public sealed unsafe partial class Endpoint : IDisposable
             {
                 return (int)DvsError.DstDied;
             }
-            return _owner.TryOffer(_index, _destination, _remote, _message, _meta) == 0 ? 1 : 0;
+            if (_owner.TryOffer(_index, _destination, _remote, _message, _meta) == 0)
+            {
+                return 1;
+            }
+            return _owner._canceled ? (int)DvsError.Canceled : 0;   // not queued: nothing was sent
         }
 
         public DvsError CheckPeer()
@@ -966,7 +971,12 @@ public sealed unsafe partial class Endpoint : IDisposable
                 Volatile.Write(ref self->ReplyWord, 0UL);
                 return error;
             }
-            return state == ReplyWord.Idle ? (int)DvsError.NotBind : 0; // Idle: our slot was reclaimed
+            if (state == ReplyWord.Idle)
+            {
+                return (int)DvsError.NotBind;   // our slot was reclaimed
+            }
+            // Cancelled: the caller gives up as on a timeout; a reply being written is still taken.
+            return state == ReplyWord.Awaiting && _owner._canceled ? (int)DvsError.Canceled : 0;
         }
 
         public DvsError CheckPeer()
