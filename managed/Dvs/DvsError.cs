@@ -94,6 +94,14 @@ public enum DvsError
     Krn2Usr = -351,
     Usr2Krn = -352,
 
+    // Dvs (no code of the original fits)
+    /// <summary>The node host of this node stopped or died: nothing carries or reclaims here any more. Start it, then attach again.</summary>
+    HostDown = -601,
+    /// <summary>The node host restarted: this Node and its endpoints belong to its previous incarnation. Attach again.</summary>
+    HostRestarted = -602,
+    /// <summary>The call was cancelled (its CancellationToken); nothing was left half-sent.</summary>
+    Canceled = -603,
+
     // Replication
     Primary = -401,
     NoReplica = -402,

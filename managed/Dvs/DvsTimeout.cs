@@ -14,7 +14,12 @@ public readonly record struct DvsTimeout
     /// <summary>Waits as long as it takes (TIMEOUT_FOREVER).</summary>
     public static DvsTimeout Forever { get; } = new(-1);
 
-    /// <summary>Fails at once with <see cref="DvsError.Again"/> instead of waiting (TIMEOUT_NOWAIT).</summary>
+    /// <summary>
+    /// Fails at once with <see cref="DvsError.Again"/> instead of waiting (TIMEOUT_NOWAIT): Send when
+    /// the destination ring is full, Receive when nothing is there; nothing is sent or taken then.
+    /// SendRec (sync and async) refuses it with <see cref="DvsError.BadCall"/> and sends nothing: a
+    /// request cannot complete without waiting for its reply.
+    /// </summary>
     public static DvsTimeout NoWait { get; } = new(0);
 
     public bool IsForever => Milliseconds < 0;

@@ -10,50 +10,93 @@ public sealed unsafe partial class Endpoint
     /// Asynchronous <see cref="Send(int, in Message, DvsTimeout)"/>: completes synchronously when the
     /// destination ring has room; otherwise waits on this endpoint's pump thread. One async call at a time.
     /// </summary>
-    public ValueTask<DvsError> SendAsync(int destination, Message message, DvsTimeout timeout)
+    public ValueTask<DvsError> SendAsync(int destination, Message message, DvsTimeout timeout) =>
+        SendAsync(destination, message, timeout, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="SendAsync(int, Message, DvsTimeout)"/> that <paramref name="cancellationToken"/> can end
+    /// with <see cref="DvsError.Canceled"/> while it waits for ring space: then the message was not sent.
+    /// </summary>
+    public ValueTask<DvsError> SendAsync(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<DvsError>(DvsError.Canceled);
+        }
         DvsError error = Send(destination, in message, DvsTimeout.NoWait);
         if (error != DvsError.Again || timeout.IsNoWait)
         {
             return new ValueTask<DvsError>(error);
         }
-        return AsyncPump.ErrorOnly(Pump.Start(new AsyncOperation(AsyncOperationKind.Send, destination, message, Waiter.Deadline(timeout), 0)));
+        return AsyncPump.ErrorOnly(Pump.Start(new AsyncOperation(AsyncOperationKind.Send, destination, message, Waiter.Deadline(timeout), 0, cancellationToken)));
     }
 
     /// <summary>Asynchronous <see cref="Receive"/>.</summary>
-    public ValueTask<DvsResult> ReceiveAsync(int source, DvsTimeout timeout)
+    public ValueTask<DvsResult> ReceiveAsync(int source, DvsTimeout timeout) => ReceiveAsync(source, timeout, CancellationToken.None);
+
+    /// <summary>Asynchronous <see cref="Receive"/> that <paramref name="cancellationToken"/> can end with <see cref="DvsError.Canceled"/> (nothing taken).</summary>
+    public ValueTask<DvsResult> ReceiveAsync(int source, DvsTimeout timeout, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.Canceled, default));
+        }
         DvsError error = Receive(source, out Message message, DvsTimeout.NoWait);
         if (error != DvsError.Again || timeout.IsNoWait)
         {
             return new ValueTask<DvsResult>(new DvsResult(error, message));
         }
-        return Pump.Start(new AsyncOperation(AsyncOperationKind.Receive, source, default, Waiter.Deadline(timeout), 0));
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.Receive, source, default, Waiter.Deadline(timeout), 0, cancellationToken));
     }
 
     /// <summary>Asynchronous <see cref="ReceiveRequest"/>.</summary>
-    public ValueTask<DvsResult> ReceiveRequestAsync(DvsTimeout timeout)
+    public ValueTask<DvsResult> ReceiveRequestAsync(DvsTimeout timeout) => ReceiveRequestAsync(timeout, CancellationToken.None);
+
+    /// <summary>Asynchronous <see cref="ReceiveRequest"/> that <paramref name="cancellationToken"/> can end with <see cref="DvsError.Canceled"/> (nothing taken).</summary>
+    public ValueTask<DvsResult> ReceiveRequestAsync(DvsTimeout timeout, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.Canceled, default));
+        }
         DvsError error = ReceiveRequest(out Message message, DvsTimeout.NoWait);
         if (error != DvsError.Again || timeout.IsNoWait)
         {
             return new ValueTask<DvsResult>(new DvsResult(error, message));
         }
-        return Pump.Start(new AsyncOperation(AsyncOperationKind.ReceiveRequest, EndpointNumber.Any, default, Waiter.Deadline(timeout), 0));
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.ReceiveRequest, EndpointNumber.Any, default, Waiter.Deadline(timeout), 0, cancellationToken));
     }
 
     /// <summary>
     /// Asynchronous <see cref="SendRec"/>: the request is queued at once (waiting on the pump only if
     /// the destination ring is full); the reply is awaited on the pump thread unless it is already there.
+    /// NoWait is refused with <see cref="DvsError.BadCall"/>, nothing sent, as by <see cref="SendRec"/>.
     /// </summary>
-    public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout)
+    public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout) =>
+        SendRecAsync(destination, message, timeout, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="SendRecAsync(int, Message, DvsTimeout)"/> that <paramref name="cancellationToken"/> can end
+    /// with <see cref="DvsError.Canceled"/>: before the request is queued, nothing is sent; after, the
+    /// request stays delivered (the server may execute it) and its reply, when it comes, is
+    /// discarded like the reply of a timed-out call, never taken for a later call's.
+    /// </summary>
+    public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.Canceled, default));
+        }
+        if (timeout.IsNoWait)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(RefuseNoWait(destination), default));
+        }
         long deadline = Waiter.Deadline(timeout);
         DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, NewRequest(destination), out ulong awaiting);
         if (error == DvsError.Again && !timeout.IsNoWait)
         {
             // Ring full: do the whole call on the pump.
-            return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, message, deadline, 0));
+            return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, message, deadline, 0, cancellationToken));
         }
         if (error != DvsError.Ok)
         {
@@ -65,10 +108,38 @@ public sealed unsafe partial class Endpoint
         {
             return new ValueTask<DvsResult>(new DvsResult(r > 0 ? DvsError.Ok : (DvsError)r, reply.Message));
         }
-        return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, default, deadline, awaiting));
+        return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, default, deadline, awaiting, cancellationToken));
     }
 
-    private AsyncPump Pump => _pump ??= new AsyncPump(RunAsyncOperation, $"dvs-ep{Number}");
+    private AsyncPump Pump => _pump ??= new AsyncPump(RunAsyncOperation, CancelWait, $"dvs-ep{Number}");
+
+    /// <summary>
+    /// Set by a cancelled token while the pump waits; the wait conditions look at it only when
+    /// nothing has arrived (never on the path of a message) and end the wait with Canceled.
+    /// </summary>
+    private volatile bool _canceled;
+
+    /// <summary>From the token's callback: mark, then wake the words the pump may sleep on (its slot, the rings it may wait to fill).</summary>
+    private void CancelWait(bool cancel)
+    {
+        _canceled = cancel;
+        if (!cancel)
+        {
+            return;
+        }
+        Interlocked.MemoryBarrier();
+        Doorbell.Wake(&_self->WakeSeq);
+        Doorbell.Wake(&_dc.Outbound->SpaceSeq);
+        for (int i = 0; i < _dc.NrSlots; i++)
+        {
+            // Which ring a Send waits on is the pump's business: wake the ones with sleepers (rare path).
+            RingHeader* ring = _dc.Ring(i);
+            if (Volatile.Read(ref ring->SpaceWaiters) != 0)
+            {
+                Doorbell.Wake(&ring->SpaceSeq);
+            }
+        }
+    }
 
     private DvsResult RunAsyncOperation(AsyncOperation operation)
     {
@@ -99,7 +170,10 @@ public sealed unsafe partial class Endpoint
         {
             return DvsTimeout.Forever;
         }
+        // Rounded up: the pump's wait must not end before the caller's deadline (truncating
+        // returned TimedOut up to a millisecond early).
         long left = deadline - Stopwatch.GetTimestamp();
-        return left <= 0 ? DvsTimeout.FromMilliseconds(1) : DvsTimeout.FromMilliseconds((int)Math.Max(1, left * 1000 / Stopwatch.Frequency));
+        return left <= 0 ? DvsTimeout.FromMilliseconds(1)
+            : DvsTimeout.FromMilliseconds((int)Math.Min(int.MaxValue, Math.Max(1, (left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency)));
     }
 }

@@ -19,6 +19,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly Node _node;
     private readonly DcView _dc;
     private readonly EndpointSlot* _self;
+    private readonly SegmentHeader* _header;
     private readonly RingHeader* _ring;
     private readonly int _index;
     private readonly int _pid;
@@ -44,6 +45,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         _dc = dc;
         _index = index;
         _self = dc.Slot(index);
+        _header = node.Segment.Header;
         _ring = dc.Ring(index);
         _pid = pid;
         _privileged = index < dc.NrSysProcs;
@@ -147,7 +149,9 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// <summary>
     /// Sends a request and waits for its reply, which replaces <paramref name="message"/>. The
     /// timeout covers both. A reply that arrives after a timeout is discarded, never mistaken for
-    /// the reply of a later request.
+    /// the reply of a later request. A SendRec cannot complete without waiting for its reply:
+    /// <see cref="DvsTimeout.NoWait"/> is refused with <see cref="DvsError.BadCall"/> and nothing
+    /// is sent (after the checks of the caller and destination, whose errors come first).
     /// </summary>
     public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout) =>
         SendRecCore(destination, ref message, timeout, NewRequest(destination));
@@ -192,6 +196,10 @@ public sealed unsafe partial class Endpoint : IDisposable
 
     private DvsError SendRecCore(int destination, ref Message message, DvsTimeout timeout, int sequence)
     {
+        if (timeout.IsNoWait)
+        {
+            return RefuseNoWait(destination);
+        }
         long deadline = Waiter.Deadline(timeout);
         Message request = message;
         for (int attempt = 0; ; attempt++)
@@ -215,7 +223,7 @@ public sealed unsafe partial class Endpoint : IDisposable
             // that node is gone or answered for it: replay the same request (same sequence, so the
             // server's exactly-once table answers it at most once) to where it lives now. The
             // original DVS replayed on EDVSMIGRATE the same way, invisibly to the caller.
-            if (attempt >= 3 || slot == null || !IsReplayable(error) || !WaitForMove(slot, destination, owner, epoch, deadline))
+            if (attempt >= 3 || slot == null || !IsReplayable(error) || !WaitForMove(slot, destination, owner, epoch, error == DvsError.Migrate, deadline))
             {
                 return error;
             }
@@ -252,10 +260,14 @@ public sealed unsafe partial class Endpoint : IDisposable
     private static bool IsReplayable(DvsError error) =>
         error is DvsError.NotConnected or DvsError.DstDied or DvsError.Migrate or DvsError.NotBind;
 
-    /// <summary>Waits (bounded) until the destination's slot shows a new owner or epoch.</summary>
-    private bool WaitForMove(EndpointSlot* slot, int destination, int owner, uint epoch, long deadline)
+    /// <summary>
+    /// Waits (bounded) until the destination's slot shows a new owner or epoch; false at once when
+    /// no move is under way (the slot is neither migrating nor changing hands, and the error is not
+    /// Migrate): then the error is the answer, not a step of a migration.
+    /// </summary>
+    private bool WaitForMove(EndpointSlot* slot, int destination, int owner, uint epoch, bool migrating, long deadline)
     {
-        var moved = new Moved(slot, destination, owner, epoch);
+        var moved = new Moved(slot, destination, owner, epoch, migrating);
         long bound = Math.Min(deadline, System.Diagnostics.Stopwatch.GetTimestamp() + 2 * System.Diagnostics.Stopwatch.Frequency);
         return Waiter.Wait(ref moved, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, WaitStrategy.Blocking, bound) == DvsError.Ok;
     }
@@ -497,6 +509,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.NotBind;
         }
+        if (Volatile.Read(ref _header->State) != SegmentLayout.SegmentReady)
+        {
+            return HostError(needsProxy: false);    // the host stopped, or a process found it dead
+        }
         return privilegedOnly && !_privileged ? DvsError.CallDenied : DvsError.Ok;
     }
 
@@ -532,6 +548,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         if (state == SegmentLayout.SlotRemote)
         {
+            if (Volatile.Read(ref _header->ProxyPid) == SegmentLayout.ProxyFailed)
+            {
+                return DvsError.NoProxy;    // nothing would carry it
+            }
             int node = slot->OwnerNode;
             if ((uint)node >= SegmentLayout.MaxNodes || Volatile.Read(ref _dc.Nodes[node].State) != SegmentLayout.NodeUp)
             {
@@ -611,6 +631,18 @@ public sealed unsafe partial class Endpoint : IDisposable
         return DvsError.Ok;
     }
 
+    /// <summary>SendRec with NoWait: the call's own errors, else BadCall; never sends.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DvsError RefuseNoWait(int destination)
+    {
+        DvsError error = CheckSelf(privilegedOnly: false);
+        if (error == DvsError.Ok)
+        {
+            error = destination == Number ? DvsError.Deadlock : Resolve(destination, out _, out _);
+        }
+        return error == DvsError.Ok ? DvsError.BadCall : error;
+    }
+
     private DvsError BeginSendRec(int destination, in Message message, long deadline, bool noWait, int sequence, out ulong awaiting)
     {
         awaiting = 0;
@@ -683,6 +715,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         WaitStrategy wait = _recentLocalReplies == 0 ? WithoutSpin : _wait;
         return Waiter.Wait(ref condition, &_self->WakeSeq, &_self->Sleeping, &_self->WakePending, wait, Waiter.Deadline(timeout));
     }
+
+    /// <summary>Whether this node's host (and, if <paramref name="needsProxy"/>, its proxy) still serves; slow: checks only.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DvsError HostError(bool needsProxy) => Liveness.HostError(_node.Segment, _pid, needsProxy);
 
     /// <summary>Checks that <paramref name="endpoint"/> still holds its slot with a live owner.</summary>
     private DvsError PeerState(int index, int endpoint, DvsError died)
@@ -899,12 +935,17 @@ public sealed unsafe partial class Endpoint : IDisposable
                 Message = default;
                 return (int)DvsError.Intr;
             }
-            return _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+            int taken = _owner.TryTake(_source, _sourceIndex, _requestsOnly, out Message);
+            return taken == 0 && _owner._canceled ? (int)DvsError.Canceled : taken;
         }
 
         public DvsError CheckPeer()
         {
             DvsError self = _owner.CheckSelf(privilegedOnly: false);
+            if (self == DvsError.Ok)
+            {
+                self = _owner.HostError(needsProxy: false);
+            }
             if (self != DvsError.Ok || _sourceIndex < 0)
             {
                 return self;
@@ -945,10 +986,18 @@ public sealed unsafe partial class Endpoint : IDisposable
             {
                 return (int)DvsError.DstDied;
             }
-            return _owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount) == 0 ? 1 : 0;
+            if (_owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount) == 0)
+            {
+                return 1;
+            }
+            return _owner._canceled ? (int)DvsError.Canceled : 0;   // not queued: nothing was sent
         }
 
-        public DvsError CheckPeer() => _owner.PeerState(_index, _destination, DvsError.DstDied);
+        public DvsError CheckPeer()
+        {
+            DvsError host = _owner.HostError(needsProxy: _remote);
+            return host != DvsError.Ok ? host : _owner.PeerState(_index, _destination, DvsError.DstDied);
+        }
     }
 
     private readonly struct Moved : IWaitCondition
@@ -957,20 +1006,31 @@ public sealed unsafe partial class Endpoint : IDisposable
         private readonly int _endpoint;
         private readonly int _owner;
         private readonly uint _epoch;
+        private readonly bool _migrating;
 
-        public Moved(EndpointSlot* slot, int endpoint, int owner, uint epoch)
+        public Moved(EndpointSlot* slot, int endpoint, int owner, uint epoch, bool migrating)
         {
             _slot = slot;
             _endpoint = endpoint;
             _owner = owner;
             _epoch = epoch;
+            _migrating = migrating;
         }
 
         public int Poll()
         {
             uint state = Volatile.Read(ref _slot->State);
+            if (state is SegmentLayout.SlotMigrating or SegmentLayout.SlotBinding)
+            {
+                return 0;   // a move (or a change of hands) under way: wait for its outcome
+            }
             bool usable = (state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotRemote) && _slot->Endpoint == _endpoint;
-            return usable && (_slot->OwnerNode != _owner || _slot->Epoch != _epoch) ? 1 : 0;
+            if (usable && (_slot->OwnerNode != _owner || _slot->Epoch != _epoch))
+            {
+                return 1;
+            }
+            // Unbound, or where it was: nothing to replay to, unless the error said it is moving.
+            return usable && _migrating ? 0 : (int)DvsError.NotBind;
         }
 
         public DvsError CheckPeer() => DvsError.Ok;
@@ -1012,13 +1072,20 @@ public sealed unsafe partial class Endpoint : IDisposable
                 Volatile.Write(ref self->ReplyWord, 0UL);
                 return error;
             }
-            return state == ReplyWord.Idle ? (int)DvsError.NotBind : 0; // Idle: our slot was reclaimed
+            if (state == ReplyWord.Idle)
+            {
+                return (int)DvsError.NotBind;   // our slot was reclaimed
+            }
+            // Cancelled: the caller gives up as on a timeout; a reply being written is still taken.
+            return state == ReplyWord.Awaiting && _owner._canceled ? (int)DvsError.Canceled : 0;
         }
 
         public DvsError CheckPeer()
         {
             int index = _owner._dc.SlotIndexOf(_destination);
-            return _owner.PeerState(index, _destination, DvsError.DstDied);
+            bool remote = Volatile.Read(ref _owner._dc.Slot(index)->State) == SegmentLayout.SlotRemote;
+            DvsError host = _owner.HostError(needsProxy: remote);
+            return host != DvsError.Ok ? host : _owner.PeerState(index, _destination, DvsError.DstDied);
         }
     }
 }

@@ -82,6 +82,15 @@ public sealed unsafe partial class NodeHost : IDisposable
     public int NodeId => _segment.Header->NodeId;
     public ulong Incarnation => _segment.Header->Incarnation;
 
+    /// <summary>
+    /// Completes, with the exception, when a thread of this host's proxy dies: remote calls of the
+    /// node then fail with <see cref="DvsError.NoProxy"/> (local ones still work); dispose the host
+    /// and start it again. Never completes for a healthy host or one without network.
+    /// </summary>
+    public Task<Exception> Failure => _proxy?.Failure ?? NeverFails.Task;
+
+    private static readonly TaskCompletionSource<Exception> NeverFails = new();
+
     /// <summary>Endpoints reclaimed because their owner died.</summary>
     public long Reclaimed => Interlocked.Read(ref _reclaimed);
 
@@ -229,7 +238,9 @@ public sealed unsafe partial class NodeHost : IDisposable
         _proxy?.Dispose();
         _services.Node?.Dispose();
         _metrics.Dispose();
-        Volatile.Write(ref _segment.Header->State, 2u);
+        Volatile.Write(ref _segment.Header->State, SegmentLayout.SegmentShutDown);
+        Ipc.Liveness.WakeAll(_segment);   // waiters of the node fail with HostDown instead of waiting on
+
         _segment.Unlink();
         _segment.Dispose();
         _stop.Dispose();

@@ -11,7 +11,8 @@ namespace Dvs.Cli.Commands;
 /// with its control socket (see <see cref="ControlSocketPath"/>) and the services of its
 /// <c>[service.*]</c> sections (every built-in kind is registered, so services migrated here can be
 /// restored), keeps it until Ctrl-C or SIGTERM, then stops it cleanly. A bad file (an unknown
-/// service kind included) exits with 2 before anything starts.
+/// service kind included) exits with 2 before anything starts; a proxy thread that dies stops the
+/// host with exit code 1.
 /// </summary>
 internal sealed class NodeRunCommand : Command
 {
@@ -108,6 +109,7 @@ internal sealed class NodeRunCommand : Command
             return ExitCode.Failure;
         }
 
+        bool failed = false;
         using (host)
         {
             log.LogDebug("Node segment {Segment} created (incarnation {Incarnation})", host.SegmentName, host.Incarnation);
@@ -149,19 +151,24 @@ internal sealed class NodeRunCommand : Command
                 await output.WriteLineAsync(line);
             }
             await output.FlushAsync(CancellationToken.None);
-            try
+            // Ctrl-C / SIGTERM: the normal way to stop; a proxy thread that died: exit with 1, so
+            // that a supervisor restarts the host (its remote calls fail meanwhile, with NoProxy).
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using (stop.Token.Register(() => stopped.TrySetResult()))
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl-C / SIGTERM: the normal way to stop.
+                if (await Task.WhenAny(stopped.Task, host.Failure) == host.Failure)
+                {
+                    Exception failure = await host.Failure;
+                    log.LogCritical("Node {Name}: its proxy failed ({Failure}); stopping with exit code {Code}", node.Name, failure.Message, ExitCode.Failure);
+                    await error.WriteLineAsync($"dvs node run: node {node.Name} failed: a proxy thread died ({failure.Message}); stopping");
+                    failed = true;
+                }
             }
         }
 
         log.LogDebug("Node {Name} stopped", node.Name);
         await output.WriteLineAsync($"node {node.Name} stopped");
-        return ExitCode.Ok;
+        return failed ? ExitCode.Failure : ExitCode.Ok;
     }
 
     /// <summary>

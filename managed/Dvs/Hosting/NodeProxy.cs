@@ -160,6 +160,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         {
             while (!_stopping)
             {
+                if (FailingNode is { } failing && failing == _segment.NodeName)
+                {
+                    throw new InvalidOperationException("injected proxy fault (test)");
+                }
                 uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
@@ -182,8 +186,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         catch (Exception e)
         {
-            // A proxy that stops silently would strand every remote call: say so loudly.
-            _log.LogCritical(e, "node proxy outbound thread failed");
+            Fail(e, "outbound");
         }
     }
 
@@ -418,7 +421,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         catch (Exception e)
         {
-            _log.LogCritical(e, "node proxy inbound thread failed");
+            Fail(e, "inbound");
         }
     }
 
@@ -637,6 +640,28 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     }
 
     // ------------------------------------------------------------------ lifetime
+
+    /// <summary>Test hook: the outbound thread of the proxy of the node of this name throws (a proxy thread that dies).</summary>
+    internal static volatile string? FailingNode;
+
+    /// <summary>Completes with the exception that ended a proxy thread; never for a healthy proxy.</summary>
+    public Task<Exception> Failure => _failure.Task;
+
+    private readonly TaskCompletionSource<Exception> _failure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// A proxy thread died: a proxy that stopped silently would strand every remote call of the
+    /// node. Say so loudly, mark it in the segment (remote calls fail with NoProxy from now on) and
+    /// wake every waiter of the node to look; the host owner decides (dvs node run exits with 1).
+    /// </summary>
+    private void Fail(Exception e, string thread)
+    {
+        _log.LogCritical(e, "node proxy {Thread} thread failed: remote calls of node {Node} fail with NoProxy until its host is restarted",
+            thread, _segment.NodeName);
+        Volatile.Write(ref _segment.Header->ProxyPid, SegmentLayout.ProxyFailed);
+        Liveness.WakeAll(_segment);
+        _failure.TrySetResult(e);
+    }
 
     public void Dispose()
     {

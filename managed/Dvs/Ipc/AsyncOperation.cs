@@ -1,4 +1,5 @@
 namespace Dvs.Ipc;
 
-/// <summary>What an endpoint's async pump must finish: the call, its peer, message and deadline.</summary>
-internal record struct AsyncOperation(AsyncOperationKind Kind, int Peer, Message Message, long Deadline, ulong Awaiting);
+/// <summary>What an endpoint's async pump must finish: the call, its peer, message, deadline and cancellation.</summary>
+internal record struct AsyncOperation(AsyncOperationKind Kind, int Peer, Message Message, long Deadline, ulong Awaiting,
+    CancellationToken Cancel = default);

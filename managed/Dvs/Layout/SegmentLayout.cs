@@ -23,6 +23,14 @@ internal static class SegmentLayout
     public const int KindNotify = 4;
     public const int KindVCopy = 5;
 
+    public const uint SegmentReady = 1;
+    /// <summary>The host stopped cleanly (its name is unlinked).</summary>
+    public const uint SegmentShutDown = 2;
+    /// <summary>A process found the host dead: this mapping is stale (written by whoever noticed first).</summary>
+    public const uint SegmentHostGone = 3;
+    /// <summary>ProxyPid of a host whose proxy failed (a thread of it died): remote calls fail with NoProxy.</summary>
+    public const int ProxyFailed = -1;
+
     public const uint NodeUnknown = 0;
     public const uint NodeUp = 1;
     public const uint NodeDown = 2;

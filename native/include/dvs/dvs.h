@@ -71,6 +71,15 @@ extern "C" {
 #define DVS_REPLY_PEER_DOWN    5u  /* the node of the peer is down (EDVSNOTCONN) */
 #define DVS_REPLY_FAILED       6u  /* the call failed remotely: the error code is in reply.m_type */
 
+/* Segment states (dvs_segment_header_t.state). */
+#define DVS_SEGMENT_CREATING   0u
+#define DVS_SEGMENT_READY      1u
+#define DVS_SEGMENT_SHUT_DOWN  2u  /* its host stopped cleanly (the name is unlinked) */
+#define DVS_SEGMENT_HOST_GONE  3u  /* a process found the host dead (pid gone): the mapping is stale */
+
+/* dvs_segment_header_t.proxy_pid when the host's proxy failed (a thread of it died): remote calls fail. */
+#define DVS_PROXY_FAILED       (-1)
+
 /* Peer node states (dvs_node_entry_t.state). */
 #define DVS_NODE_UNKNOWN       0u
 #define DVS_NODE_UP            1u
@@ -112,7 +121,7 @@ typedef struct dvs_segment_header {
     uint32_t slot_size;         /*  48 sizeof(dvs_slot_t) */
     uint32_t dc_size;           /*  52 sizeof(dvs_dc_t) */
     uint32_t ring_header_size;  /*  56 sizeof(dvs_ring_header_t) */
-    uint32_t state;             /*  60 0 creating, 1 ready, 2 shut down */
+    uint32_t state;             /*  60 DVS_SEGMENT_*: 0 creating, 1 ready, 2 shut down, 3 host gone */
     uint64_t dcs_offset;        /*  64 dvs_dc_t[max_dcs] */
     uint64_t host_start_time;   /*  72 host's start time (clock ticks since boot): pid reuse guard */
     char     node_name[32];     /*  80 */
@@ -124,7 +133,7 @@ typedef struct dvs_segment_header {
     uint64_t nodes_offset;      /* 168 dvs_node_entry_t[DVS_MAX_NODES]: what this node knows of its peers */
     uint64_t counters_offset;   /* 176 dvs_counters_t: the node host's counters */
     uint32_t outbound_capacity; /* 184 cells of the outbound ring */
-    int32_t  proxy_pid;         /* 188 the process running the proxy (0: none) */
+    int32_t  proxy_pid;         /* 188 the process running the proxy (0: none, DVS_PROXY_FAILED: it failed) */
     uint8_t  reserved[64];      /* 192 .. 256 */
 } dvs_segment_header_t;
 
