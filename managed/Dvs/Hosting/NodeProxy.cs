@@ -256,12 +256,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             ulong word = Volatile.Read(ref slot->ReplyWord);
             if (ReplyWord.State(word) == ReplyWord.Awaiting)
             {
-                slot->Reply.Type = (int)error;
-                ulong failed = ReplyWord.Make(ReplyWord.Failed, ReplyWord.Sequence(word), ReplyWord.From(word));
-                if (Interlocked.CompareExchange(ref slot->ReplyWord, failed, word) == word)
-                {
-                    Doorbell.Ring(slot);
-                }
+                ReplyHandOff.TryFail(slot, word, ReplyWord.Failed, error);
             }
         }
     }

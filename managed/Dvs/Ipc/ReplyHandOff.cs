@@ -3,8 +3,9 @@ using Dvs.Layout;
 namespace Dvs.Ipc;
 
 /// <summary>
-/// The hand-off of a reply into a caller's slot (<see cref="ReplyWord"/>), written once for the
-/// server's own Reply and the node host's delivery of a remote one.
+/// The hand-off of a reply, or of a failure, into a caller's slot (<see cref="ReplyWord"/>),
+/// written once for the server's own Reply, the node host's delivery of a remote one, and
+/// everyone who ends a caller's wait with an error.
 /// </summary>
 /// <remarks>
 /// A caller that gave up and was unbound, then bound again under the same endpoint number (same
@@ -43,6 +44,30 @@ internal static unsafe class ReplyHandOff
         caller->Reply = reply;
         // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
         Interlocked.Exchange(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from));
+        Doorbell.Ring(caller);
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the wait of the caller in <paramref name="caller"/> if it still awaits exactly
+    /// <paramref name="awaiting"/> (a word read from it): with <see cref="ReplyWord.PeerDied"/> or
+    /// <see cref="ReplyWord.PeerDown"/>, or <see cref="ReplyWord.Failed"/> carrying <paramref name="error"/>.
+    /// </summary>
+    public static bool TryFail(EndpointSlot* caller, ulong awaiting, uint outcome, DvsError error = DvsError.Generic)
+    {
+        int sequence = ReplyWord.Sequence(awaiting);
+        int from = ReplyWord.From(awaiting);
+        if (outcome == ReplyWord.Failed)
+        {
+            Message failure = default;
+            failure.Source = from;
+            failure.Type = (int)error;
+            return TryDeliver(caller, sequence, from, AnyBinding, in failure, ReplyWord.Failed);
+        }
+        if (Interlocked.CompareExchange(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from), awaiting) != awaiting)
+        {
+            return false;
+        }
         Doorbell.Ring(caller);
         return true;
     }

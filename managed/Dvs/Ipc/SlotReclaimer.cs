@@ -64,11 +64,7 @@ internal static unsafe class SlotReclaimer
             ulong word = Volatile.Read(ref s->ReplyWord);
             if (ReplyWord.State(word) == ReplyWord.Awaiting && ReplyWord.From(word) == endpoint)
             {
-                ulong died = ReplyWord.Make(state, ReplyWord.Sequence(word), endpoint);
-                if (Interlocked.CompareExchange(ref s->ReplyWord, died, word) == word)
-                {
-                    Doorbell.Ring(s);
-                }
+                ReplyHandOff.TryFail(s, word, state);
             }
         }
     }
