@@ -79,7 +79,7 @@ public sealed unsafe class Node : IDisposable
             return error;
         }
         EndpointSlot* slot = dc.Slot(index);
-        var condition = new BoundTo(slot, endpoint, _pid);
+        var condition = new BoundTo(this, slot, endpoint, _pid);
         error = Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, wait ?? Wait, Waiter.Deadline(timeout));
         if (error == DvsError.Ok)
         {
@@ -100,7 +100,7 @@ public sealed unsafe class Node : IDisposable
             return error;
         }
         EndpointSlot* slot = dc.Slot(index);
-        var condition = new RemoteKnown(slot, endpoint);
+        var condition = new RemoteKnown(this, slot, endpoint);
         return Waiter.Wait(ref condition, &slot->WakeSeq, &slot->Sleeping, &slot->WakePending, WaitStrategy.Blocking, Waiter.Deadline(timeout));
     }
 
@@ -292,13 +292,18 @@ public sealed unsafe class Node : IDisposable
 
     public void Dispose() => _segment.Dispose();
 
+    /// <summary>Ok while this node's host (and, if <paramref name="needsProxy"/>, its proxy) serves; slow: for the waits' checks.</summary>
+    private DvsError HostError(bool needsProxy) => Liveness.HostError(_segment, _pid, needsProxy);
+
     private readonly struct RemoteKnown : IWaitCondition
     {
+        private readonly Node _node;
         private readonly EndpointSlot* _slot;
         private readonly int _endpoint;
 
-        public RemoteKnown(EndpointSlot* slot, int endpoint)
+        public RemoteKnown(Node node, EndpointSlot* slot, int endpoint)
         {
+            _node = node;
             _slot = slot;
             _endpoint = endpoint;
         }
@@ -306,17 +311,19 @@ public sealed unsafe class Node : IDisposable
         public int Poll() =>
             Volatile.Read(ref _slot->State) == SegmentLayout.SlotRemote && _slot->Endpoint == _endpoint ? 1 : 0;
 
-        public DvsError CheckPeer() => DvsError.Ok;
+        public DvsError CheckPeer() => _node.HostError(needsProxy: true);
     }
 
     private readonly struct BoundTo : IWaitCondition
     {
+        private readonly Node _node;
         private readonly EndpointSlot* _slot;
         private readonly int _endpoint;
         private readonly int _pid;
 
-        public BoundTo(EndpointSlot* slot, int endpoint, int pid)
+        public BoundTo(Node node, EndpointSlot* slot, int endpoint, int pid)
         {
+            _node = node;
             _slot = slot;
             _endpoint = endpoint;
             _pid = pid;
@@ -325,6 +332,6 @@ public sealed unsafe class Node : IDisposable
         public int Poll() =>
             Volatile.Read(ref _slot->State) == SegmentLayout.SlotLocal && _slot->Endpoint == _endpoint && _slot->OwnerPid == _pid ? 1 : 0;
 
-        public DvsError CheckPeer() => DvsError.Ok;
+        public DvsError CheckPeer() => _node.HostError(needsProxy: false);
     }
 }
