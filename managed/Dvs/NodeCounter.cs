@@ -24,6 +24,9 @@ public enum NodeCounter
     DropFullRing = 16,
     DropLateReply = 17,
     DropOther = 18,
+    /// <summary>Authentic frames from a source address other than the configured one of the node
+    /// they name (a replay from another socket, or a misconfigured peer).</summary>
+    DropWrongAddress = 19,
     PeersUp = 24,
     PeerDownEvents = 25,
     PeerRestarts = 26,

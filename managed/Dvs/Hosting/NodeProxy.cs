@@ -385,6 +385,14 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                         Count(CounterOf(reason));
                         continue;
                     }
+                    if (_inBatch.Peer(i) != header.SourceNode && _channel.NamesSenders)
+                    {
+                        // Authentic, but not from the peer's configured address: a recorded frame
+                        // replayed from elsewhere must not pass for the peer (issue 11.2).
+                        _drops.Increment(DropReason.WrongAddress);
+                        Count(NodeCounter.DropWrongAddress);
+                        continue;
+                    }
                     Count(NodeCounter.FramesReceived);
                     ReliableSession? session = _sessions[header.SourceNode];
                     if (session is null)
@@ -431,7 +439,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         DropReason.WrongCluster => NodeCounter.DropWrongCluster,
         DropReason.UnknownNode or DropReason.WrongDestination => NodeCounter.DropUnknownNode,
         DropReason.StaleIncarnation => NodeCounter.DropStaleIncarnation,
-        DropReason.Duplicate or DropReason.OutOfWindow => NodeCounter.DropDuplicate,
+        DropReason.Duplicate or DropReason.OutOfWindow or DropReason.Replayed => NodeCounter.DropDuplicate,
+        DropReason.WrongAddress => NodeCounter.DropWrongAddress,
         _ => NodeCounter.DropMalformed,
     };
 

@@ -49,6 +49,9 @@ internal sealed class TcpChannel : IDatagramChannel
     /// <summary>Connections closed because they broke or carried an impossible frame length.</summary>
     public long BrokenConnections => Interlocked.Read(ref _brokenConnections);
 
+    /// <summary>Inbound connections do not say which node they come from (yet).</summary>
+    public bool NamesSenders => false;
+
     /// <summary>Accepted connections currently open.</summary>
     public int InboundConnections => _inbound.Count;
 
