@@ -28,4 +28,7 @@ public sealed class NodeHostOptions
     /// for none (embedded hosts). A stale file there is replaced; the file is removed on dispose.
     /// </summary>
     public string? ControlSocket { get; set; }
+
+    /// <summary>The wall clock (ns since 1970) a new incarnation is at least; tests set it back.</summary>
+    internal Func<ulong> IncarnationClock { get; set; } = Ipc.NodeIncarnation.WallClockNanoseconds;
 }
