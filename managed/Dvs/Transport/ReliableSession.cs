@@ -92,6 +92,7 @@ internal sealed class ReliableSession
     private uint _advertisedWindow;
 
     private long _lastHeard;
+    private long _lastPoll;
     // When we last sent a frame the peer counts as fresh (a control frame or new data; not a
     // retransmission): heartbeats are timed from here, so a peer that only retransmits still
     // proves it is alive.
@@ -150,6 +151,7 @@ internal sealed class ReliableSession
         _advertisedWindow = (uint)_window;
         _lastHeard = now;
         _lastFreshSent = now;
+        _lastPoll = now;
         _nextHello = now;
     }
 
@@ -702,6 +704,16 @@ internal sealed class ReliableSession
             throw new ArgumentException("the batch's slots are smaller than the MTU", nameof(output));
         }
         int before = output.Count;
+        // Silence counts only while this side listened. Polls come at least every heartbeat
+        // interval (NextDeadline); a longer gap means our own threads did not run (CPU load at
+        // start-up, a pause), and what the peer sent meanwhile waits unread in the socket: the
+        // gap beyond one interval is not the peer's silence (issue 11.10).
+        long gap = now - _lastPoll;
+        if (gap > _heartbeatInterval)
+        {
+            _lastHeard = Math.Min(now, _lastHeard + gap - _heartbeatInterval);
+        }
+        _lastPoll = now;
         if (State != PeerState.Down && now - _lastHeard >= _peerDownAfter)
         {
             State = PeerState.Down;
