@@ -27,6 +27,9 @@ public enum NodeCounter
     /// <summary>Authentic frames from a source address other than the configured one of the node
     /// they name (a replay from another socket, or a misconfigured peer).</summary>
     DropWrongAddress = 19,
+    /// <summary>Requests from a peer for more memory than the configured bounds (a migration's
+    /// offer or delta larger than NetworkOptions.MaxMigrationBytes).</summary>
+    DropTooLarge = 20,
     PeersUp = 24,
     PeerDownEvents = 25,
     PeerRestarts = 26,
