@@ -92,7 +92,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
-        _channel = ChannelFactory.Open(options);
+        _channel = ChannelFactory.Open(options, new TcpAuthentication(credentials, _nodeId, options.Mtu));
         try
         {
             foreach (PeerOptions peer in options.Peers)
