@@ -30,6 +30,9 @@ public enum NodeCounter
     /// <summary>Requests from a peer for more memory than the configured bounds (a migration's
     /// offer or delta larger than NetworkOptions.MaxMigrationBytes).</summary>
     DropTooLarge = 20,
+    /// <summary>VCopy data from a peer for no copy this node asked it for, or outside the range
+    /// asked for: not written.</summary>
+    DropUnrequestedCopy = 21,
     PeersUp = 24,
     PeerDownEvents = 25,
     PeerRestarts = 26,

@@ -495,6 +495,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindVCopyData:
             case CallKindVCopyDone:
             case CallKindVCopyComplete:
+            case CallKindVCopyOpen:
                 DeliverVCopy(session, dc, header, m);
                 return true;
             case >= CallKindMigrateOffer and <= CallKindMigratePrepareDelta:
@@ -633,6 +634,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
+        _grants.RemovePeer(peer);
         _nodes[peer].Incarnation = newIncarnation;
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);

@@ -24,9 +24,12 @@ internal sealed class ForgedPeer : IDisposable
         _channel.SetPeer(hostNode, host);
         Drops = new DropCounters();
         _reader = new FrameReader(credentials, node, (1UL << node) | (1UL << hostNode), FrameDescriptor.MaxFrameLength, Drops);
-        Session = new ReliableSession(new SessionOptions(), credentials, node, hostNode, 7, new RecordingSink(), Drops,
+        Session = new ReliableSession(new SessionOptions(), credentials, node, hostNode, 7, Received, Drops,
             MonotonicClock.NowTicks);
     }
+
+    /// <summary>The messages the host sent this peer, in order.</summary>
+    public ReceivedMessages Received { get; } = new();
 
     public ReliableSession Session { get; }
 
@@ -42,6 +45,10 @@ internal sealed class ForgedPeer : IDisposable
             long now = MonotonicClock.NowTicks;
             _out.Clear();
             Session.Poll(now, _out);
+            if (Session.BulkInFlight > 0)
+            {
+                Session.PollBulk(now, _out);
+            }
             _channel.Send(_out);
             if (_channel.Receive(_in, 1) > 0)
             {
@@ -63,5 +70,29 @@ internal sealed class ForgedPeer : IDisposable
             new Span<Message>(ref m))), Is.EqualTo(SendStatus.Ok));
     }
 
+    /// <summary>Queues a bulk frame (kept referenced until acknowledged: keep it unchanged).</summary>
+    public void SendBulk(in MessageHeader header, byte[] data) =>
+        Assert.That(Session.TrySendBulk(header, data), Is.EqualTo(SendStatus.Ok));
+
     public void Dispose() => _channel.Dispose();
+
+    /// <summary>Keeps every message (header and the 64 bytes) the host sends.</summary>
+    internal sealed class ReceivedMessages : ISessionSink
+    {
+        public List<(MessageHeader Header, Message Message)> All { get; } = new();
+
+        public bool TryDeliver(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> message)
+        {
+            All.Add((header, System.Runtime.InteropServices.MemoryMarshal.Read<Message>(message)));
+            return true;
+        }
+
+        public void OnPeerStateChanged(ReliableSession session, PeerState state)
+        {
+        }
+
+        public void OnPeerReset(ReliableSession session, ulong newIncarnation, int discardedMessages)
+        {
+        }
+    }
 }
