@@ -46,4 +46,11 @@ public sealed class NetworkOptions
     /// migration used them for this long.
     /// </summary>
     public TimeSpan MigrationBufferKeep { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Largest migration state (package or delta) a peer may send this node: the node allocates
+    /// what an offer announces, so the bound keeps a peer from asking for gigabytes. Larger offers
+    /// are dropped and counted (NodeCounter.DropTooLarge); the migration then fails at prepare.
+    /// </summary>
+    public long MaxMigrationBytes { get; set; } = 256L << 20;
 }

@@ -24,6 +24,15 @@ public enum NodeCounter
     DropFullRing = 16,
     DropLateReply = 17,
     DropOther = 18,
+    /// <summary>Authentic frames from a source address other than the configured one of the node
+    /// they name (a replay from another socket, or a misconfigured peer).</summary>
+    DropWrongAddress = 19,
+    /// <summary>Requests from a peer for more memory than the configured bounds (a migration's
+    /// offer or delta larger than NetworkOptions.MaxMigrationBytes).</summary>
+    DropTooLarge = 20,
+    /// <summary>VCopy data from a peer for no copy this node asked it for, or outside the range
+    /// asked for: not written.</summary>
+    DropUnrequestedCopy = 21,
     PeersUp = 24,
     PeerDownEvents = 25,
     PeerRestarts = 26,

@@ -34,6 +34,9 @@ public sealed class NodeHostOptions
     /// </summary>
     public string? ControlSocket { get; set; }
 
+    /// <summary>The wall clock (ns since 1970) a new incarnation is at least; tests set it back.</summary>
+    internal Func<ulong> IncarnationClock { get; set; } = Ipc.NodeIncarnation.WallClockNanoseconds;
+
     /// <summary>
     /// Checks what the segment needs (the shim's limits), so a bad option is named before anything
     /// is created. Every problem is listed.

@@ -139,9 +139,13 @@ static uint64_t dvs_layout(const dvs_node_config_t *cfg, uint8_t *base)
         h->max_dcs = DVS_MAX_DCS;
         h->host_pid = (int32_t)getpid();
         h->ring_capacity = cfg->ring_capacity;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        h->incarnation = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        if (cfg->incarnation != 0) {
+            h->incarnation = cfg->incarnation;
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            h->incarnation = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        }
         h->slot_size = sizeof(dvs_slot_t);
         h->dc_size = sizeof(dvs_dc_t);
         h->ring_header_size = sizeof(dvs_ring_header_t);

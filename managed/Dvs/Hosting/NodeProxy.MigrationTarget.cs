@@ -32,14 +32,28 @@ internal sealed unsafe partial class NodeProxy
                 long length = m[0];
                 long headerLength = m[1];
                 Drop(_incoming[peer]);
-                _incoming[peer] = length >= 0 && length <= Array.MaxLength && headerLength >= 0 && headerLength <= length
-                    ? new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength }
-                    : null;
+                _incoming[peer] = null;
+                // The peer names the size this thread allocates: bounded (issue 11.23).
+                if (length < 0 || length > _options.MaxMigrationBytes || length > Array.MaxLength)
+                {
+                    Count(NodeCounter.DropTooLarge);
+                }
+                else if (headerLength >= 0 && headerLength <= length)
+                {
+                    _incoming[peer] = new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength };
+                }
                 return;
             case CallKindMigrateDelta:
-                if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id && m[0] is >= 0 and <= int.MaxValue)
+                if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id)
                 {
-                    withDelta.Delta = new byte[m[0]];
+                    if (m[0] < 0 || m[0] > _options.MaxMigrationBytes || m[0] > Array.MaxLength)
+                    {
+                        Count(NodeCounter.DropTooLarge);
+                    }
+                    else
+                    {
+                        withDelta.Delta = new byte[m[0]];
+                    }
                 }
                 return;
             case CallKindMigratePrepare:

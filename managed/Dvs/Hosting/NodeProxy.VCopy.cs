@@ -16,6 +16,10 @@ namespace Dvs.Hosting;
 /// sent in the ordered session to the destination's node; that node gathers contiguous pieces and
 /// writes them into the destination process (process_vm_writev), and when the final "done"
 /// arrives it reports completion to the requester, whose SendRec-style wait then returns.
+/// A node writes copy data only for a copy it asked for, into the range asked for (issue 11.23):
+/// a request whose destination is on another node goes there first (VCOPY-OPEN), and that node
+/// records a grant (source node, DC, destination endpoint, sequence, address range) before it asks
+/// the source's node for the data; data and "done" without a grant are dropped and counted.
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
@@ -23,6 +27,9 @@ internal sealed unsafe partial class NodeProxy
     private const int CallKindVCopyData = 21;
     private const int CallKindVCopyDone = 22;
     private const int CallKindVCopyComplete = 23;
+    private const int CallKindVCopyOpen = 24;
+    /// <summary>Copies into this node waiting for their data, at most (each a grant).</summary>
+    private const int MaxCopyGrants = 4096;
     /// <summary>Bytes of copy data read ahead into bulk frames and not yet acknowledged, at most.</summary>
     private const int CopyRingBytes = 4 << 20;
 
@@ -35,10 +42,26 @@ internal sealed unsafe partial class NodeProxy
     private (ReliableSession? Session, long Queued)[] _copySlots = [];
     private int _copyNext;
     private readonly CopyWriter?[] _writers = new CopyWriter?[SegmentLayout.MaxNodes];
+    // The copies this node asked a peer to stream into it (issue 11.23).
+    private readonly CopyGrants _grants = new(MaxCopyGrants);
 
     /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
     private void RouteVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
     {
+        int destination = (int)request[1];
+        int dstIndex = dc.SlotIndexOf(destination);
+        EndpointSlot* dst = dstIndex < 0 ? null : dc.Slot(dstIndex);
+        if (dst != null && dst->Endpoint == destination && Volatile.Read(ref dst->State) == SegmentLayout.SlotRemote &&
+            (uint)dst->OwnerNode < SegmentLayout.MaxNodes && _sessions[dst->OwnerNode] is not null)
+        {
+            // The destination's node asks for the data itself (it accepts data only for copies it asked for).
+            Message open = request;
+            open[4] = _nodeId;
+            open[5] = sourceEndpoint;
+            SendOrQueue(dst->OwnerNode,
+                new MessageHeader((ushort)dc.DcId, CallKindVCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
+            return;
+        }
         int index = dc.SlotIndexOf(sourceEndpoint);
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
         uint state = slot == null ? SegmentLayout.SlotFree : Volatile.Read(ref slot->State);
@@ -50,6 +73,11 @@ internal sealed unsafe partial class NodeProxy
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotRemote &&
             (uint)slot->OwnerNode < SegmentLayout.MaxNodes && _sessions[slot->OwnerNode] is not null)
         {
+            if (!_grants.TryAdd(slot->OwnerNode, dc.DcId, destination, (uint)sequence, request[2], request[3]))
+            {
+                CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.Again);
+                return;
+            }
             Message m = request;
             m[4] = _nodeId;
             SendOrQueue(slot->OwnerNode,
@@ -297,11 +325,19 @@ internal sealed unsafe partial class NodeProxy
                         new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), fail));
                 }
                 return;
+            case CallKindVCopyOpen:
+                OpenCopy(session, dc, header, m, local);
+                return;
             case CallKindVCopyData:
                 // Data comes as bulk frames (DeliverVCopyData); a message of this kind is malformed.
                 Count(NodeCounter.DropMalformed);
                 return;
             case CallKindVCopyDone:
+                if (!_grants.Remove(session.PeerNode, dc.DcId, header.Destination, header.RequestSequence))
+                {
+                    Count(NodeCounter.DropUnrequestedCopy);
+                    return;
+                }
                 FlushWriter(writer);
                 DvsError status = m.Type != 0 ? (DvsError)m.Type : writer.Status;
                 writer.Status = DvsError.Ok;
@@ -332,6 +368,49 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>
+    /// A copy into an endpoint here, requested on another node: grant it and ask the source's node
+    /// for the data (or copy at once when the source is here too). Inbound thread.
+    /// </summary>
+    private void OpenCopy(ReliableSession session, in DcView dc, in MessageHeader header, in Message request, bool local)
+    {
+        int requesterNode = (int)request[4];
+        int sourceEndpoint = (int)request[5];
+        int index = dc.SlotIndexOf(sourceEndpoint);
+        EndpointSlot* source = index < 0 ? null : dc.Slot(index);
+        uint state = source == null ? SegmentLayout.SlotFree : Volatile.Read(ref source->State);
+        DvsError error = DvsError.DeadSrcDst;
+        if (local && (uint)requesterNode < SegmentLayout.MaxNodes && source != null && source->Endpoint == sourceEndpoint)
+        {
+            if (state == SegmentLayout.SlotLocal)
+            {
+                StartCopy(dc, sourceEndpoint, source, request, (int)header.RequestSequence, requesterNode);
+                return;
+            }
+            int owner = source->OwnerNode;
+            if (state == SegmentLayout.SlotRemote && (uint)owner < SegmentLayout.MaxNodes && _sessions[owner] is not null)
+            {
+                if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, request[2], request[3]))
+                {
+                    _controlOut.Enqueue((owner,
+                        new MessageHeader(header.DcId, CallKindVCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request));
+                    Doorbell.Wake(&_proxySlot->WakeSeq);
+                    return;
+                }
+                error = DvsError.Again;
+            }
+        }
+        Message fail = default;
+        fail.Source = sourceEndpoint;
+        fail.Type = (int)error;
+        if ((uint)requesterNode < SegmentLayout.MaxNodes && _sessions[requesterNode] is not null)
+        {
+            _controlOut.Enqueue((requesterNode,
+                new MessageHeader(header.DcId, CallKindVCopyComplete, request.Source, 0, header.RequestSequence), fail));
+            Doorbell.Wake(&_proxySlot->WakeSeq);
+        }
+    }
+
+    /// <summary>
     /// A bulk frame of a copy another node streams into an endpoint here: the destination address,
     /// then the bytes. Gathered with the contiguous ones before into one process_vm_writev of up to
     /// 64 KiB (inbound thread, under the peer's session lock).
@@ -354,6 +433,17 @@ internal sealed unsafe partial class NodeProxy
         }
         long address = BinaryPrimitives.ReadInt64LittleEndian(data);
         ReadOnlySpan<byte> bytes = data[sizeof(long)..];
+        bool? covered = _grants.Covers(session.PeerNode, dc.DcId, header.Destination, header.RequestSequence, address, bytes.Length);
+        if (covered != true)
+        {
+            // Not a copy this node asked this peer for, or outside its range: never written.
+            Count(NodeCounter.DropUnrequestedCopy);
+            if (covered == false)
+            {
+                writer.Status = DvsError.BadValue;
+            }
+            return;
+        }
         if (writer.Length > 0 && (writer.Pid != slot->OwnerPid || writer.Address + writer.Length != address ||
             writer.Length + bytes.Length > CopyWriter.Capacity))
         {

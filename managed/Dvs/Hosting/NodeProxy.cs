@@ -92,7 +92,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
-        _channel = ChannelFactory.Open(options);
+        _channel = ChannelFactory.Open(options, new TcpAuthentication(credentials, _nodeId, options.Mtu));
         try
         {
             foreach (PeerOptions peer in options.Peers)
@@ -383,6 +383,14 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                         Count(CounterOf(reason));
                         continue;
                     }
+                    if (_inBatch.Peer(i) != header.SourceNode && _channel.NamesSenders)
+                    {
+                        // Authentic, but not from the peer's configured address: a recorded frame
+                        // replayed from elsewhere must not pass for the peer (issue 11.2).
+                        _drops.Increment(DropReason.WrongAddress);
+                        Count(NodeCounter.DropWrongAddress);
+                        continue;
+                    }
                     Count(NodeCounter.FramesReceived);
                     ReliableSession? session = _sessions[header.SourceNode];
                     if (session is null)
@@ -429,7 +437,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         DropReason.WrongCluster => NodeCounter.DropWrongCluster,
         DropReason.UnknownNode or DropReason.WrongDestination => NodeCounter.DropUnknownNode,
         DropReason.StaleIncarnation => NodeCounter.DropStaleIncarnation,
-        DropReason.Duplicate or DropReason.OutOfWindow => NodeCounter.DropDuplicate,
+        DropReason.Duplicate or DropReason.OutOfWindow or DropReason.Replayed => NodeCounter.DropDuplicate,
+        DropReason.WrongAddress => NodeCounter.DropWrongAddress,
         _ => NodeCounter.DropMalformed,
     };
 
@@ -484,6 +493,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindVCopyData:
             case CallKindVCopyDone:
             case CallKindVCopyComplete:
+            case CallKindVCopyOpen:
                 DeliverVCopy(session, dc, header, m);
                 return true;
             case >= CallKindMigrateOffer and <= CallKindMigratePrepareDelta:
@@ -625,6 +635,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
+        _grants.RemovePeer(peer);
         _nodes[peer].Incarnation = newIncarnation;
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);

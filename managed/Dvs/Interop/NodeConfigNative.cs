@@ -13,4 +13,6 @@ internal unsafe struct NodeConfigNative
     public DcConfigNative* Dcs;
     public fixed byte NodeName[32];
     public fixed byte ClusterName[32];
+    /// <summary>The segment's incarnation; 0: the shim takes the wall clock.</summary>
+    public ulong Incarnation;
 }

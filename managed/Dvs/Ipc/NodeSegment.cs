@@ -63,6 +63,8 @@ internal sealed unsafe partial class NodeSegment : IDisposable
             RingCapacity = (uint)options.RingCapacity,
             DcCount = count,
             Dcs = dcs,
+            // A counter that only grows (issue 11.12): peers drop frames of an older incarnation.
+            Incarnation = NodeIncarnation.Next(options.NodeName, options.IncarnationClock()),
         };
         CopyName(options.NodeName, cfg.NodeName, 32);
         CopyName(options.Cluster, cfg.ClusterName, 32);

@@ -11,7 +11,9 @@ internal static class ChannelFactory
     /// </summary>
     /// <exception cref="DvsException">The channel cannot be opened (address in use, no such
     /// interface, no permission, ...); the message says which and what to do.</exception>
-    public static IDatagramChannel Open(NetworkOptions options)
+    /// <param name="options">The transport, addresses and MTU.</param>
+    /// <param name="authentication">For TCP: how accepted connections are admitted (null: all).</param>
+    public static IDatagramChannel Open(NetworkOptions options, TcpAuthentication? authentication = null)
     {
         if (options.Transport != TransportKind.Raw)
         {
@@ -24,13 +26,13 @@ internal static class ChannelFactory
                 }
             }
         }
-        return OpenChannel(options);
+        return OpenChannel(options, authentication);
     }
 
-    private static IDatagramChannel OpenChannel(NetworkOptions options) => options.Transport switch
+    private static IDatagramChannel OpenChannel(NetworkOptions options, TcpAuthentication? authentication) => options.Transport switch
     {
         TransportKind.Udp => UdpChannel.Open(options.Listen),
-        TransportKind.Tcp => TcpChannel.Open(options.Listen),
+        TransportKind.Tcp => TcpChannel.Open(options.Listen, authentication),
         TransportKind.Raw => PacketChannel.Open(string.IsNullOrEmpty(options.Interface)
             ? throw new DvsException(DvsError.BadValue, "raw transport needs a network interface (NetworkOptions.Interface, [node] interface)")
             : options.Interface, options.Mtu),

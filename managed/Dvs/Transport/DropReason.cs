@@ -29,4 +29,9 @@ internal enum DropReason
     OutOfWindow,
     /// <summary>A data frame received before (acknowledged again, delivered once).</summary>
     Duplicate,
+    /// <summary>A control frame (ack, heartbeat, hello) whose control sequence is not newer than
+    /// one already taken from the same incarnation: a replay, or an old copy overtaken.</summary>
+    Replayed,
+    /// <summary>A datagram whose source address is not the configured one of the node it names.</summary>
+    WrongAddress,
 }

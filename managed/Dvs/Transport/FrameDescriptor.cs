@@ -15,7 +15,8 @@ namespace Dvs.Transport;
 ///  14  destination node   u16
 ///  16  sender incarnation u64
 ///  24  receiver incarn.   u64  the destination's incarnation as the sender believes it (0: unknown)
-///  32  sequence           u64  data frames: frame sequence; other kinds: 0
+///  32  sequence           u64  data and bulk frames: frame sequence; ack, heartbeat, hello: control
+///                               sequence (1, 2, ... per control frame of the sender's incarnation)
 ///  40  cumulative ack     u64  next data sequence the sender of this frame expects
 ///  48  selective acks     u64  bit i: sequence (cumulative ack + 1 + i) was received
 ///  56  payload length     u32  message count * EntrySize
@@ -32,8 +33,9 @@ internal static class FrameDescriptor
 {
     /// <summary>"DVSF" read as a little-endian u32.</summary>
     public const uint Magic = 0x46535644;
-    /// <summary>2: the message header carries the source incarnation (24 bytes, was 16).</summary>
-    public const byte Version = 2;
+    /// <summary>3: control frames carry a control sequence, and only a newer one is a sign of
+    /// life (2 sent 0 there). 2: the message header carries the source incarnation (24 bytes, was 16).</summary>
+    public const byte Version = 3;
 
     public const int MagicOffset = 0;
     public const int VersionOffset = 4;

@@ -17,6 +17,11 @@ internal interface IDatagramChannel : IDisposable
     /// uses (IP endpoint by default; a MAC address for raw Ethernet). Call before traffic starts.</summary>
     void SetPeer(PeerOptions peer) => SetPeer(peer.NodeId, peer.Address);
 
+    /// <summary>Whether <see cref="Receive"/> tags each datagram with the node whose configured
+    /// address it came from (-1: none). The node host drops authentic frames whose tag is not the
+    /// node they name.</summary>
+    bool NamesSenders => true;
+
     /// <summary>The local IP address and port, when the channel has one (not raw Ethernet).</summary>
     System.Net.IPEndPoint? LocalEndPoint => null;
 

@@ -92,8 +92,17 @@ internal sealed class ReliableSession
     private uint _advertisedWindow;
 
     private long _lastHeard;
-    private long _lastSent;
+    private long _lastPoll;
+    // When we last sent a frame the peer counts as fresh (a control frame or new data; not a
+    // retransmission): heartbeats are timed from here, so a peer that only retransmits still
+    // proves it is alive.
+    private long _lastFreshSent;
     private long _nextHello;
+    // Control frames (ack, heartbeat, hello) carry a sequence of their own in the sequence field,
+    // growing by one per control frame of an incarnation. Only a newer one than the last taken
+    // refreshes liveness: a recorded frame replayed later carries an old one (issue 11.2).
+    private ulong _controlSequence;
+    private ulong _peerControlSequence;
 
     /// <param name="options">Window, MTU and timers (validated here).</param>
     /// <param name="credentials">Cluster id and key for the frames this session writes.</param>
@@ -141,7 +150,8 @@ internal sealed class ReliableSession
         _peerWindow = (uint)_window;
         _advertisedWindow = (uint)_window;
         _lastHeard = now;
-        _lastSent = now;
+        _lastFreshSent = now;
+        _lastPoll = now;
         _nextHello = now;
     }
 
@@ -337,7 +347,7 @@ internal sealed class ReliableSession
         h.Sequence = seq;
         output.Commit(PeerNode, FrameWriter.CompleteBulk(frame, h, s.BulkData.Length, _credentials));
         DataFramesSent++;
-        Sent(now);
+        Sent(now, fresh: seq >= _sent);
     }
 
     /// <summary>
@@ -391,6 +401,10 @@ internal sealed class ReliableSession
     /// acks, stores its messages and delivers what is in order to the sink. Returns the drop
     /// reason (already counted) when the frame is not used. Allocates nothing.
     /// </summary>
+    /// <remarks>Only a fresh frame counts as a sign of life: one made for our current incarnation
+    /// that carries something new (a data frame not received before, or a control frame with a
+    /// newer control sequence). An authenticated frame recorded earlier and replayed is neither,
+    /// so it cannot keep a dead peer up.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DropReason OnFrame(in FrameHeader header, ReadOnlySpan<byte> frame, long now)
     {
@@ -415,6 +429,7 @@ internal sealed class ReliableSession
             bool restarted = PeerIncarnation != 0;
             int discarded = restarted ? ResetStreams() : 0;
             PeerIncarnation = header.SenderIncarnation;
+            _peerControlSequence = 0;
             // Whatever we send next carries our incarnation: that is how the peer learns it.
             AckNow(now);
             if (restarted)
@@ -423,31 +438,50 @@ internal sealed class ReliableSession
                 _sink.OnPeerReset(this, PeerIncarnation, discarded);
             }
         }
-        _lastHeard = now;
-        if (State != PeerState.Up)
+        bool data = header.Kind is FrameKind.Data or FrameKind.Bulk;
+        if (!data)
         {
-            State = PeerState.Up;
-            _sink.OnPeerStateChanged(this, PeerState.Up);
+            if (header.Sequence <= _peerControlSequence)
+            {
+                return DropReason.Replayed;
+            }
+            _peerControlSequence = header.Sequence;
         }
         if (header.ReceiverIncarnation != LocalIncarnation)
         {
             AckNow(now);
             // 0: the peer has not heard from us yet (its hellos). Otherwise it talks to an
             // earlier incarnation of ours: its acks and data belong to a stream that is gone.
-            return header.ReceiverIncarnation == 0 && header.Kind is not (FrameKind.Data or FrameKind.Bulk)
+            // Either way the frame may have been recorded before we started: no sign of life.
+            return header.ReceiverIncarnation == 0 && !data
                 ? DropReason.None
                 : DropReason.StaleIncarnation;
         }
         ApplyAcks(header, now);
-        if (header.Kind is FrameKind.Data or FrameKind.Bulk)
+        DropReason reason = DropReason.None;
+        if (data)
         {
-            return ReceiveData(header, frame, now);
+            reason = ReceiveData(header, frame, now);
         }
-        if (header.Kind == FrameKind.Hello)
+        else if (header.Kind == FrameKind.Hello)
         {
             AckNow(now);
         }
-        return DropReason.None;
+        if (reason == DropReason.None)
+        {
+            Heard(now);
+        }
+        return reason;
+    }
+
+    private void Heard(long now)
+    {
+        _lastHeard = now;
+        if (State != PeerState.Up)
+        {
+            State = PeerState.Up;
+            _sink.OnPeerStateChanged(this, PeerState.Up);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -670,6 +704,16 @@ internal sealed class ReliableSession
             throw new ArgumentException("the batch's slots are smaller than the MTU", nameof(output));
         }
         int before = output.Count;
+        // Silence counts only while this side listened. Polls come at least every heartbeat
+        // interval (NextDeadline); a longer gap means our own threads did not run (CPU load at
+        // start-up, a pause), and what the peer sent meanwhile waits unread in the socket: the
+        // gap beyond one interval is not the peer's silence (issue 11.10).
+        long gap = now - _lastPoll;
+        if (gap > _heartbeatInterval)
+        {
+            _lastHeard = Math.Min(now, _lastHeard + gap - _heartbeatInterval);
+        }
+        _lastPoll = now;
         if (State != PeerState.Down && now - _lastHeard >= _peerDownAfter)
         {
             State = PeerState.Down;
@@ -709,7 +753,7 @@ internal sealed class ReliableSession
             EmitData(_sent, now, output);
             _sent++;
         }
-        if (!output.IsFull && ((_ackPending && now >= _ackDue) || now - _lastSent >= _heartbeatInterval))
+        if (!output.IsFull && ((_ackPending && now >= _ackDue) || now - _lastFreshSent >= _heartbeatInterval))
         {
             EmitControl(_ackPending ? FrameKind.Ack : FrameKind.Heartbeat, now, output);
         }
@@ -756,7 +800,7 @@ internal sealed class ReliableSession
         {
             return Math.Min(deadline, _nextHello);
         }
-        deadline = Math.Min(deadline, _lastSent + _heartbeatInterval);
+        deadline = Math.Min(deadline, _lastFreshSent + _heartbeatInterval);
         for (ulong seq = _una; seq < _sent; seq++)
         {
             ref SendSlot s = ref _send[(int)(seq & (ulong)_mask)];
@@ -778,20 +822,25 @@ internal sealed class ReliableSession
         h.Sequence = seq;
         output.Commit(PeerNode, writer.Complete(h, _credentials));
         DataFramesSent++;
-        Sent(now);
+        Sent(now, fresh: seq >= _sent);
     }
 
     private void EmitControl(FrameKind kind, long now, DatagramBatch output)
     {
         var writer = new FrameWriter(output.NextSlot[..FrameDescriptor.MinFrameLength]);
-        output.Commit(PeerNode, writer.Complete(Header(kind), _credentials));
-        Sent(now);
+        FrameHeader h = Header(kind);
+        h.Sequence = ++_controlSequence;
+        output.Commit(PeerNode, writer.Complete(h, _credentials));
+        Sent(now, fresh: true);
     }
 
-    private void Sent(long now)
+    private void Sent(long now, bool fresh)
     {
         FramesSent++;
-        _lastSent = now;
+        if (fresh)
+        {
+            _lastFreshSent = now;
+        }
         _ackPending = false;
         _ackDue = long.MaxValue;
         _unackedData = 0;

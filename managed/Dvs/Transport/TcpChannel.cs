@@ -18,6 +18,11 @@ namespace Dvs.Transport;
 /// background; frames for it are dropped until then. Receive waits in poll (Socket.Select) on the
 /// listener and the accepted connections. Thread-safety: one thread may Send while another
 /// Receives; SetPeer before traffic starts.
+/// <para>With a <see cref="TcpAuthentication"/> (a node host's channel), an accepted connection
+/// gets its frame buffers only once its first frame authenticated it as a configured peer (see
+/// there); at most <see cref="MaxPendingConnections"/> wait for that, one authenticated
+/// connection per peer is kept (the newest), and its frames are tagged with the peer's node.
+/// Refused connections are counted (issue 11.23).</para>
 /// </remarks>
 internal sealed class TcpChannel : IDatagramChannel
 {
@@ -25,7 +30,14 @@ internal sealed class TcpChannel : IDatagramChannel
     private const int OutputBufferBytes = 1 << 20;
     private const long ReconnectIntervalMs = 100;
 
+    /// <summary>Accepted connections not yet authenticated, at most (a channel with authentication).</summary>
+    public const int MaxPendingConnections = 16;
+
     private readonly Socket _listener;
+    private readonly TcpAuthentication? _authentication;
+    private readonly FrameReader? _authenticator;
+    private readonly IPAddress?[] _peerAddress = new IPAddress?[FrameDescriptor.MaxNodes];
+    private long _refusedConnections;
     private readonly Outbound?[] _outbound = new Outbound?[FrameDescriptor.MaxNodes];
     private readonly List<Inbound> _inbound = new();
     private readonly List<Socket> _readable = new();
@@ -34,10 +46,17 @@ internal sealed class TcpChannel : IDatagramChannel
     private long _brokenConnections;
     private bool _disposed;
 
-    private TcpChannel(Socket listener)
+    private TcpChannel(Socket listener, TcpAuthentication? authentication)
     {
         _listener = listener;
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _authentication = authentication;
+        if (authentication is not null)
+        {
+            // Its own counters: the first frame is checked again by the node host's reader.
+            _authenticator = new FrameReader(authentication.Credentials, authentication.LocalNode, 0,
+                authentication.MaxFirstFrame, new DropCounters());
+        }
     }
 
     /// <summary>The listening address (with the port the kernel chose when 0 was asked).</summary>
@@ -49,12 +68,20 @@ internal sealed class TcpChannel : IDatagramChannel
     /// <summary>Connections closed because they broke or carried an impossible frame length.</summary>
     public long BrokenConnections => Interlocked.Read(ref _brokenConnections);
 
+    /// <summary>With authentication, frames are tagged with the node their connection
+    /// authenticated as; without, with -1.</summary>
+    public bool NamesSenders => _authentication is not null;
+
+    /// <summary>Accepted connections closed before authentication: over the cap, too slow, or a
+    /// first frame that failed (a channel with authentication).</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refusedConnections);
+
     /// <summary>Accepted connections currently open.</summary>
     public int InboundConnections => _inbound.Count;
 
     /// <summary>Listens on <paramref name="local"/>. Throws <see cref="DvsException"/> when the
     /// address cannot be bound (off the hot path).</summary>
-    public static TcpChannel Open(IPEndPoint local)
+    public static TcpChannel Open(IPEndPoint local, TcpAuthentication? authentication = null)
     {
         var listener = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -62,7 +89,7 @@ internal sealed class TcpChannel : IDatagramChannel
             listener.Bind(local);
             listener.Listen(64);
             listener.Blocking = false;
-            return new TcpChannel(listener);
+            return new TcpChannel(listener, authentication);
         }
         catch (SocketException e)
         {
@@ -79,6 +106,11 @@ internal sealed class TcpChannel : IDatagramChannel
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(node, FrameDescriptor.MaxNodes);
         _outbound[node]?.Close();
         _outbound[node] = new Outbound(address);
+        _peerAddress[node] = address.Address;
+        if (_authenticator is not null)
+        {
+            _authenticator.KnownNodes |= 1UL << node;
+        }
     }
 
     /// <inheritdoc/>
@@ -189,7 +221,17 @@ internal sealed class TcpChannel : IDatagramChannel
             }
             s.Blocking = false;
             s.NoDelay = true;
-            _inbound.Add(new Inbound(s));
+            if (_authentication is null)
+            {
+                _inbound.Add(new Inbound(s, FrameDescriptor.MaxFrameLength));
+                continue;
+            }
+            if (_inbound.Count(c => c.Node < 0) >= MaxPendingConnections)
+            {
+                Refuse(s);
+                continue;
+            }
+            _inbound.Add(new Inbound(s, _authentication.MaxFirstFrame) { AcceptedAt = Environment.TickCount64 });
         }
     }
 
@@ -198,10 +240,18 @@ internal sealed class TcpChannel : IDatagramChannel
     // connections that ended or carried garbage.
     private int TakeBuffered(DatagramBatch batch)
     {
+        if (_authentication is not null)
+        {
+            AuthenticatePending();
+        }
         int count = _inbound.Count;
         for (int k = 0; k < count && !batch.IsFull; k++)
         {
-            _inbound[(_nextInbound + k) % count].Take(batch);
+            Inbound c = _inbound[(_nextInbound + k) % count];
+            if (_authentication is null || c.Node >= 0)
+            {
+                c.Take(batch);
+            }
         }
         _nextInbound = count == 0 ? 0 : (_nextInbound + 1) % count;
         for (int i = _inbound.Count - 1; i >= 0; i--)
@@ -220,14 +270,124 @@ internal sealed class TcpChannel : IDatagramChannel
         return batch.Count;
     }
 
-    /// <summary>An accepted connection and the bytes read from it that are not yet frames.</summary>
-    private sealed class Inbound(Socket socket)
+    private void Refuse(Socket s)
     {
-        private readonly byte[] _buffer = new byte[2 * (FrameDescriptor.MaxFrameLength + PrefixLength)];
+        s.Dispose();
+        Interlocked.Increment(ref _refusedConnections);
+    }
+
+    // Admits the connections whose first frame arrived and passed; closes the ones whose frame
+    // failed, is too long, comes from another address than its node's, or is late.
+    private void AuthenticatePending()
+    {
+        long now = Environment.TickCount64;
+        for (int i = _inbound.Count - 1; i >= 0; i--)
+        {
+            Inbound c = _inbound[i];
+            if (c.Node >= 0)
+            {
+                continue;
+            }
+            int node = -1;
+            bool refuse;
+            if (c.FirstFrameLength is int length)
+            {
+                refuse = length > _authentication!.MaxFirstFrame
+                    || _authenticator!.TryRead(c.FirstFrame, out FrameHeader header) != DropReason.None
+                    || !FromAddressOf(c.Socket, node = header.SourceNode);
+            }
+            else
+            {
+                refuse = c.Ended || now - c.AcceptedAt > (long)_authentication!.Timeout.TotalMilliseconds;
+            }
+            if (refuse)
+            {
+                Refuse(c.Socket);
+                _inbound.RemoveAt(i);
+                continue;
+            }
+            if (node >= 0)
+            {
+                // One connection per peer: a reconnect replaces the old one (its frames are the
+                // session's to retransmit).
+                for (int j = _inbound.Count - 1; j >= 0; j--)
+                {
+                    if (_inbound[j].Node == node)
+                    {
+                        _inbound[j].Socket.Dispose();
+                        _inbound.RemoveAt(j);
+                        if (j < i)
+                        {
+                            i--;
+                        }
+                    }
+                }
+                c.Admit(node);
+            }
+        }
+    }
+
+    private bool FromAddressOf(Socket s, int node)
+    {
+        IPAddress? expected = (uint)node < FrameDescriptor.MaxNodes ? _peerAddress[node] : null;
+        try
+        {
+            return expected is not null && s.RemoteEndPoint is IPEndPoint remote
+                && (remote.Address.Equals(expected) || remote.Address.IsIPv4MappedToIPv6 && remote.Address.MapToIPv4().Equals(expected));
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>An accepted connection and the bytes read from it that are not yet frames.</summary>
+    private sealed class Inbound(Socket socket, int maxFrame)
+    {
+        // Until the connection is authenticated: room for its first frame only.
+        private byte[] _buffer = new byte[maxFrame + PrefixLength];
         private int _start;
         private int _end;
 
         public Socket Socket { get; } = socket;
+
+        /// <summary>The node this connection authenticated as; -1 before (or without authentication).</summary>
+        public int Node { get; private set; } = -1;
+
+        public long AcceptedAt { get; init; }
+
+        /// <summary>The announced length of the first buffered frame once it is complete (or
+        /// announced longer than the buffer holds); null while it is incomplete.</summary>
+        public int? FirstFrameLength
+        {
+            get
+            {
+                if (_end - _start < PrefixLength)
+                {
+                    return null;
+                }
+                uint length = BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start));
+                if (length > _buffer.Length - PrefixLength)
+                {
+                    return int.MaxValue;
+                }
+                return _end - _start - PrefixLength >= length ? (int)length : null;
+            }
+        }
+
+        public ReadOnlySpan<byte> FirstFrame =>
+            _buffer.AsSpan(_start + PrefixLength, (int)BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start)));
+
+        /// <summary>Authenticated as <paramref name="node"/>: now the full buffers.</summary>
+        public void Admit(int node)
+        {
+            var full = new byte[2 * (FrameDescriptor.MaxFrameLength + PrefixLength)];
+            _buffer.AsSpan(_start, _end - _start).CopyTo(full);
+            _end -= _start;
+            _start = 0;
+            _buffer = full;
+            Node = node;
+        }
 
         /// <summary>Closed by the peer, failed, or garbage: close once its frames are taken.</summary>
         public bool Ended { get; private set; }
@@ -288,7 +448,7 @@ internal sealed class TcpChannel : IDatagramChannel
                 }
                 // Longer than the slot: keep the slot's worth, so the reader drops it as too long.
                 int copy = (int)Math.Min(length, (uint)batch.SlotSize);
-                batch.TryAdd(-1, _buffer.AsSpan(_start + PrefixLength, copy));
+                batch.TryAdd(Node, _buffer.AsSpan(_start + PrefixLength, copy));
                 _start += PrefixLength + (int)length;
             }
             if (_start == _end)

@@ -257,6 +257,7 @@ typedef struct dvs_node_config {
     const dvs_dc_config_t *dcs;
     char     node_name[32];
     char     cluster_name[32];
+    uint64_t incarnation;       /* the segment's; 0: the wall clock in ns */
 } dvs_node_config_t;
 
 /* ---------------------------------------------------------------- calls */

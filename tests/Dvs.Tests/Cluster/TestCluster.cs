@@ -126,6 +126,7 @@ internal sealed class TestCluster : IDisposable
             {
                 File.Delete(segment);
             }
+            File.Delete(NodeIncarnation.PathOf(NodeName(id)));   // the node name is not used again
             // A killed host leaves its control socket behind.
             if (ControlSocketPath.Find(NodeName(id)) is { } socket)
             {

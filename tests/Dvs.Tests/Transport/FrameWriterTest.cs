@@ -87,7 +87,7 @@ public sealed class FrameWriterTest
         {
             Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(frame), Is.EqualTo(0x46535644u), "\"DVSF\"");
             Assert.That(System.Text.Encoding.ASCII.GetString(frame, 0, 4), Is.EqualTo("DVSF"));
-            Assert.That(frame[4], Is.EqualTo(2), "version");
+            Assert.That(frame[4], Is.EqualTo(3), "version");
             Assert.That(frame[5], Is.EqualTo((byte)FrameKind.Data));
             Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(6)), Is.EqualTo(1), "count");
             Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(12)), Is.EqualTo(NodeA));

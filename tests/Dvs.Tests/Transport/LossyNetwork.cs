@@ -36,6 +36,9 @@ internal sealed class LossyNetwork
 
     public long Reordered { get; private set; }
 
+    /// <summary>When set, a copy of every datagram sent (before loss), as an eavesdropper records them.</summary>
+    public List<(int From, int To, byte[] Data)>? Tap { get; set; }
+
     /// <summary>Datagrams from these nodes vanish (a cut cable).</summary>
     public HashSet<int> Silenced { get; } = new();
 
@@ -52,6 +55,7 @@ internal sealed class LossyNetwork
     private void Transmit(int from, int to, ReadOnlySpan<byte> datagram)
     {
         Sent++;
+        Tap?.Add((from, to, datagram.ToArray()));
         if (Silenced.Contains(from) || !_queues.TryGetValue(to, out var queue))
         {
             Dropped++;
