@@ -109,6 +109,15 @@ public sealed unsafe partial class NodeHost : IDisposable
         return host;
     }
 
+    /// <summary>
+    /// Waits until this node knows every endpoint its peers of DC <paramref name="dcid"/> serve:
+    /// each peer has announced its list since it came up, or is declared down. Start hosted
+    /// services after it, so that a node restarted after its service migrated away learns that a
+    /// peer serves it and does not start it a second time. False after <paramref name="timeout"/>.
+    /// </summary>
+    public bool WaitForDirectory(int dcid, TimeSpan timeout) =>
+        _proxy is null || SpinWait.SpinUntil(() => _proxy.DirectoryKnown(dcid), timeout);
+
     /// <summary>The hosted service on an endpoint of this node, if any.</summary>
     public Services.ServiceHost? FindService(int dcid, int endpoint) => _services.Find(dcid, endpoint);
 

@@ -116,9 +116,19 @@ internal sealed class NodeRunCommand : Command
             // Every kind on every host: a service migrated here must be restorable here.
             BuiltInServices.RegisterAll(host);
             var started = new List<string>();
+            // Learn from the peers what they serve before serving anything: a peer declared down
+            // counts as known, so the wait is bounded by the time it takes to declare one down.
+            TimeSpan learn = TimeSpan.FromMilliseconds(3L * config.Cluster.PeerDownMs);
+            foreach (int dcid in config.Services.Select(s => DcIdOf(config, s)).Distinct())
+            {
+                if (!host.WaitForDirectory(dcid, learn))
+                {
+                    log.LogWarning("DC {Dc}: not every peer announced its endpoints within {Wait}; starting the services anyway", dcid, learn);
+                }
+            }
             foreach (ServiceConfig service in config.Services)
             {
-                int dcid = config.Dcs.First(d => d.Name.Equals(service.Dc, StringComparison.OrdinalIgnoreCase)).DcId;
+                int dcid = DcIdOf(config, service);
                 try
                 {
                     host.HostService(dcid, service.Endpoint, service.Kind);
@@ -170,6 +180,9 @@ internal sealed class NodeRunCommand : Command
         await output.WriteLineAsync($"node {node.Name} stopped");
         return failed ? ExitCode.Failure : ExitCode.Ok;
     }
+
+    private static int DcIdOf(NodeConfig config, ServiceConfig service) =>
+        config.Dcs.First(d => d.Name.Equals(service.Dc, StringComparison.OrdinalIgnoreCase)).DcId;
 
     /// <summary>
     /// Why the host did not start, at the line of the file that set what failed: the network

@@ -110,7 +110,35 @@ internal sealed unsafe partial class NodeProxy
         return worked;
     }
 
-    /// <summary>Announces every local endpoint of the DCs shared with <paramref name="peer"/>.</summary>
+    // Per peer, one bit per DC: the peer has announced all its endpoints of that DC to this
+    // incarnation of it (CallKindDirectorySynced after the list, in the same ordered stream).
+    private readonly ulong[] _synced = new ulong[SegmentLayout.MaxNodes];
+
+    /// <summary>
+    /// True when this node knows every endpoint its peers of DC <paramref name="dcid"/> serve:
+    /// each has announced its list since it came up, or is down. A node that starts services of
+    /// its own waits for this, so that it never binds an endpoint a peer serves already (a
+    /// restarted node whose service migrated away while it was gone).
+    /// </summary>
+    public bool DirectoryKnown(int dcid)
+    {
+        if ((uint)dcid >= SegmentLayout.MaxDcs || _dcs[dcid] is not DcView dc)
+        {
+            return true;
+        }
+        foreach (int peer in _peerIds)
+        {
+            if ((dc.Descriptor->Nodes & (1UL << peer)) != 0 &&
+                (Volatile.Read(ref _synced[peer]) & (1UL << dcid)) == 0 &&
+                Volatile.Read(ref _nodes[peer].State) != SegmentLayout.NodeDown)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Announces every local endpoint of the DCs shared with <paramref name="peer"/>, then says the list is complete.</summary>
     private bool SyncPeer(int peer)
     {
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
@@ -128,6 +156,10 @@ internal sealed unsafe partial class NodeProxy
                 {
                     return false;   // window full: the whole sync is repeated later (binds are idempotent)
                 }
+            }
+            if (!Broadcast(dc, CallKindDirectorySynced, EndpointNumber.Make(0, 0), 0, onlyTo: peer))
+            {
+                return false;
             }
         }
         _log.LogDebug("announced local endpoints to node {Peer}", peer);

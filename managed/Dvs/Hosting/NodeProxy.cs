@@ -29,6 +29,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private const int CallKindBind = 16;
     private const int CallKindUnbind = 17;
     private const int CallKindReplyError = 18;
+    /// <summary>Ends a peer's full announcement of its endpoints of one DC (see SyncPeer).</summary>
+    private const int CallKindDirectorySynced = 19;
 
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
@@ -489,6 +491,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindUnbind:
                 ApplyUnbind(dc, index, header.Destination, session.PeerNode);
                 return true;
+            case CallKindDirectorySynced:
+                Interlocked.Or(ref _synced[session.PeerNode], 1UL << dcid);
+                return true;
             case CallKindVCopyRequest:
             case CallKindVCopyData:
             case CallKindVCopyDone:
@@ -619,6 +624,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         else if (state == PeerState.Down)
         {
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeDown);
+            Volatile.Write(ref _synced[peer], 0UL);
             Volatile.Write(ref _wentDown[peer], true);
             Count(NodeCounter.PeerDownEvents);
             _log.LogWarning("peer node {Peer} ({PeerName}) is down (silent for {Silence})", peer, PeerName(peer), _options.PeerDownAfter);
@@ -633,6 +639,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     {
         int peer = session.PeerNode;
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
+        Volatile.Write(ref _synced[peer], 0UL);
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _grants.RemovePeer(peer);

@@ -57,6 +57,9 @@ internal sealed class NodeProcess : IDisposable
     public static NodeProcess Start(string name, string iniPath, IReadOnlyList<string>? launcher = null) =>
         TryStart(name, iniPath, out string? failure, launcher) ?? throw new AssertionException(failure!);
 
+    /// <summary>The next line the host writes to stdout that matches; null after <paramref name="timeout"/>.</summary>
+    public string? WaitForLine(Func<string, bool> match, TimeSpan timeout) => _process.WaitForLine(match, timeout);
+
     /// <summary>kill -9: the host gets no chance to tell its peers or clean up.</summary>
     public void Kill() => _process.Kill();
 

@@ -183,8 +183,12 @@ public class ServerMigrationTests
             Assert.That((seen.State, seen.Owner, seen.Epoch), Is.EqualTo(("remote", 1, 1u)), "node2 knows the new owner");
 
             // node0 restarts; its ini still declares the service, which lives on node1 now: node0
-            // knows it and does not start a second one. Then the service can come home.
-            cluster.Restart(0);
+            // learns it from its peers before it starts its services, and does not start a second
+            // one (it used to start it at epoch 0 and yield only once node1's announcement came).
+            // Then the service can come home.
+            NodeProcess restarted0 = cluster.Restart(0);
+            string? serviceLine = restarted0.WaitForLine(l => l.StartsWith("service ", StringComparison.Ordinal), NodeProcess.StartTimeout);
+            Assert.That(serviceLine, Does.Contain("not started").And.Contain("served by node 1 (epoch 1)"));
             Assert.That(SpinWait.SpinUntil(() => PeerState(owner, 0) == "up", PeerStateBound), Is.True,
                 $"node1 sees the restarted node0 up within {PeerStateBound}");
             using (ControlClient restarted = cluster.Control(0))
