@@ -28,6 +28,9 @@ public static class FuzzTargets
         }
     }
 
+    /// <summary>A counter of the node host behind target "frame-mac".</summary>
+    public static long FrameMacCounter(NodeCounter counter) => FrameMacTarget.Counter(counter);
+
     /// <summary>Stops what the targets started in this process (node hosts, temporary folders).</summary>
     public static void Stop()
     {

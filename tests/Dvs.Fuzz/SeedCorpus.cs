@@ -28,14 +28,14 @@ internal static class SeedCorpus
 
     private static IEnumerable<(string Target, string Name, byte[] Bytes)> All()
     {
-        // One datagram each, as the frame target reads them.
-        byte[] send = Data(1, (new MessageHeader(0, KindSend, FuzzCluster.Service, 0, 0, 7), 1));
-        byte[] sendRec = Data(1, (new MessageHeader(0, KindSendRec, FuzzCluster.Service, 0, 1, 7), 2));
-        byte[] control = Data(1,
+        // One datagram each, as the frame target reads them. A stream starts at sequence 0.
+        byte[] send = Data(0, (new MessageHeader(0, KindSend, FuzzCluster.Service, 0, 0, 7), 1));
+        byte[] sendRec = Data(0, (new MessageHeader(0, KindSendRec, FuzzCluster.Service, 0, 1, 7), 2));
+        byte[] control = Data(0,
             (new MessageHeader(0, CallKindBind, 12, 1, 0), 1),
             (new MessageHeader(0, CallKindUnbind, 12, 1, 0), 0),
             (new MessageHeader(0, CallKindReplyError, FuzzCluster.Plain, 0, 3), -4));
-        byte[] migration = Data(1,
+        byte[] migration = Data(0,
             (new MessageHeader(0, CallKindMigrateOffer, 13, 1, 0), 0),
             (new MessageHeader(0, CallKindMigrateCommit, 13, 1, 0), 0),
             (new MessageHeader(0, CallKindVCopyDone, FuzzCluster.Plain, 0, 4), 0));
@@ -56,8 +56,8 @@ internal static class SeedCorpus
         yield return ("frame-mac", "sendrec", Stream(sendRec));
         yield return ("frame-mac", "control", Stream(control, ack));
         yield return ("frame-mac", "migration", Stream(migration, heartbeat));
-        yield return ("frame-mac", "bulk", Stream(Data(1, (new MessageHeader(0, KindSend, FuzzCluster.Plain, 0, 0, 7), 5)),
-            Bulk(2, new MessageHeader(0, CallKindMigrateOffer, 13, 1, 0), "state bytes"u8)));
+        yield return ("frame-mac", "bulk", Stream(Data(0, (new MessageHeader(0, KindSend, FuzzCluster.Plain, 0, 0, 7), 5)),
+            Bulk(1, new MessageHeader(0, CallKindMigrateOffer, 13, 1, 0), "state bytes"u8)));
 
         // Node ini files.
         string key = "0123456789abcdef0123456789abcdef";

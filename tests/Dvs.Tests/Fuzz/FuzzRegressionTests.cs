@@ -48,6 +48,18 @@ public class FuzzRegressionTests
         }
     }
 
+    [Test]
+    public void FrameMacSeedsGetPastTheHmacIntoTheNode()
+    {
+        long frames = FuzzTargets.FrameMacCounter(NodeCounter.FramesReceived);
+        long messages = FuzzTargets.FrameMacCounter(NodeCounter.MessagesReceived);
+        long badHmac = FuzzTargets.FrameMacCounter(NodeCounter.DropBadHmac);
+        FuzzTargets.Run("frame-mac", File.ReadAllBytes(Path.Combine(InputRoot, "corpus", "frame-mac", "hello-then-send")));
+        Assert.That(FuzzTargets.FrameMacCounter(NodeCounter.FramesReceived) - frames, Is.EqualTo(2), "hello and data frame accepted");
+        Assert.That(FuzzTargets.FrameMacCounter(NodeCounter.MessagesReceived) - messages, Is.EqualTo(1), "the message delivered");
+        Assert.That(FuzzTargets.FrameMacCounter(NodeCounter.DropBadHmac), Is.EqualTo(badHmac));
+    }
+
     [TestCaseSource(nameof(Inputs))]
     public void TheTargetTakesTheInput(string target, string file)
     {
