@@ -318,7 +318,16 @@ internal static partial class NodeConfigReader
             string text;
             try
             {
-                text = File.ReadAllText(path);
+                // At most one byte more than a key file may hold: /dev/zero would never end.
+                using FileStream file = File.OpenRead(path);
+                byte[] bytes = new byte[ClusterKey.MaxFileBytes + 1];
+                int length = file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+                if (length > ClusterKey.MaxFileBytes)
+                {
+                    r.Error("key_file", $"{path} holds more than {ClusterKey.MaxFileBytes} bytes: not a cluster key file");
+                    return null;
+                }
+                text = new StreamReader(new MemoryStream(bytes, 0, length), Encoding.UTF8).ReadToEnd();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
