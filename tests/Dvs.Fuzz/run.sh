@@ -25,11 +25,14 @@ if ! command -v afl-fuzz >/dev/null 2>&1; then
     log "afl-fuzz is missing (apt-get install afl++)"
     exit 2
 fi
-rm -rf "$out/bin"
-if ! dotnet publish tests/Dvs.Fuzz/Dvs.Fuzz.csproj -c Release -o "$out/bin" --nologo -v quiet </dev/null >&2; then
+rm -rf "$out/bin" "$out/replay"
+if ! dotnet publish tests/Dvs.Fuzz/Dvs.Fuzz.csproj -c Release -o "$out/replay" --nologo -v quiet </dev/null >&2; then
     log "publishing tests/Dvs.Fuzz failed"
     exit 2
 fi
+# afl-fuzz runs an instrumented copy; findings are replayed with the plain one (an instrumented
+# Dvs.dll only runs under the fuzzer).
+cp -r "$out/replay" "$out/bin"
 # Only Dvs.dll is instrumented: the parsers live there; the BCL and the harness are not.
 if ! dotnet tool run sharpfuzz "$out/bin/Dvs.dll" </dev/null >&2; then
     log "sharpfuzz could not instrument Dvs.dll"
@@ -49,7 +52,28 @@ for target in "${targets[@]}"; do
     afl-fuzz -i "$here/corpus/$target" -o "$findings" -t 5000 -m none -V "$seconds" \
         -- dotnet "$out/bin/Dvs.Fuzz.dll" "$target" </dev/null >"$findings/afl.log" 2>&1
     rc=$?
-    mapfile -t found < <(find "$findings"/*/crashes "$findings"/*/hangs -type f ! -name README.txt 2>/dev/null | sort)
+    mapfile -t crashes < <(find "$findings"/*/crashes -type f ! -name README.txt 2>/dev/null | sort)
+    mapfile -t hangs < <(find "$findings"/*/hangs -type f ! -name README.txt 2>/dev/null | sort)
+    found=()
+    for input in "${crashes[@]}"; do
+        found+=("$input")
+        if ((${#found[@]} <= 3)); then   # the first few with their stack traces; many are one bug
+            log "$target: crash $input; replayed:"
+            timeout 60 dotnet "$out/replay/Dvs.Fuzz.dll" "$target" "$input" 2>&1 </dev/null | head -n 15 >&2
+        fi
+    done
+    # afl-fuzz calls an input a hang when one run of it took longer than -t; on a busy machine the
+    # machine can be the cause. A hang counts when the input also hangs alone (60 s).
+    for input in "${hangs[@]}"; do
+        timeout 60 dotnet "$out/replay/Dvs.Fuzz.dll" "$target" "$input" </dev/null >/dev/null 2>&1
+        replay=$?
+        if ((replay == 0)); then
+            log "$target: $input was slow under afl-fuzz but runs through alone: not counted"
+        else
+            found+=("$input")
+            log "$target: hang $input (replayed alone: exit code $replay, 124 = still running after 60 s)"
+        fi
+    done
     stats=$(find "$findings" -name fuzzer_stats | head -n1)
     if [[ -n $stats ]]; then
         log "$target: $(grep -E '^(execs_done|corpus_count|bitmap_cvg|stability)' "$stats" | tr -s ' ' | tr '\n' ' ')"
