@@ -425,6 +425,10 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             migrating = Volatile.Read(ref source->State) == SegmentLayout.SlotMigrating ||
                         Volatile.Read(ref destination->State) == SegmentLayout.SlotMigrating;
+            if (!migrating)
+            {
+                DuringLocalCopy?.Invoke();
+            }
             rc = migrating ? 0 : Shim.VCopy(sourcePid, (ulong)sourceAddress, destinationPid, (ulong)destinationAddress, (ulong)bytes);
         }
         finally
@@ -451,6 +455,9 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         return DvsError.Ok;
     }
+
+    /// <summary>Tests: runs inside a local <see cref="VCopy"/>, while the copy is announced on both slots.</summary>
+    internal Action? DuringLocalCopy { get; set; }
 
     /// <summary>
     /// A copy with a side on another node: the node of the source streams the bytes to the node of

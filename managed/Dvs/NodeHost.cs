@@ -231,6 +231,16 @@ public sealed unsafe partial class NodeHost : IDisposable
     /// <summary>Migration buffers the node proxy keeps for the next migration (tests, diagnostics).</summary>
     internal int KeptMigrationBuffers => _proxy?.KeptMigrationBuffers ?? 0;
 
+    /// <summary>Tests and the fuzzer: <paramref name="datagram"/> as if received from the network (see NodeProxy.ReceiveInjected).</summary>
+    internal void ReceiveInjected(ReadOnlySpan<byte> datagram) =>
+        (_proxy ?? throw new InvalidOperationException("no proxy")).ReceiveInjected(datagram);
+
+    /// <summary>Tests: copies served here pause once this many of their bytes are out (see NodeProxy.CopyPauseAt).</summary>
+    internal long CopyPauseAt
+    {
+        set => (_proxy ?? throw new InvalidOperationException("no proxy")).CopyPauseAt = value;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -13,6 +13,9 @@ public static class ClusterKey
     /// <summary>Shortest key accepted: the node proxy refuses shorter ones, which are guessable.</summary>
     public const int MinBytes = 16;
 
+    /// <summary>Largest key file read (a generated one has 65 bytes): a device such as /dev/zero is not read without end.</summary>
+    public const int MaxFileBytes = 4096;
+
     /// <summary>Random bytes in a generated key (written as twice as many hex digits).</summary>
     public const int GeneratedBytes = 32;
 

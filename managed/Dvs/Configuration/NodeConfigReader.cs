@@ -280,6 +280,12 @@ internal static partial class NodeConfigReader
 
             string? keyPath = null;
             ReadOnlyMemory<byte>? key = null;
+            if (keyFile is not null && keyFile.Contains('\0'))
+            {
+                // Path.GetFullPath throws on it: say where, as for every other mistake.
+                r.Error("key_file", $"'{keyFile.Replace("\0", "\\0")}' is not a valid path (it holds a NUL character)");
+                keyFile = null;
+            }
             if (keyFile is not null)
             {
                 keyPath = Path.GetFullPath(Path.Combine(baseDirectory, keyFile));

@@ -45,6 +45,23 @@ internal sealed unsafe partial class NodeProxy
     // The copies this node asked a peer to stream into it (issue 11.23).
     private readonly CopyGrants _grants = new(MaxCopyGrants);
 
+    private long _copyPauseAt = long.MaxValue;
+
+    /// <summary>
+    /// Tests: a copy served here stops sending once this many of its bytes are out, as if
+    /// back-pressured, until the value is raised again; so a test can catch a copy in its middle
+    /// without racing it. long.MaxValue (the default): no pause.
+    /// </summary>
+    internal long CopyPauseAt
+    {
+        get => Volatile.Read(ref _copyPauseAt);
+        set
+        {
+            Volatile.Write(ref _copyPauseAt, value);
+            Doorbell.Wake(&_proxySlot->WakeSeq);
+        }
+    }
+
     /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
     private void RouteVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
     {
@@ -176,6 +193,10 @@ internal sealed unsafe partial class NodeProxy
             {
                 job.DataDone = true;
                 break;
+            }
+            if (job.Offset >= Volatile.Read(ref _copyPauseAt))
+            {
+                return false;   // paused by a test (CopyPauseAt)
             }
             if (!TryTakeCopySlot(session, out Memory<byte> frame))
             {

@@ -50,15 +50,30 @@ public class ClusterHarnessTests
     public void RelaysRunBetweenEveryPairOfHosts()
     {
         using var cluster = TestCluster.Start(faults: new FaultOptions(0.1, 0.1, 0.25, 1));
-        string[] inis = Enumerable.Range(0, 3).Select(id => File.ReadAllText(cluster.IniPath(id))).ToArray();
+        // Every host sees every peer up: heartbeats crossed between every pair, each way.
         for (int i = 0; i < 3; i++)
         {
+            using Node node = cluster.Attach(i);
             for (int j = 0; j < 3; j++)
             {
                 if (i != j)
                 {
-                    Assert.That(inis[i], Does.Not.Contain($"port = {cluster.Ports[j]}"), $"node {i} reaches node {j} only through a relay");
+                    Assert.That(SpinWait.SpinUntil(() => node.GetPeerState(j) == "up", TimeSpan.FromSeconds(30)), Is.True,
+                        $"node {i} sees node {j} up (it is {node.GetPeerState(j)})");
                 }
+            }
+        }
+        // And that traffic went through the relays: each forwarded datagrams both ways.
+        IReadOnlyDictionary<string, IReadOnlyList<string>> relays = cluster.StopRelays();
+        Assert.That(relays.Keys, Is.EquivalentTo(new[] { "0-1", "0-2", "1-2" }));
+        foreach ((string pair, IReadOnlyList<string> lines) in relays)
+        {
+            Assert.That(lines, Has.Count.EqualTo(2), $"relay {pair} printed its counters");
+            foreach (string line in lines)
+            {
+                long forwarded = long.Parse(line.Split(' ').Single(w => w.StartsWith("forwarded=", StringComparison.Ordinal))["forwarded=".Length..],
+                    System.Globalization.CultureInfo.InvariantCulture);
+                Assert.That(forwarded, Is.GreaterThan(0), $"relay {pair}: {line}");
             }
         }
     }

@@ -19,6 +19,7 @@ internal sealed class TestCluster : IDisposable
     private const int StartAttempts = 3;
     private readonly NodeProcess?[] _hosts;
     private readonly List<RelayProcess> _relays = [];
+    private readonly List<string> _relayPairs = [];
 
     private TestCluster(int nodeCount, string id)
     {
@@ -103,6 +104,21 @@ internal sealed class TestCluster : IDisposable
     /// <summary>Connects to the control socket of node <paramref name="id"/>'s host.</summary>
     public ControlClient Control(int id) => ControlClient.ForNode(NodeName(id));
 
+    /// <summary>Stops every relay (peers then no longer reach each other) and returns the counter
+    /// lines each printed ("a->b received=… forwarded=…", then "b->a …"), by pair "i-j".</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> StopRelays()
+    {
+        var counters = new Dictionary<string, IReadOnlyList<string>>();
+        foreach ((string pair, RelayProcess relay) in _relayPairs.Zip(_relays))
+        {
+            counters[pair] = relay.Stop();
+            relay.Dispose();
+        }
+        _relays.Clear();
+        _relayPairs.Clear();
+        return counters;
+    }
+
     public void Dispose()
     {
         // SIGTERM first so hosts remove their segments; whatever is left is removed below.
@@ -166,6 +182,7 @@ internal sealed class TestCluster : IDisposable
                 }
                 RelayProcess relay = RelayProcess.Start($"relay {i}-{j}", a, b, faults with { Seed = faults.Seed + pair++ });
                 _relays.Add(relay);
+                _relayPairs.Add($"{i}-{j}");
                 route[i, j] = relay.ForA;
                 route[j, i] = relay.ForB;
             }

@@ -31,6 +31,18 @@ public class ClusterKeyFileTests
     }
 
     [Test]
+    public void AKeyFileThatNeverEndsIsAnError()
+    {
+        // Read whole, /dev/zero ran the reader out of memory: only the first bytes are read.
+        using var dir = new ConfigDir();
+        string text = ConfigDir.ValidIni.Replace("key_file = cluster.key", "key_file = /dev/zero");
+
+        var e = Assert.Throws<ConfigException>(() => NodeConfig.Parse(text, "node0.ini", dir.Path))!;
+
+        Assert.That(e.Message, Is.EqualTo($"node0.ini:9: [cluster] key_file: /dev/zero holds more than {ClusterKey.MaxFileBytes} bytes: not a cluster key file"));
+    }
+
+    [Test]
     public void AKeyFileThatIsAFolderIsAnError()
     {
         using var dir = new ConfigDir();

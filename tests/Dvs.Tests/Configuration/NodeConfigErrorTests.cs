@@ -41,6 +41,9 @@ public class NodeConfigErrorTests
         yield return Case("line without =", "port = 7100", "port 7100", 5, "node", null, "'port 7100' is not 'key = value'");
         yield return Case("key outside a section", "[node]\n", "id = 9\n[node]\n", 1, "", "id", "key outside any [section]");
         yield return Case("missing key file", "key_file = cluster.key", "key_file = nope.key", 9, "cluster", "key_file", "/nope.key does not exist");
+        // Found by fuzzing (tests/Dvs.Fuzz, target ini): a NUL made Path.GetFullPath throw ArgumentException.
+        yield return Case("key file path with a NUL", "key_file = cluster.key", "key_file = clu\0ster.key", 9, "cluster", "key_file",
+            "is not a valid path (it holds a NUL character)");
         yield return Case("DC names an unknown node", "nodes = alpha, 1", "nodes = alpha, gamma",
             18, "dc.web", "nodes", "'gamma' is neither this node nor a [peer.<name>]");
         yield return Case("DC names an unknown node id", "nodes = alpha, 1", "nodes = 0, 7",

@@ -145,6 +145,10 @@ public class MigrationFaultTests
 public class MigrationDuringVCopyTests
 {
     private const int Server = 10;
+    private const int Size = 4 << 20;
+    /// <summary>Where the serving node pauses the copy (NodeHost.CopyPauseAt): well inside it, past
+    /// several bulk frames (each at most ~64 KiB), so the receiving node has written some of them.</summary>
+    private const long PauseAt = 1 << 20;
 
     [Test]
     public void AnEndpointInTheMiddleOfAVCopyCannotMigrate()
@@ -154,8 +158,7 @@ public class MigrationDuringVCopyTests
         using Endpoint puller = cluster.Nodes[1].Bind(0, 20);
         Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
         // The server's process (the host, this process) is the copy's source: node 0 serves it.
-        MigrateDuringACopy(cluster, (s, d, size) => puller.VCopy(Server, s, 20, d, size),
-            started: _ => cluster.Nodes[0].GetCounter(NodeCounter.CopiesInProgress) > 0);
+        MigrateDuringACopy(cluster, servingHost: 0, (s, d, size) => puller.VCopy(Server, s, 20, d, size));
     }
 
     [Test]
@@ -166,43 +169,45 @@ public class MigrationDuringVCopyTests
         using Endpoint pusher = cluster.Nodes[1].Bind(0, 21);
         Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
         // Node 1 streams the pusher's bytes into the server's process (this one) on node 0.
-        MigrateDuringACopy(cluster, (s, d, size) => pusher.VCopy(21, s, Server, d, size),
-            started: target => Volatile.Read(ref target[0]) == Marker);
+        MigrateDuringACopy(cluster, servingHost: 1, (s, d, size) => pusher.VCopy(21, s, Server, d, size));
     }
 
-    private const byte Marker = 0x5a;
-
     /// <summary>
-    /// Starts a 48 MB copy (long enough to be caught in the middle), waits until
-    /// <paramref name="started"/> sees it under way, then migrates the server: refused with
-    /// OnCopy; the copy completes intact; afterwards the migration goes through.
+    /// Starts a copy that the node serving it (<paramref name="servingHost"/>) pauses in its middle,
+    /// waits until the first bytes arrived, then migrates the server: refused with OnCopy; once the
+    /// copy goes on it completes intact; afterwards the migration goes through.
     /// </summary>
-    private static unsafe void MigrateDuringACopy(ThreeNodes cluster, Func<nint, nint, long, DvsError> copyCall, Func<byte[], bool> started)
+    private static unsafe void MigrateDuringACopy(ThreeNodes cluster, int servingHost, Func<nint, nint, long, DvsError> copyCall)
     {
-        const int size = 48 << 20;
-        byte[] source = GC.AllocateArray<byte>(size, pinned: true);
-        byte[] target = GC.AllocateArray<byte>(size, pinned: true);
-        source.AsSpan(0, 4096).Fill(Marker);
+        byte[] source = GC.AllocateArray<byte>(Size, pinned: true);
+        byte[] target = GC.AllocateArray<byte>(Size, pinned: true);
+        new Random(7).NextBytes(source);
+        source[0] = 0x5a;
         nint s, d;
         fixed (byte* ps = source, pd = target)
         {
             s = (nint)ps;
             d = (nint)pd;
         }
-        Task<DvsError> copy = Task.Run(() => copyCall(s, d, size));
-        Assert.That(SpinWait.SpinUntil(() => started(target) || copy.IsCompleted, TimeSpan.FromSeconds(30)), Is.True);
-        if (copy.IsCompleted)
+        cluster.Hosts[servingHost].CopyPauseAt = PauseAt;
+        Task<DvsError> copy = Task.Run(() => copyCall(s, d, Size));
+        try
         {
-            Assert.Inconclusive("the copy finished before the migration could be tried");
+            Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref target[0]) == 0x5a || copy.IsCompleted, TimeSpan.FromSeconds(30)), Is.True,
+                "the first bytes of the copy arrive");
+            Assert.That(copy.IsCompleted, Is.False, "the copy waits at its pause");
+            MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 2);
+            Assert.That(result.Error, Is.EqualTo(DvsError.OnCopy), result.ToString());
+            // The chunk that crosses the pause still goes; nothing after it.
+            Assert.That(target.AsSpan((int)PauseAt + (128 << 10)).IndexOfAnyExcept((byte)0), Is.EqualTo(-1), "nothing past the pause was copied yet");
         }
-        MigrationResult result = cluster.Hosts[0].Migrate(0, Server, 2);
-        if (copy.IsCompleted && result.Error == DvsError.Ok)
+        finally
         {
-            Assert.Inconclusive("the copy finished while the migration was tried");
+            cluster.Hosts[servingHost].CopyPauseAt = long.MaxValue;
         }
-        Assert.That(result.Error, Is.EqualTo(DvsError.OnCopy), result.ToString());
-        Assert.That(copy.GetAwaiter().GetResult(), Is.EqualTo(DvsError.Ok));
-        Assert.That(target.AsSpan(0, 4096).SequenceEqual(source.AsSpan(0, 4096)), Is.True);
+        Assert.That(copy.Wait(TimeSpan.FromSeconds(30)), Is.True, "the copy ends once resumed");
+        Assert.That(copy.Result, Is.EqualTo(DvsError.Ok));
+        Assert.That(target.AsSpan().SequenceEqual(source), Is.True, "the whole copy arrived intact");
         Assert.That(cluster.Hosts[0].Migrate(0, Server, 2).Error, Is.EqualTo(DvsError.Ok), "and once the copy is done it can");
     }
 
@@ -214,11 +219,41 @@ public class MigrationDuringVCopyTests
         Assert.That(cluster.Nodes[2].WaitForRemote(0, Server, DvsTimeout.FromMilliseconds(30_000)), Is.EqualTo(DvsError.Ok));
         Dvs.Ipc.DcView dc = cluster.Hosts[0].FindService(0, Server)!.Endpoint.Dc;
         Dvs.Layout.EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(Server));
+        using Endpoint copier = cluster.Nodes[0].Bind(0, 22);
 
-        // What Endpoint.VCopy does on the server's node for the length of a copy from or into it.
-        Interlocked.Increment(ref slot->Copies);
-        MigrationResult refused = cluster.Hosts[0].Migrate(0, Server, 2);
-        Interlocked.Decrement(ref slot->Copies);
+        // A real local copy from the server's memory, held inside Endpoint.VCopy (where both slots
+        // count it) until the migration has been tried.
+        byte[] source = GC.AllocateArray<byte>(4096, pinned: true);
+        byte[] target = GC.AllocateArray<byte>(4096, pinned: true);
+        new Random(7).NextBytes(source);
+        nint s, d;
+        fixed (byte* ps = source, pd = target)
+        {
+            s = (nint)ps;
+            d = (nint)pd;
+        }
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        copier.DuringLocalCopy = () =>
+        {
+            inside.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+        };
+        Task<DvsError> copy = Task.Run(() => copier.VCopy(Server, s, EndpointNumber.Self, d, source.Length));
+        MigrationResult refused;
+        try
+        {
+            Assert.That(inside.Wait(TimeSpan.FromSeconds(30)), Is.True, "the copy started");
+            refused = cluster.Hosts[0].Migrate(0, Server, 2);
+        }
+        finally
+        {
+            release.Set();
+        }
+        Assert.That(copy.Wait(TimeSpan.FromSeconds(30)), Is.True);
+        Assert.That(copy.Result, Is.EqualTo(DvsError.Ok));
+        Assert.That(target.AsSpan().SequenceEqual(source), Is.True, "the copy went through");
+        copier.DuringLocalCopy = null;
 
         Assert.That(refused.Error, Is.EqualTo(DvsError.OnCopy), refused.ToString());
         Assert.That(Volatile.Read(ref slot->State), Is.EqualTo(Dvs.Layout.SegmentLayout.SlotLocal), "it stays here, serving");
