@@ -397,7 +397,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 
     /// <summary>One received datagram: validated, then taken by its peer's session, which delivers
     /// what it carries (<see cref="TryDeliver"/>). Inbound thread.</summary>
-    /// <param name="sender">The peer the channel says sent it (by its configured address); -1: not known.</param>
+    /// <param name="sender">The peer the channel says sent it (by its configured address; -1: none of
+    /// them), or <see cref="InjectedSender"/>.</param>
     /// <param name="now">The receive batch's time.</param>
     /// <param name="datagram">The frame.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]   // the inbound loop's body, as it was before it had a name
@@ -410,7 +411,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             Count(CounterOf(reason));
             return;
         }
-        if (sender != header.SourceNode && sender != -1 && _channel.NamesSenders)
+        if (sender != header.SourceNode && sender != InjectedSender && _channel.NamesSenders)
         {
             // Authentic, but not from the peer's configured address: a recorded frame replayed
             // from elsewhere must not pass for the peer (issue 11.2).
@@ -440,6 +441,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
+    /// <summary>The sender of an injected datagram: it has no address to check.</summary>
+    private const int InjectedSender = int.MinValue;
+
     /// <summary>
     /// Tests and the fuzzer (tests/Dvs.Fuzz): takes <paramref name="datagram"/> as if it had been
     /// received from the network. Only where no peer sends to this node: the inbound thread owns
@@ -447,7 +451,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     /// </summary>
     internal void ReceiveInjected(ReadOnlySpan<byte> datagram)
     {
-        Receive(datagram, sender: -1, MonotonicClock.NowTicks);
+        Receive(datagram, InjectedSender, MonotonicClock.NowTicks);
         SendAcks();
         Interlocked.MemoryBarrier();
         Doorbell.Ring(_proxySlot);
