@@ -13,7 +13,10 @@ public sealed record EndpointInfo(
     {
         EndpointSlot* slot = dc.Slot(index);
         uint state = Volatile.Read(ref slot->State);
-        return new EndpointInfo(dc.DcId, slot->Endpoint, slot->PNr, StateName(state), NodeSegment.ReadName(slot->Name, 16),
+        // Names do not travel between nodes: a remote (or free) slot's name is what an earlier local
+        // binding left there, so it is not shown (every node then shows a remote endpoint alike).
+        string name = state is SegmentLayout.SlotRemote or SegmentLayout.SlotFree ? "" : NodeSegment.ReadName(slot->Name, 16);
+        return new EndpointInfo(dc.DcId, slot->Endpoint, slot->PNr, StateName(state), name,
             slot->OwnerPid, slot->OwnerNode, slot->Epoch, index < dc.NrSysProcs, Shim.RingCount(dc.Ring(index)),
             slot->Sent, slot->Received, slot->Replies);
     }

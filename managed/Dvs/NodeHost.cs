@@ -30,6 +30,7 @@ public sealed unsafe partial class NodeHost : IDisposable
     {
         _segment = segment;
         _reapInterval = options.ReapInterval;
+        MigrationTimeout = options.MigrationTimeout;
         _log = log;
         _services = new Hosting.ServiceRegistry(log);
         _metrics = new Hosting.NodeMetrics(segment);

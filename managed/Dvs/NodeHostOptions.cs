@@ -21,6 +21,10 @@ public sealed class NodeHostOptions
     /// </summary>
     public IList<DcOptions> Dcs { get; set; } = new DefaultDcList();
 
+    /// <summary>How long a migration this host starts may take before it rolls back (the initial
+    /// <see cref="NodeHost.MigrationTimeout"/>; ini: <c>[node] migration_timeout_ms</c>).</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the host looks for endpoints whose owner died.</summary>
     public TimeSpan ReapInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 

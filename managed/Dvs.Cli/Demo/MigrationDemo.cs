@@ -316,30 +316,9 @@ internal sealed class MigrationDemo
         return v.Length == 0 ? 0 : v[v.Length / 2];
     }
 
-    private void WritePlot(string path)
-    {
-        var plot = new ScottPlot.Plot();
-        double[] xs = _timeline.Select(t => t.At).ToArray();
-        var p99 = plot.Add.Scatter(xs, _timeline.Select(t => t.P99).ToArray());
-        p99.LegendText = "p99";
-        var p50 = plot.Add.Scatter(xs, _timeline.Select(t => t.P50).ToArray());
-        p50.LegendText = "p50";
-        var max = plot.Add.Scatter(xs, _timeline.Select(t => t.Max).ToArray());
-        max.LegendText = "max";
-        foreach (var m in _migrations.Where(m => m.Result.IsOk))
-        {
-            var line = plot.Add.VerticalLine(m.At);
-            line.Text = $"{m.From}->{m.To}";
-            line.LinePattern = ScottPlot.LinePattern.Dashed;
-        }
-        plot.Axes.SetLimitsY(0, Math.Max(1, _timeline.Count == 0 ? 1 : _timeline.Max(t => t.Max) * 1.1));
-        plot.Axes.SetLimitsX(0, _options.Duration.TotalSeconds);
-        plot.Title("Dvs: SendRec latency while the server migrates (3 nodes, loopback)");
-        plot.XLabel("time (s)");
-        plot.YLabel("round trip (µs), per 200 ms");
-        plot.ShowLegend();
-        plot.SavePng(path, 1200, 500);
-    }
+    private void WritePlot(string path) =>
+        LatencyPlot.Create(_timeline, _migrations.Where(m => m.Result.IsOk).Select(m => (m.At, $"{m.From}->{m.To}")), _options.Duration.TotalSeconds)
+            .SavePng(path, 1200, 500);
 
     private void Stop()
     {

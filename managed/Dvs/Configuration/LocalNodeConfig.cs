@@ -21,6 +21,14 @@ public sealed class LocalNodeConfig
     /// <summary>Line of <c>interface</c> in the file (of the section when absent; 0 when built in code), for messages.</summary>
     public int InterfaceLine { get; init; }
 
+    /// <summary>Default of <see cref="MigrationTimeoutMs"/>.</summary>
+    public const int DefaultMigrationTimeoutMs = 10_000;
+
+    /// <summary><c>migration_timeout_ms</c>: how long a migration this node starts may take before it
+    /// rolls back (<see cref="NodeHostOptions.MigrationTimeout"/>); `dvs migrate --timeout-s` only
+    /// bounds how long the command waits for the answer.</summary>
+    public int MigrationTimeoutMs { get; init; } = DefaultMigrationTimeoutMs;
+
     /// <summary>Transport to peers.</summary>
     public TransportKind Transport { get; init; } = TransportKind.Udp;
 

@@ -11,6 +11,7 @@ namespace Dvs.Configuration;
 /// name = node0
 /// address = 127.0.0.1
 /// port = 7100
+/// migration_timeout_ms = 10000  ; a migration started here rolls back after this
 /// ; transport = udp | tcp | raw (raw needs: interface = eth0, and each peer's address is its MAC)
 ///
 /// [cluster]
@@ -142,6 +143,7 @@ public sealed class NodeConfig
         NodeId = Node.Id,
         Cluster = Cluster.Name,
         RingCapacity = Ipc.RingCapacity,
+        MigrationTimeout = TimeSpan.FromMilliseconds(Node.MigrationTimeoutMs),
         Dcs = Dcs.Select(dc => new DcOptions
         {
             DcId = dc.DcId,

@@ -193,7 +193,7 @@ internal static partial class NodeConfigReader
 
         private LocalNodeConfig? ReadNode(IniSection ini)
         {
-            SectionReader r = Section(ini, "id", "name", "address", "port", "transport", "interface", "mtu");
+            SectionReader r = Section(ini, "id", "name", "address", "port", "transport", "interface", "mtu", "migration_timeout_ms");
             int? id = r.Int("id", 0, NodeConfig.MaxNodes - 1, null);
             string? name = r.Name("name", required: true);
             (_selfId, _selfName) = (id, name);
@@ -220,6 +220,7 @@ internal static partial class NodeConfigReader
             int? port = r.Int("port", raw ? 0 : 1, 65535, raw ? 0 : null);
             string? iface = r.String("interface", required: raw);
             int? mtu = r.Int("mtu", LocalNodeConfig.MinMtu, LocalNodeConfig.MaxMtu, LocalNodeConfig.DefaultMtu);
+            int? migrationTimeout = r.Int("migration_timeout_ms", 100, 3_600_000, LocalNodeConfig.DefaultMigrationTimeoutMs);
             if (iface is not null && !raw)
             {
                 r.Warn("interface", $"ignored: it is used only with transport = raw, not {transport?.ToString().ToLowerInvariant()}");
@@ -227,7 +228,7 @@ internal static partial class NodeConfigReader
             }
 
             r.ReportUnknownKeys();
-            if (id is null || name is null || transport is null || port is null || mtu is null || (!raw && address is null)
+            if (id is null || name is null || transport is null || port is null || mtu is null || migrationTimeout is null || (!raw && address is null)
                 || (raw && string.IsNullOrEmpty(iface)))
             {
                 return null;
@@ -244,6 +245,7 @@ internal static partial class NodeConfigReader
                 Interface = iface,
                 InterfaceLine = r.LineOf("interface"),
                 Mtu = mtu.Value,
+                MigrationTimeoutMs = migrationTimeout.Value,
             };
         }
 
@@ -605,11 +607,18 @@ internal static partial class NodeConfigReader
                 DcConfig? dc = null;
                 if (dcName is not null)
                 {
-                    dc = dcs.FirstOrDefault(d => d.Name.Equals(dcName, StringComparison.OrdinalIgnoreCase));
-                    bool declared = dcInis.Any(d => d.Name[DcPrefix.Length..].Equals(dcName, StringComparison.OrdinalIgnoreCase));
+                    // By name or by dcid (dvs migrate --dc takes the id, so both must work here).
+                    bool byId = int.TryParse(dcName, NumberStyles.None, CultureInfo.InvariantCulture, out int dcid);
+                    dc = byId
+                        ? dcs.FirstOrDefault(d => d.DcId == dcid)
+                        : dcs.FirstOrDefault(d => d.Name.Equals(dcName, StringComparison.OrdinalIgnoreCase));
+                    // A DC whose own section has errors is declared, but not in dcs: not reported twice.
+                    bool declared = byId
+                        ? dc is not null || dcInis.Any(d => values[$"{d.Name}:dcid"] == dcName)
+                        : dcInis.Any(d => d.Name[DcPrefix.Length..].Equals(dcName, StringComparison.OrdinalIgnoreCase));
                     if (!declared)
                     {
-                        r.Error("dc", $"'{dcName}' names no [dc.<name>] section");
+                        r.Error("dc", $"'{dcName}' names no [dc.<name>] section (by name or dcid)");
                         dcName = null;
                     }
                     else if (dc is not null && node is not null && !dc.Nodes.Contains(node.Id))

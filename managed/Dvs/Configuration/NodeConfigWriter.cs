@@ -34,6 +34,9 @@ internal static class NodeConfigWriter
             Key(ini, "mtu", config.Node.Mtu);
         }
 
+        // Written even at its default, so that people find it (dvs migrate --timeout-s does not set it).
+        Key(ini, "migration_timeout_ms", config.Node.MigrationTimeoutMs);
+
         Section(ini, "cluster");
         Key(ini, "name", config.Cluster.Name);
         Key(ini, "key_file", keyFile);
@@ -71,6 +74,14 @@ internal static class NodeConfigWriter
             {
                 Key(ini, "args", service.Args);
             }
+        }
+
+        if (config.Services.Count == 0 && config.Dcs.Count > 0)
+        {
+            // An example to uncomment: a server the node host starts, which dvs migrate can move.
+            ini.AppendLine().AppendLine("; A service this node hosts (dc by name or dcid; kind = kv | echo):")
+                .AppendLine("; [service.kv]").Append("; dc = ").AppendLine(config.Dcs[0].Name)
+                .AppendLine("; endpoint = 10").AppendLine("; kind = kv");
         }
 
         Section(ini, "ipc");

@@ -10,7 +10,7 @@ public sealed class ServiceConfig
     /// <summary>Service name (the part after <c>service.</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>Name of the <c>[dc.&lt;name&gt;]</c> the service lives in.</summary>
+    /// <summary>Name of the <c>[dc.&lt;name&gt;]</c> the service lives in (the file may give the DC by name or by dcid).</summary>
     public required string Dc { get; init; }
 
     /// <summary>The p_nr the server binds, in [-nr_tasks, nr_procs) of its DC.</summary>

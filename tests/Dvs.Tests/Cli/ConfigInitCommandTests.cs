@@ -34,6 +34,20 @@ public class ConfigInitCommandTests
     }
 
     [Test]
+    public void InitWritesAServiceExampleAndTheMigrationTimeout()
+    {
+        using var dir = new ConfigDir();
+        string target = Path.Combine(dir.Path, "lab");
+
+        CliResult r = CliRun.Run("config", "init", "--nodes", "2", "--dir", target);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        string ini = File.ReadAllText(Path.Combine(target, "node0.ini"));
+        Assert.That(ini, Does.Contain("; [service.kv]\n; dc = dc0\n; endpoint = 10\n; kind = kv"));
+        Assert.That(ini, Does.Contain("migration_timeout_ms = 10000"));
+    }
+
+    [Test]
     public void InitRefusesToReplaceFilesUnlessForced()
     {
         using var dir = new ConfigDir();

@@ -33,6 +33,15 @@ public class RootCommandTests
     }
 
     [Test]
+    public void HelpSaysWhatIsLoggedByDefault()
+    {
+        // node run logs at Information; the help said only warnings and errors were logged.
+        CliResult r = CliRun.Run("--help");
+
+        Assert.That(r.Output, Does.Contain("node run logs at information"));
+    }
+
+    [Test]
     public void ABadDemoOptionIsAUsageError()
     {
         CliResult r = CliRun.Run("demo", "--wait", "sometimes");

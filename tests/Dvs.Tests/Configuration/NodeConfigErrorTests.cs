@@ -16,7 +16,7 @@ public class NodeConfigErrorTests
     {
         // (find, replace with; Append adds at the end), line, section, key, message start
         yield return Case("unknown key", "port = 7100", "port = 7100\ncolour = blue",
-            6, "node", "colour", "unknown key (known keys: id, name, address, port, transport, interface, mtu)");
+            6, "node", "colour", "unknown key (known keys: id, name, address, port, transport, interface, mtu, migration_timeout_ms)");
         yield return Case("unknown section", Append, "[things]\na = 1\n",
             28, "things", null, "unknown section");
         yield return Case("bad number", "port = 7100", "port = 71o0", 5, "node", "port", "'71o0' is not a whole number");

@@ -6,6 +6,31 @@ namespace Dvs.Tests.Configuration;
 public class NodeConfigLoadTests
 {
     [Test]
+    public void AServiceNamesItsDcByNameOrByDcid()
+    {
+        // As dvs migrate --dc takes the id, and nodes = takes ids or names (issue 11, docs and CLI).
+        using var dir = new ConfigDir();
+        NodeConfig byId = NodeConfig.Parse(ConfigDir.ValidIni.Replace("dc = web", "dc = 3"), "node0.ini", dir.Path);
+
+        Assert.That(byId.Services.Single().Dc, Is.EqualTo("web"));
+        var e = Assert.Throws<ConfigException>(() => NodeConfig.Parse(ConfigDir.ValidIni.Replace("dc = web", "dc = 0"), "node0.ini", dir.Path))!;
+        Assert.That(e.Message, Is.EqualTo("node0.ini:24: [service.echo] dc: '0' names no [dc.<name>] section (by name or dcid)"));
+    }
+
+    [Test]
+    public void TheMigrationTimeoutIsSetInTheFileAndReachesTheHost()
+    {
+        using var dir = new ConfigDir();
+        NodeConfig config = NodeConfig.Parse(ConfigDir.ValidIni.Replace("port = 7100", "port = 7100\nmigration_timeout_ms = 2500"), "node0.ini", dir.Path);
+
+        Assert.That(config.Node.MigrationTimeoutMs, Is.EqualTo(2500));
+        NodeHostOptions options = config.ToNodeHostOptions();
+        Assert.That(options.MigrationTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(2500)));
+        using NodeHost host = NodeHost.Start(new NodeHostOptions { NodeName = ConfigDir.UniqueNodeName(), MigrationTimeout = options.MigrationTimeout });
+        Assert.That(host.MigrationTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(2500)));
+    }
+
+    [Test]
     public void AValidFileLoadsEverySection()
     {
         using var dir = new ConfigDir();
