@@ -51,8 +51,8 @@
 #define COMMITTED  8      /* target -> source: bound at e, serves once released (the confirmation) */
 #define HANDOVER   9      /* source -> target: the role is yours, serve at e */
 #define ABORT      10     /* source -> target: drop the copy; the endpoint is mine at e */
-#define HELLO      11     /* restarted node -> peer: what do you know? */
-#define STATUS     12     /* peer -> restarted node: a = kind, b = owner, e = epoch */
+#define HELLO      11     /* restarted node -> peer: what do you know? a = its incarnation */
+#define STATUS     12     /* peer -> restarted node: a = kind, b = owner, e = epoch, c = the HELLO's incarnation */
 #define BIND       13     /* re-created endpoint -> peer: I own it at e */
 #define NOCOPY     14     /* target -> source: COMMIT for e, but I hold no copy (restarted) */
 
@@ -86,6 +86,7 @@ int bag[NB];              /* sorted, largest first, 0 = free: one state per mult
 byte role[2];
 byte ep[2];               /* the epoch it serves at or knows (volatile) */
 byte pep[2];              /* highest epoch it has bound or learned, persisted: survives a crash */
+byte inc[2];              /* incarnation, persisted: counts restarts (HELLO / STATUS match on it) */
 byte own[2];              /* a stub's idea of the owner */
 byte last[2 * NC];        /* state + exactly-once table: per client, last executed sequence */
 byte held[2 * NC];        /* per client, the request held while paused / prepared */
@@ -323,7 +324,7 @@ inline on_msg() {
     if
     :: role[me] == R_JOINING && TY(m) != STATUS ->
         /* a restarted node knows nothing yet: it answers a peer with HELLO, drops the rest */
-        if :: SRC(m) < 2 && !ANY(JOIN) -> put(MSG(HELLO, me, SRC(m), 0, 0, 0, 0)) :: else -> skip fi
+        if :: SRC(m) < 2 && !ANY(JOIN) -> put(MSG(HELLO, me, SRC(m), 0, inc[me], 0, 0)) :: else -> skip fi
     :: else ->
     if
     :: TY(m) == REQ -> on_req()
@@ -428,15 +429,17 @@ inline on_msg() {
             /* the target restarted: its copy, and any confirmation still in flight from its
              * old incarnation, are void. Serve again now, newer than anything it bound. */
             rollback();
-            put(MSG(STATUS, me, SRC(m), ep[me], K_OWNER, me, 0))
-        :: role[me] == R_SERVING -> put(MSG(STATUS, me, SRC(m), ep[me], K_OWNER, me, 0))
-        :: role[me] == R_STUB -> put(MSG(STATUS, me, SRC(m), ep[me], K_STUB, own[me], 0))
-        :: role[me] == R_PREPARED || role[me] == R_PENDING -> put(MSG(STATUS, me, SRC(m), cep, K_COPY, me, 0))
+            put(MSG(STATUS, me, SRC(m), ep[me], K_OWNER, me, FA(m)))
+        :: role[me] == R_SERVING -> put(MSG(STATUS, me, SRC(m), ep[me], K_OWNER, me, FA(m)))
+        :: role[me] == R_STUB -> put(MSG(STATUS, me, SRC(m), ep[me], K_STUB, own[me], FA(m)))
+        :: role[me] == R_PREPARED || role[me] == R_PENDING -> put(MSG(STATUS, me, SRC(m), cep, K_COPY, me, FA(m)))
         :: else -> skip
         fi
     :: TY(m) == STATUS ->
         if
-        :: role[me] == R_JOINING ->
+        :: role[me] == R_JOINING && FC(m) == inc[me] ->
+            /* (a STATUS answering an older incarnation's HELLO describes a past that is gone:
+             * taking it, spin finds two nodes serving, or a node serving below a seen epoch) */
             hv = EP(m);
             if :: hv < ep[me] -> hv = ep[me] :: else -> skip fi;
             if
@@ -471,6 +474,10 @@ inline on_msg() {
     fi
 }
 
+/* Every step is a d_step (one transition, no intermediate states). Each ends with "sj = 0" (a
+ * scratch variable): spin refuses a d_step whose last statement is a loop, since the loop's
+ * break would jump out of it. */
+
 /* A node that is down takes nothing: what reaches it meanwhile is lost (Faults) or met by its
  * next incarnation, which must cope with anything an old session carried. */
 #define DELIVER(i) :: d_step { bag[i] != 0 && DST(bag[i]) == me && role[me] != R_DOWN -> take(i); \
@@ -495,6 +502,10 @@ end:
         started = 1;
         role[me] = R_PAUSED;
         mph = 1;
+        /* the migration's epoch is reserved: persisted before it is offered, so that a restart
+         * re-creates the service above it (else spin finds the re-created service and the
+         * target's copy under one epoch, and a later restart hands over the wrong one) */
+        pep[me] = ep[me] + 1;
         put(MSG(OFFER, me, TARGET, ep[me] + 1, PACKL(me), PACKH(me), lostf[me])); sj = 0 }
     /* timeouts: the target is suspected (rightly or not) before it confirmed */
     :: d_step { role[me] == R_PAUSED && mph > 0 -> printf("node %d: timeout, rolls back\n", me); rollback(); sj = 0 }
@@ -504,13 +515,14 @@ end:
     :: d_step { role[me] == R_PAUSED && mph == 2 && RETX(PROTO) -> put(MSG(COMMIT, me, TARGET, ep[me] + 1, 0, 0, 0)); sj = 0 }
     :: d_step { role[me] == R_PREPARED && RETX(PROTO) -> put(MSG(PREPARED, me, SOURCE, cep, 0, 0, 0)); sj = 0 }
     :: d_step { role[me] == R_PENDING && RETX(PROTO) -> put(MSG(COMMITTED, me, SOURCE, cep, 0, 0, 0)); sj = 0 }
-    :: d_step { role[me] == R_JOINING && RETX(JOIN) -> put(MSG(HELLO, me, 1 - me, 0, 0, 0, 0)); sj = 0 }
+    :: d_step { role[me] == R_JOINING && RETX(JOIN) -> put(MSG(HELLO, me, 1 - me, 0, inc[me], 0, 0)); sj = 0 }
     /* restart: only the persisted epoch survived */
     :: d_step { role[me] == R_DOWN ->
         printf("node %d restarts (persisted epoch %d)\n", me, pep[me]);
         role[me] = R_JOINING;
+        inc[me] = (inc[me] + 1) & 15;
         ep[me] = pep[me];
-        put(MSG(HELLO, me, 1 - me, 0, 0, 0, 0)); sj = 0 }
+        put(MSG(HELLO, me, 1 - me, 0, inc[me], 0, 0)); sj = 0 }
     od
 }
 
