@@ -9,11 +9,11 @@
  * of the last request executed (its reply is cached with it). The network is a bag of NB
  * messages: any message in it can be delivered next (reordering), lost, or duplicated; a full
  * bag drops what is sent (another loss). A node can crash in any phase (losing everything but
- * its persisted epoch) and restart; timeouts fire whenever they like, so every suspicion may be
- * false: a node suspected while it is alive is part of every run.
+ * its persisted epoch and incarnation) and restart; timeouts fire whenever they like, so every
+ * suspicion may be false: a node suspected while it is alive is part of every run.
  *
  * Variant -DCURRENT_COMMIT: the source commits (becomes a forwarding stub and drops the state)
- * as soon as the target said PREPARED, and the target serves on COMMIT, as the code did before
+ * as soon as the target said PREPARED, and the target serves on COMMIT, as the code does before
  * the redesign. spin finds the service lost when the target dies in between (lost_after_confirm).
  */
 
