@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Checks the migration model (migration.pml) with spin: one line per property,
+# "model: <property> passed|failed", and a non-zero exit status if any failed.
+#
+#   tests/model/check.sh                      every property
+#   tests/model/check.sh no_loss epochs       some of them
+#   tests/model/check.sh --current-commit lost_after_confirm
+#                                             the variant that commits on PREPARED (the code
+#                                             before the redesign): this one must fail
+#   MODEL_FLAGS="-DCRASHES=2" tests/model/check.sh   a larger configuration (slower)
+#
+# Safety properties are invariants: an exhaustive search (-DSAFETY). The liveness properties
+# (migration_ends, clients_answered) are checked with -DLIVENESS (bounded losses) for acceptance
+# cycles under weak fairness (pan -a -f). On a failure, spin's trail (the counterexample) is
+# replayed to stderr.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+safety=(no_loss no_duplicate order one_server epochs lost_after_confirm)
+liveness=(migration_ends clients_answered)
+
+variant=() label=""
+if [[ ${1:-} == --current-commit ]]; then
+    variant=(-DCURRENT_COMMIT) label=" (current commit)"
+    shift
+fi
+props=("$@")
+((${#props[@]} > 0)) || props=("${safety[@]}" "${liveness[@]}")
+
+for tool in spin cc; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "model: '$tool' is not installed (Debian package: ${tool/cc/gcc}); .ci/run installs it" >&2
+        exit 2
+    fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dvs-model.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+read -r -a extra <<<"${MODEL_FLAGS:-}"
+
+# Builds pan for one kind of check into $work/<kind>; prints nothing unless it fails.
+build() {
+    local kind=$1 dir="$work/$1"
+    [[ -x $dir/pan ]] && return 0
+    [[ -d $dir ]] && return 1    # built once already, and failed
+    mkdir -p "$dir" && cp "$here/migration.pml" "$dir/"
+    local defs=("${variant[@]}" "${extra[@]}") cflags=(-DSAFETY)
+    if [[ $kind == liveness ]]; then
+        defs+=(-DLIVENESS) cflags=()
+    fi
+    (cd "$dir" && spin "${defs[@]}" -a migration.pml >spin.log 2>&1) || { cat "$dir/spin.log" >&2; return 1; }
+    # Bounded memory (MiB) and a state vector large enough for the model.
+    (cd "$dir" && cc -O1 -w -DVECTORSZ=512 -DMEMLIM=2048 "${cflags[@]}" -o pan pan.c 2>"$dir/cc.log") || { cat "$dir/cc.log" >&2; return 1; }
+}
+
+failed=0
+for prop in "${props[@]}"; do
+    kind=safety run=()
+    if [[ " ${liveness[*]} " == *" $prop "* ]]; then
+        kind=liveness run=(-a -f)
+    elif [[ " ${safety[*]} " != *" $prop "* ]]; then
+        echo "model: $prop is not a property of the model (${safety[*]} ${liveness[*]})" >&2
+        failed=1
+        continue
+    fi
+    if ! build "$kind"; then
+        echo "model: $prop$label failed (the model did not build)"
+        failed=1
+        continue
+    fi
+    dir="$work/$kind"
+    start=$(date +%s.%N)
+    (cd "$dir" && ./pan -m20000 "${run[@]}" -N "$prop" >"$prop.out" 2>&1)
+    took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+    out="$dir/$prop.out"
+    states=$(awk '/states, stored/ { print $1; exit }' "$out")
+    # Passed: no error, and the search was complete (depth and memory within their bounds).
+    if grep -q "errors: 0" "$out" && ! grep -qE "max search depth too small|reached -DMEMLIM|out of memory" "$out"; then
+        echo "model: $prop$label passed ($states states, ${took} s)"
+    else
+        echo "model: $prop$label failed ($states states, ${took} s)"
+        failed=1
+        {
+            echo "---- pan"
+            grep -vE "^\s*$" "$out" | head -n 20
+            if [[ -f $dir/migration.pml.trail ]]; then
+                echo "---- counterexample (spin -t; message types and roles: tests/model/README.md)"
+                defs=("${variant[@]}" "${extra[@]}")
+                [[ $kind == liveness ]] && defs+=(-DLIVENESS)
+                (cd "$dir" && spin "${defs[@]}" -t migration.pml 2>&1) | grep -vE "^\s*$|^ltl |^Never claim moves" | head -n 200
+                rm -f "$dir/migration.pml.trail"
+            fi
+        } >&2
+    fi
+done
+exit "$failed"
