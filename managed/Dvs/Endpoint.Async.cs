@@ -83,6 +83,22 @@ public sealed unsafe partial class Endpoint
     /// </summary>
     public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
     {
+        if (!EnterCall(ref _inCall))
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.NotBind, default));
+        }
+        try
+        {
+            return SendRecAsyncCore(destination, message, timeout, cancellationToken);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private ValueTask<DvsResult> SendRecAsyncCore(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
+    {
         if (cancellationToken.IsCancellationRequested)
         {
             return new ValueTask<DvsResult>(new DvsResult(DvsError.Canceled, default));
@@ -141,22 +157,39 @@ public sealed unsafe partial class Endpoint
         }
     }
 
+    /// <summary>The pump thread's side of an async call (marked as its own call: see EnterCall).</summary>
     private DvsResult RunAsyncOperation(AsyncOperation operation)
+    {
+        if (!EnterCall(ref _pumpInCall))
+        {
+            return new DvsResult(DvsError.NotBind, default);
+        }
+        try
+        {
+            return RunAsyncOperationCore(operation);
+        }
+        finally
+        {
+            ExitCall(ref _pumpInCall);
+        }
+    }
+
+    private DvsResult RunAsyncOperationCore(AsyncOperation operation)
     {
         DvsTimeout remaining = Remaining(operation.Deadline);
         Message message = operation.Message;
         switch (operation.Kind)
         {
             case AsyncOperationKind.Send:
-                return new DvsResult(Send(operation.Peer, in message, remaining), default);
+                return new DvsResult(SendCore(operation.Peer, in message, remaining), default);
             case AsyncOperationKind.Receive:
-                return new DvsResult(Receive(operation.Peer, out message, remaining), message);
+                return new DvsResult(ReceiveCore(operation.Peer, out message, remaining), message);
             case AsyncOperationKind.ReceiveRequest:
-                return new DvsResult(ReceiveRequest(out message, remaining), message);
+                return new DvsResult(ReceiveRequestCore(out message, remaining), message);
             default:
                 if (operation.Awaiting == 0)
                 {
-                    DvsError whole = SendRec(operation.Peer, ref message, remaining);
+                    DvsError whole = SendRecCore(operation.Peer, ref message, remaining, NewRequest(operation.Peer));
                     return new DvsResult(whole, whole == DvsError.Ok ? message : default);
                 }
                 DvsError error = WaitReply(operation.Peer, operation.Awaiting, ref message, operation.Deadline);

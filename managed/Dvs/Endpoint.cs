@@ -82,6 +82,22 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     public DvsError Send(int destination, in Message message, DvsTimeout timeout)
     {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return SendCore(destination, in message, timeout);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError SendCore(int destination, in Message message, DvsTimeout timeout)
+    {
         DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: true);
         if (error == DvsError.Ok)
         {
@@ -101,6 +117,23 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// (<see cref="EndpointNumber.Any"/>). Pending notifications come first, as in DVS.
     /// </summary>
     public DvsError Receive(int source, out Message message, DvsTimeout timeout)
+    {
+        message = default;
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return ReceiveCore(source, out message, timeout);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError ReceiveCore(int source, out Message message, DvsTimeout timeout)
     {
         message = default;
         DvsError error = CheckSelf(privilegedOnly: true);
@@ -131,6 +164,23 @@ public sealed unsafe partial class Endpoint : IDisposable
     public DvsError ReceiveRequest(out Message message, DvsTimeout timeout)
     {
         message = default;
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return ReceiveRequestCore(out message, timeout);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError ReceiveRequestCore(out Message message, DvsTimeout timeout)
+    {
+        message = default;
         DvsError error = CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
         {
@@ -153,8 +203,21 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// <see cref="DvsTimeout.NoWait"/> is refused with <see cref="DvsError.BadCall"/> and nothing
     /// is sent (after the checks of the caller and destination, whose errors come first).
     /// </summary>
-    public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout) =>
-        SendRecCore(destination, ref message, timeout, NewRequest(destination));
+    public DvsError SendRec(int destination, ref Message message, DvsTimeout timeout)
+    {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return SendRecCore(destination, ref message, timeout, NewRequest(destination));
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
 
     /// <summary>
     /// The latest request this binding sent with SendRec, SendRecAsync or RetrySendRec, whatever
@@ -182,8 +245,19 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return DvsError.Invalid;
         }
-        _lastSent = request;
-        return SendRecCore(request.Destination, ref message, timeout, request.Sequence);
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            _lastSent = request;
+            return SendRecCore(request.Destination, ref message, timeout, request.Sequence);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
     }
 
     /// <summary>A new request sequence, remembered as <see cref="LastRequest"/>.</summary>
@@ -281,6 +355,22 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     public DvsError Reply(int destination, in Message message)
     {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return ReplyCore(destination, in message);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError ReplyCore(int destination, in Message message)
+    {
         DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
         {
@@ -343,6 +433,22 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// </summary>
     public DvsError Notify(int destination)
     {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return NotifyCore(destination);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError NotifyCore(int destination)
+    {
         DvsError error = CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
         {
@@ -376,6 +482,22 @@ public sealed unsafe partial class Endpoint : IDisposable
     /// kernel copy, no size limit; addresses are checked by the kernel (<see cref="DvsError.Fault"/>).
     /// </summary>
     public DvsError VCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
+    {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            return VCopyCore(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError VCopyCore(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
     {
         DvsError error = CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
@@ -440,7 +562,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             // Wait for the migration to commit (then the copy goes to the new node) or roll back.
             return WaitOutMigration(source, destination)
-                ? VCopy(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes)
+                ? VCopyCore(sourceEndpoint, sourceAddress, destinationEndpoint, destinationAddress, bytes)
                 : DvsError.Migrate;
         }
         if (rc != 0)
@@ -501,6 +623,54 @@ public sealed unsafe partial class Endpoint : IDisposable
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
             _pump?.Dispose();
+            // Every thread fences once: a call that marked itself before this point is seen below,
+            // one that marks itself after it sees _released and backs out (see EnterCall).
+            Interlocked.MemoryBarrierProcessWide();
+            ReleaseMappingIfIdle();
+        }
+    }
+
+    // ---------------------------------------------------------------- lifetime
+    //
+    // A call in progress on one thread keeps the segment mapped while another thread unbinds the
+    // endpoint (and disposes its Node): the unbind wakes the call, and the mapping is released
+    // when the last call has returned, never under it. Each thread that calls marks itself with
+    // plain stores, no fence on the message path; Release, which is rare, fences every thread
+    // (membarrier) before it looks at the marks: an asymmetric Dekker.
+
+    private int _inCall;            // the caller's thread is inside a call (written by it only)
+    private int _pumpInCall;        // the async pump's thread is (written by it only)
+    private int _mappingReleased;
+
+    /// <summary>Marks a call on this thread; false (and nothing touched) once the endpoint is released.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EnterCall(ref int mark)
+    {
+        Volatile.Write(ref mark, 1);
+        if (Volatile.Read(ref _released) == 0)
+        {
+            return true;
+        }
+        ExitCall(ref mark);
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ExitCall(ref int mark)
+    {
+        Volatile.Write(ref mark, 0);
+        if (Volatile.Read(ref _released) != 0)
+        {
+            ReleaseMappingIfIdle();     // a Release found this call in progress and left it to us
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseMappingIfIdle()
+    {
+        if (Volatile.Read(ref _inCall) == 0 && Volatile.Read(ref _pumpInCall) == 0 &&
+            Interlocked.Exchange(ref _mappingReleased, 1) == 0)
+        {
             _node.Segment.Mapping.DangerousRelease();
         }
     }
