@@ -89,7 +89,7 @@ public sealed unsafe partial class Endpoint
         }
         try
         {
-            return SendRecAsyncCore(destination, message, timeout, cancellationToken);
+            return SendRecAsyncCore(destination, message, timeout, cancellationToken, sequence: 0);
         }
         finally
         {
@@ -97,7 +97,34 @@ public sealed unsafe partial class Endpoint
         }
     }
 
-    private ValueTask<DvsResult> SendRecAsyncCore(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asynchronous <see cref="RetrySendRec"/>: sends request <paramref name="request"/> again (same
+    /// binding, same sequence) and awaits its reply, with the guarantee and the limits said there.
+    /// </summary>
+    public ValueTask<DvsResult> RetrySendRecAsync(RequestId request, Message message, DvsTimeout timeout,
+        CancellationToken cancellationToken = default)
+    {
+        if (request.Sequence == 0 || request.Binding != _incarnation)
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.Invalid, default));
+        }
+        if (!EnterCall(ref _inCall))
+        {
+            return new ValueTask<DvsResult>(new DvsResult(DvsError.NotBind, default));
+        }
+        try
+        {
+            _lastSent = request;
+            return SendRecAsyncCore(request.Destination, message, timeout, cancellationToken, request.Sequence);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    // sequence: the request's sequence (a retry); 0 for a new request.
+    private ValueTask<DvsResult> SendRecAsyncCore(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken, int sequence)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -108,11 +135,15 @@ public sealed unsafe partial class Endpoint
             return new ValueTask<DvsResult>(new DvsResult(RefuseNoWait(destination), default));
         }
         long deadline = Waiter.Deadline(timeout);
-        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, NewRequest(destination), out ulong awaiting);
+        if (sequence == 0)
+        {
+            sequence = NewRequest(destination);
+        }
+        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, sequence, out ulong awaiting);
         if (error == DvsError.Again && !timeout.IsNoWait)
         {
-            // Ring full: do the whole call on the pump.
-            return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, message, deadline, 0, cancellationToken));
+            // Ring full: do the whole call on the pump, as the same request.
+            return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, message, deadline, 0, cancellationToken, sequence));
         }
         if (error != DvsError.Ok)
         {
@@ -189,7 +220,7 @@ public sealed unsafe partial class Endpoint
             default:
                 if (operation.Awaiting == 0)
                 {
-                    DvsError whole = SendRecCore(operation.Peer, ref message, remaining, NewRequest(operation.Peer));
+                    DvsError whole = SendRecCore(operation.Peer, ref message, remaining, operation.Sequence);
                     return new DvsResult(whole, whole == DvsError.Ok ? message : default);
                 }
                 DvsError error = WaitReply(operation.Peer, operation.Awaiting, ref message, operation.Deadline);

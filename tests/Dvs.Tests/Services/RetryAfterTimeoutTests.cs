@@ -44,6 +44,27 @@ public class RetryAfterTimeoutTests
     }
 
     [Test]
+    public async Task AnAsyncRetryAfterATimeoutIsAnsweredOnce()
+    {
+        using var cluster = new ThreeNodes(count: 2);
+        cluster.Hosts[0].HostService(0, Server, KeyValueService.KindName);
+        using Endpoint client = cluster.Nodes[1].Bind(0, Client);
+        Assert.That(cluster.Nodes[1].WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
+        Assert.That(cluster.Hosts[0].MigrateStart(0, Server, 1), Is.EqualTo(DvsError.Ok));
+        var request = new Message(KeyValueService.Increment) { [0] = Client };
+        DvsResult first = await client.SendRecAsync(Server, request, DvsTimeout.FromMilliseconds(100));
+        Assert.That(first.Error, Is.EqualTo(DvsError.TimedOut));
+        RequestId held = client.LastRequest;
+        Assert.That(cluster.Hosts[0].MigrateCommit(0, Server), Is.EqualTo(DvsError.Ok));
+        DvsResult retried = await client.RetrySendRecAsync(held, request, Long);
+        Assert.That(retried.Error, Is.EqualTo(DvsError.Ok));
+        Assert.That(retried.Message[0], Is.EqualTo(1), "the held request's own reply");
+        Assert.That(Increment(client, Long), Is.EqualTo((DvsError.Ok, 2L)));
+        var kv = (KeyValueService)cluster.Hosts[1].FindService(0, Server)!.Service;
+        Assert.That(kv.Executed, Is.EqualTo(2), "the retry was not executed again");
+    }
+
+    [Test]
     public void ARetryOfARequestThatWasNeverDeliveredExecutesIt()
     {
         using var cluster = new ThreeNodes(count: 2);
