@@ -17,24 +17,9 @@ public class InboundBoundsTests
     [Test]
     public void OffersAndDeltasLargerThanTheConfiguredMaximumAreDroppedAndCounted()
     {
-        int hostPort = TwoNodes.FreePort(), peerPort = TwoNodes.FreePort();
-        string name = "bounds-" + Guid.NewGuid().ToString("N")[..8];
-        using NodeHost host = NodeHost.Start(new NodeHostOptions
-        {
-            NodeName = name,
-            NodeId = 0,
-            Dcs = [new DcOptions { DcId = 0, Name = "dc0", Nodes = 0b11 }],
-            Network = new NetworkOptions
-            {
-                Listen = new IPEndPoint(IPAddress.Loopback, hostPort),
-                Peers = { new PeerOptions { NodeId = 1, Name = "n1", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
-                ClusterKey = TwoNodes.Key,
-                MaxMigrationBytes = 1 << 20,
-            },
-        });
-        using Node node = host.Attach();
-        using var peer = new ForgedPeer(1, peerPort, 0, new IPEndPoint(IPAddress.Loopback, hostPort), "dvs", TwoNodes.Key);
-        peer.PumpUntil(() => peer.Session.State == PeerState.Up && node.GetPeerState(1) == "up", "handshake");
+        using var cluster = new ForgedPeerHost("bounds-", maxMigrationBytes: 1 << 20);
+        Node node = cluster.Node;
+        ForgedPeer peer = cluster.Peer;
 
         // An offer of 2 MiB (over the 1 MiB maximum); then a fitting one and a 2 MiB delta for it.
         var oversized = new Message(0);

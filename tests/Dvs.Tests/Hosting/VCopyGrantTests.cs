@@ -19,24 +19,11 @@ public class VCopyGrantTests
     [Test]
     public unsafe void CopyDataNobodyAskedForIsDroppedAndCountedAndWritesNothing()
     {
-        int hostPort = TwoNodes.FreePort(), peerPort = TwoNodes.FreePort();
-        using NodeHost host = NodeHost.Start(new NodeHostOptions
-        {
-            NodeName = "grant-" + Guid.NewGuid().ToString("N")[..8],
-            NodeId = 0,
-            Dcs = [new DcOptions { DcId = 0, Name = "dc0", Nodes = 0b11 }],
-            Network = new NetworkOptions
-            {
-                Listen = new IPEndPoint(IPAddress.Loopback, hostPort),
-                Peers = { new PeerOptions { NodeId = 1, Name = "n1", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
-                ClusterKey = TwoNodes.Key,
-            },
-        });
-        using Node node = host.Attach();
+        using var cluster = new ForgedPeerHost("grant-");
+        Node node = cluster.Node;
+        ForgedPeer peer = cluster.Peer;
         using Endpoint victim = node.Bind(0, 2);
         byte[] memory = GC.AllocateArray<byte>(4096, pinned: true);
-        using var peer = new ForgedPeer(1, peerPort, 0, new IPEndPoint(IPAddress.Loopback, hostPort), "dvs", TwoNodes.Key);
-        peer.PumpUntil(() => peer.Session.State == PeerState.Up && node.GetPeerState(1) == "up", "handshake");
 
         fixed (byte* target = memory)
         {
@@ -60,24 +47,11 @@ public class VCopyGrantTests
     [Test]
     public unsafe void CopyDataOutsideTheRangeAskedForIsNotWrittenAndFailsTheCopy()
     {
-        int hostPort = TwoNodes.FreePort(), peerPort = TwoNodes.FreePort();
-        using NodeHost host = NodeHost.Start(new NodeHostOptions
-        {
-            NodeName = "grant-" + Guid.NewGuid().ToString("N")[..8],
-            NodeId = 0,
-            Dcs = [new DcOptions { DcId = 0, Name = "dc0", Nodes = 0b11 }],
-            Network = new NetworkOptions
-            {
-                Listen = new IPEndPoint(IPAddress.Loopback, hostPort),
-                Peers = { new PeerOptions { NodeId = 1, Name = "n1", Address = new IPEndPoint(IPAddress.Loopback, peerPort) } },
-                ClusterKey = TwoNodes.Key,
-            },
-        });
-        using Node node = host.Attach();
+        using var cluster = new ForgedPeerHost("grant-");
+        Node node = cluster.Node;
+        ForgedPeer peer = cluster.Peer;
         using Endpoint puller = node.Bind(0, 2);
         byte[] memory = GC.AllocateArray<byte>(4096, pinned: true);
-        using var peer = new ForgedPeer(1, peerPort, 0, new IPEndPoint(IPAddress.Loopback, hostPort), "dvs", TwoNodes.Key);
-        peer.PumpUntil(() => peer.Session.State == PeerState.Up && node.GetPeerState(1) == "up", "handshake");
         var bind = new Message(1);   // endpoint 1 lives on node 1
         peer.Send(new MessageHeader(0, Bind, 1, 0, 0), bind);
         peer.PumpUntil(() => node.WaitForRemote(0, 1, DvsTimeout.FromMilliseconds(0)) == DvsError.Ok, "endpoint 1 known");

@@ -37,12 +37,7 @@ public class NotificationMarkingTests
         using Endpoint b = node.Node.Bind(0, source);
         Assert.That(b.Notify(1), Is.EqualTo(DvsError.Ok));
         Assert.That(a.Receive(EndpointNumber.Any, out Message n, DvsTimeout.NoWait), Is.EqualTo(DvsError.Ok));
-        Assert.Multiple(() =>
-        {
-            Assert.That(n.IsNotify, Is.True);
-            Assert.That(n.Type, Is.EqualTo(Message.NotifyType));
-            Assert.That(n.Source, Is.EqualTo(source));
-        });
+        AssertNotificationFrom(source, n);
     }
 
     [Test]
@@ -55,12 +50,7 @@ public class NotificationMarkingTests
         Assert.That(nodes.Node1.WaitForRemote(0, 1, Long), Is.EqualTo(DvsError.Ok));
         Assert.That(b.Notify(1), Is.EqualTo(DvsError.Ok));
         Assert.That(a.Receive(source, out Message n, Long), Is.EqualTo(DvsError.Ok));
-        Assert.Multiple(() =>
-        {
-            Assert.That(n.IsNotify, Is.True);
-            Assert.That(n.Type, Is.EqualTo(Message.NotifyType));
-            Assert.That(n.Source, Is.EqualTo(source));
-        });
+        AssertNotificationFrom(source, n);
     }
 
     [Test]
@@ -111,4 +101,11 @@ public class NotificationMarkingTests
         Assert.That(callerResult, Is.EqualTo(DvsError.Ok));
         Assert.That(reply.Type, Is.EqualTo(6));
     }
+
+    private static void AssertNotificationFrom(int source, Message n) => Assert.Multiple(() =>
+    {
+        Assert.That(n.IsNotify, Is.True);
+        Assert.That(n.Type, Is.EqualTo(Message.NotifyType));
+        Assert.That(n.Source, Is.EqualTo(source));
+    });
 }
