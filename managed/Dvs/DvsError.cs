@@ -101,6 +101,8 @@ public enum DvsError
     HostRestarted = -602,
     /// <summary>The call was cancelled (its CancellationToken); nothing was left half-sent.</summary>
     Canceled = -603,
+    /// <summary>The service was re-created after the only copy of its state was lost: requests before this answer were not kept.</summary>
+    StateLost = -604,
 
     // Replication
     Primary = -401,
