@@ -1,9 +1,8 @@
-using Dvs.Configuration;
 using Dvs.FaultRelay;
 using Dvs.Hosting;
-using Dvs.Services;
 using Dvs.Tests.Cli;
 using Dvs.Tests.Cluster;
+using static Dvs.Tests.Migration.MigrationChecks;
 
 namespace Dvs.Tests.Migration;
 
@@ -17,15 +16,8 @@ namespace Dvs.Tests.Migration;
 [Category("Cluster")]
 public class ServerMigrationTests
 {
-    private const int Server = 10;
     private const int Step = 20;
-    private static readonly DvsTimeout Long = DvsTimeout.FromMilliseconds(30_000);
     private static readonly TimeSpan PeerStateBound = TimeSpan.FromSeconds(30);
-
-    private static readonly ServiceConfig Kv = new() { Name = "kv", Dc = "dc0", Endpoint = Server, Kind = KeyValueService.KindName };
-
-    private static TestCluster StartCluster(FaultOptions? faults = null, int peerDownMs = 5000) =>
-        TestCluster.Start(faults: faults, peerDownMs: peerDownMs, services: [(0, Kv)]);
 
     [Test]
     public void ClientsOnEveryNodeSeeNothingOfTwentyMigrationsByDvsMigrate()
@@ -290,50 +282,5 @@ public class ServerMigrationTests
     {
         using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
-    }
-
-    private static void AllProgress(List<KvClients> clients)
-    {
-        clients.ForEach(c => c.Mark());
-        clients.ForEach(c => c.ExpectProgress());
-    }
-
-    /// <summary>
-    /// Asks the service on node <paramref name="from"/>'s side: a Get's word 6 is the service's
-    /// executed count (the Get included), which must be every call the clients made; each client's
-    /// key holds its own count.
-    /// </summary>
-    private static void ExpectExecuted(TestCluster cluster, int from, long total, IReadOnlyDictionary<int, long> clients)
-    {
-        using Node node = cluster.Attach(from);
-        using Endpoint probe = node.Bind(0, 99);
-        if (node.GetEndpointInfo(0, Server)?.State != "local")
-        {
-            Assert.That(node.WaitForRemote(0, Server, Long), Is.EqualTo(DvsError.Ok));
-        }
-        foreach ((int ep, long count) in clients)
-        {
-            var get = new Message(KeyValueService.Get) { [0] = ep };
-            Assert.That(probe.SendRec(Server, ref get, Long), Is.EqualTo(DvsError.Ok));
-            Assert.That(get[0], Is.EqualTo(count), $"the key of client {ep} holds its number of calls");
-            total++;
-        }
-        var final = new Message(KeyValueService.Get) { [0] = 0 };
-        Assert.That(probe.SendRec(Server, ref final, Long), Is.EqualTo(DvsError.Ok));
-        Assert.That(final[6], Is.EqualTo(total + 1), "the service executed every call exactly once (plus these Gets)");
-        TestContext.Progress.WriteLine($"{total} calls, executed {final[6] - 1}");
-    }
-
-    private static string PeerState(ControlClient control, int peer)
-    {
-        ControlResponse r = control.Status();
-        Assert.That(r.Ok, Is.True, r.Message);
-        return r.Status!.Peers.Single(p => p.NodeId == peer).State;
-    }
-
-    private static EndpointStatus FindEndpoint(ControlResponse status, int endpoint)
-    {
-        Assert.That(status.Ok, Is.True, status.Message);
-        return status.Status!.Dcs.Single(d => d.DcId == 0).Endpoints.Single(e => e.Endpoint == endpoint);
     }
 }
