@@ -40,7 +40,11 @@ internal sealed unsafe partial class NodeProxy
                 }
                 else if (headerLength >= 0 && headerLength <= length)
                 {
-                    _incoming[peer] = new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength };
+                    _incoming[peer] = new IncomingMigration
+                    {
+                        Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength,
+                        Precopy = m[2] != 0,
+                    };
                 }
                 return;
             case CallKindMigrateDelta:
@@ -86,6 +90,7 @@ internal sealed unsafe partial class NodeProxy
                     {
                         // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
                         commit.Committed = true;
+                        RecordEpoch(commit.Package.DcId, commit.Package.Endpoint, commit.Package.Epoch, peer);
                     }
                     SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
                 }
@@ -96,7 +101,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigrateHandover:
-                if (_incoming[peer] is IncomingMigration handover && handover.Id == id && handover.Committed)
+                if (_incoming[peer] is IncomingMigration handover && handover.Id == id && (handover.Committed || handover.Orphaned))
                 {
                     _incoming[peer] = null;
                     // Bind now, before this session delivers the next entry: the held requests the
@@ -360,6 +365,10 @@ internal sealed unsafe partial class NodeProxy
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
             _stubCount = _stubs.Count;
+        }
+        if (error == DvsError.Ok)
+        {
+            RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId);
         }
         if (incoming.StandbyIndex >= 0)
         {

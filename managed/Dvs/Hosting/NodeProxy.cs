@@ -33,6 +33,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private const int CallKindDirectorySynced = 19;
     /// <summary>To a restarted peer, in its sync: "you served this endpoint at this epoch before you restarted".</summary>
     private const int CallKindOwnerStatus = 25;
+    /// <summary>To a restarted peer, in its sync: "I hold a current copy of your migration of this endpoint" (epoch = the copy's, word 0 = migration id).</summary>
+    private const int CallKindCopyStatus = 26;
 
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
@@ -526,6 +528,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindOwnerStatus:
                 ApplyOwnerStatus(dcid, header.Destination, header.Epoch);
                 return true;
+            case CallKindCopyStatus:
+                _heldElsewhere[(dcid, header.Destination)] = (session.PeerNode, header.Epoch, (int)m[0]);
+                return true;
             case CallKindVCopyRequest:
             case CallKindVCopyData:
             case CallKindVCopyDone:
@@ -673,9 +678,21 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         Volatile.Write(ref _synced[peer], 0UL);
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
-        // A copy of its migration that this node held: its new incarnation knows nothing of it.
-        Drop(_incoming[peer]);
-        _incoming[peer] = null;
+        // A copy of its migration that this node holds: if it is current, its new incarnation is
+        // told (COPY-STATUS in the sync) and hands it over or aborts it; a stale one is dropped.
+        if (_incoming[peer] is IncomingMigration copy && copy.IsCurrent)
+        {
+            copy.Orphaned = true;
+            lock (_formerOwnership)
+            {
+                _heldCopies.Add((peer, copy.Package!.DcId, copy.Package.Endpoint, copy.Package.Epoch, copy.Id));
+            }
+        }
+        else
+        {
+            Drop(_incoming[peer]);
+            _incoming[peer] = null;
+        }
         Volatile.Write(ref _restarted[peer], true);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _grants.RemovePeer(peer);
