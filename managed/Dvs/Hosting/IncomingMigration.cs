@@ -25,7 +25,7 @@ internal sealed class IncomingMigration
     /// <summary>ABORT, or replaced by a newer OFFER: a host prestarted for it must stop (under the object's lock).</summary>
     public bool Dropped;
     /// <summary>COMMIT came and was confirmed: only HANDOVER or ABORT ends it now.</summary>
-    public bool Committed;
+    public volatile bool Committed;
     /// <summary>A pre-copy: the copy is current only once its delta is applied (the source served on after the snapshot).</summary>
     public bool Precopy;
     /// <summary>The source restarted while this node held a current copy: kept for its new incarnation to hand over or abort.</summary>

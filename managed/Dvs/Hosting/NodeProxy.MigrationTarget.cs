@@ -12,12 +12,14 @@ using Microsoft.Extensions.Logging;
 namespace Dvs.Hosting;
 
 /// <summary>
-/// Server migration, the receiving half (the protocol is described in NodeProxy.Migration.cs):
-/// every migration kind arriving from a peer is dispatched here (READY and COMMITTED to the old
-/// node's side); as the target, OFFER and DATA gather the package (and a pre-copied service's
-/// delta) into a reused buffer, PREPARE restores the service off the inbound thread and answers
-/// READY, COMMIT binds the endpoint with the new epoch, serves the transferred requests first and
-/// answers COMMITTED, ABORT forgets it. Also the reuse and trimming of the migration buffers.
+/// Server migration, the receiving half (the protocol: docs/protocol.md, "Migration protocol (as
+/// modelled)"): every migration kind arriving from a peer is dispatched here (PREPARED and
+/// COMMITTED go to the source's state machine as events). As the target, OFFER and DATA gather the
+/// package (and a pre-copy's delta) into a reused buffer; PREPARE, PREPARE-DELTA and COMMIT are
+/// done by a worker thread of the proxy (restore, delta replay, a standby's files: the service's
+/// code and file I/O stay off the inbound thread), which answers PREPARED / COMMITTED; the copy
+/// executes nothing until HANDOVER binds the endpoint and serves the held requests first; ABORT
+/// drops it. Also the reuse and trimming of the migration buffers.
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
@@ -65,7 +67,7 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
-                    QueueRestore(prepare, dc.DcId, header.Destination);
+                    QueueRestore(prepare, dc.DcId, header.Destination, TargetStep.Prepare);
                 }
                 else
                 {
@@ -73,26 +75,21 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigratePrepareDelta:
-                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id,
-                    (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
+                if (_incoming[peer] is IncomingMigration delta && delta.Id == id)
+                {
+                    QueueRestore(delta, dc.DcId, header.Destination, TargetStep.ApplyDelta);   // the service's code: not here
+                }
+                else
+                {
+                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts, DeltaStage);
+                }
                 return;
             case CallKindMigrateCommit:
                 if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
                 {
-                    DvsError applied = ApplyDelta(commit);
-                    if (applied != DvsError.Ok)
-                    {
-                        // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
-                        _incoming[peer] = null;
-                        Drop(commit);
-                    }
-                    else
-                    {
-                        // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
-                        commit.Committed = true;
-                        RecordEpoch(commit.Package.DcId, commit.Package.Endpoint, commit.Package.Epoch, peer);
-                    }
-                    SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                    // Replaying a delta runs the service's code, a standby's files are written:
+                    // the worker does both, then confirms; still nothing is executed for clients.
+                    QueueRestore(commit, dc.DcId, header.Destination, TargetStep.Confirm);
                 }
                 else
                 {
@@ -135,9 +132,9 @@ internal sealed unsafe partial class NodeProxy
     /// seconds (a thread start costs ~0.5 ms here, on every migration otherwise): not the thread
     /// pool, which an application blocking its pool threads (sync over async) can starve for seconds.
     /// </summary>
-    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint)
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint, TargetStep step)
     {
-        _restores.Enqueue((incoming, dcid, endpoint));
+        _restores.Enqueue((incoming, dcid, endpoint, step));
         _restoreSignal.Release();
         if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
         {
@@ -153,8 +150,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 while (_restores.TryDequeue(out var work))
                 {
-                    DvsError error = Prepare(work.Incoming);
-                    SendToPeer(work.Incoming.From, CallKindMigrateReady, work.DcId, work.Endpoint, work.Incoming.Id, (int)error);
+                    RunTargetStep(work.Incoming, work.DcId, work.Endpoint, work.Step);
                 }
             }
             Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
@@ -163,6 +159,71 @@ internal sealed unsafe partial class NodeProxy
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>One step of the target's side, on the worker; each answers the source.</summary>
+    private void RunTargetStep(IncomingMigration incoming, int dcid, int endpoint, TargetStep step)
+    {
+        switch (step)
+        {
+            case TargetStep.Prepare:
+                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)Prepare(incoming));
+                return;
+            case TargetStep.ApplyDelta:
+                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)ApplyDelta(incoming), DeltaStage);
+                return;
+            case TargetStep.Confirm:
+                DvsError applied = ApplyDelta(incoming);
+                if (applied == DvsError.Ok && incoming.StandbyIndex >= 0)
+                {
+                    applied = WriteStandbyFiles(incoming);
+                }
+                lock (incoming)
+                {
+                    if (incoming.Dropped)
+                    {
+                        applied = DvsError.ProcSts;   // aborted meanwhile: the source rolled back already
+                    }
+                    else if (applied == DvsError.Ok)
+                    {
+                        // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
+                        RecordEpoch(incoming.Package!.DcId, incoming.Package.Endpoint, incoming.Package.Epoch, incoming.From);
+                        incoming.Committed = true;
+                    }
+                }
+                if (applied != DvsError.Ok)
+                {
+                    // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                    Drop(incoming);
+                }
+                SendToPeer(incoming.From, CallKindMigrateCommitted, dcid, endpoint, incoming.Id, (int)applied);
+                return;
+        }
+    }
+
+    /// <summary>A standby process reads the package (and a pre-copy's delta) from files: written before the copy is confirmed.</summary>
+    private DvsError WriteStandbyFiles(IncomingMigration incoming)
+    {
+        MigrationPackage package = incoming.Package!;
+        try
+        {
+            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
+            ServiceHost.WritePackage(path, incoming.Bytes);
+            if (incoming.Delta is not null)
+            {
+                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
+            }
+            else
+            {
+                File.Delete(ServiceHost.DeltaPath(path));
+            }
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
+            return DvsError.BadFile;
         }
     }
 
@@ -442,25 +503,6 @@ internal sealed unsafe partial class NodeProxy
         if (!Liveness.OwnerAlive(standby))
         {
             return DvsError.DstDied;
-        }
-        try
-        {
-            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
-            ServiceHost.WritePackage(path, incoming.Bytes);
-            // A pre-copied service's delta: the standby process replays it after restoring.
-            if (incoming.Delta is not null)
-            {
-                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
-            }
-            else
-            {
-                File.Delete(ServiceHost.DeltaPath(path));
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
-            return DvsError.BadFile;
         }
         DvsError error = node.CommitBind(package.DcId, package.Endpoint, package.Epoch, standby->OwnerPid, standby->OwnerStartTime,
             createEndpoint: false, out _);
