@@ -9,7 +9,7 @@ namespace Dvs.Tests.Hosting;
 /// </summary>
 internal sealed class ForgedPeerHost : IDisposable
 {
-    public ForgedPeerHost(string namePrefix, long? maxMigrationBytes = null)
+    public ForgedPeerHost(string namePrefix, long? maxMigrationBytes = null, int? ringCapacity = null)
     {
         int hostPort = TwoNodes.FreePort(), peerPort = TwoNodes.FreePort();
         var network = new NetworkOptions
@@ -28,6 +28,7 @@ internal sealed class ForgedPeerHost : IDisposable
             NodeId = 0,
             Dcs = [new DcOptions { DcId = 0, Name = "dc0", Nodes = 0b11 }],
             Network = network,
+            RingCapacity = ringCapacity ?? Dvs.Configuration.IpcConfig.DefaultRingCapacity,
         });
         Node = Host.Attach();
         Peer = new ForgedPeer(1, peerPort, 0, new IPEndPoint(IPAddress.Loopback, hostPort), "dvs", TwoNodes.Key);
