@@ -42,8 +42,8 @@ internal static unsafe class ReplyHandOff
             return false;
         }
         caller->Reply = reply;
-        // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
-        Interlocked.Exchange(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from));
+        // Release: the reply is written before the word says so; Ring fences before it reads Sleeping.
+        Volatile.Write(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from));
         Doorbell.Ring(caller);
         return true;
     }

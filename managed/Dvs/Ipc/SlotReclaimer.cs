@@ -72,7 +72,6 @@ internal static unsafe class SlotReclaimer
     /// <summary>Wakes every sleeper of the DC (rare: only on unbind and death).</summary>
     public static void WakeAll(in DcView dc)
     {
-        Interlocked.MemoryBarrier();
         for (int i = 0; i < dc.NrSlots; i++)
         {
             Doorbell.Ring(dc.Slot(i));
