@@ -176,15 +176,11 @@ public sealed unsafe partial class Endpoint
         }
         Interlocked.MemoryBarrier();
         Doorbell.Wake(&_self->WakeSeq);
-        Doorbell.Wake(&_dc.Outbound->SpaceSeq);
+        _dc.Outbound.WakeSpaceWaitersAlways();
         for (int i = 0; i < _dc.NrSlots; i++)
         {
             // Which ring a Send waits on is the pump's business: wake the ones with sleepers (rare path).
-            RingHeader* ring = _dc.Ring(i);
-            if (Volatile.Read(ref ring->SpaceWaiters) != 0)
-            {
-                Doorbell.Wake(&ring->SpaceSeq);
-            }
+            _dc.InboundRing(i).WakeSpaceWaiters();
         }
     }
 

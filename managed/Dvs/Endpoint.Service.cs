@@ -52,7 +52,7 @@ public sealed unsafe partial class Endpoint
         Message polled;
         int polledMeta;
         ulong polledIncarnation;
-        while (Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &polledMeta, &polledIncarnation) == 0)
+        while (_ring.TryPoll(&polled, &polledMeta, &polledIncarnation))
         {
             into.Add(new HeldMessage(polled, polledMeta, polledIncarnation));
         }

@@ -20,7 +20,7 @@ public sealed unsafe partial class Endpoint : IDisposable
     private readonly DcView _dc;
     private readonly EndpointSlot* _self;
     private readonly SegmentHeader* _header;
-    private readonly RingHeader* _ring;
+    private readonly EndpointRing _ring;
     private readonly int _index;
     private readonly int _pid;
     private readonly bool _privileged;
@@ -46,7 +46,7 @@ public sealed unsafe partial class Endpoint : IDisposable
         _index = index;
         _self = dc.Slot(index);
         _header = node.Segment.Header;
-        _ring = dc.Ring(index);
+        _ring = dc.InboundRing(index);
         _pid = pid;
         _privileged = index < dc.NrSysProcs;
         _wait = wait;
@@ -422,7 +422,7 @@ public sealed unsafe partial class Endpoint : IDisposable
                 _lastRequest[index] = 0;
                 return DvsError.ProcSts;
             }
-            error = Offer(index, destination, remote: true, &reply, (failed ? SegmentLayout.KindReplyFailed : SegmentLayout.KindReply) | (sequence << 8),
+            error = Offer(index, destination, remote: true, &reply, RingMeta.Pack(failed ? SegmentLayout.KindReplyFailed : SegmentLayout.KindReply, sequence),
                 ClientIncarnation.BindCount(client), long.MaxValue, noWait: false);
             if (error == DvsError.Ok)
             {
@@ -610,15 +610,12 @@ public sealed unsafe partial class Endpoint : IDisposable
     private DvsError RemoteVCopy(int sourceEndpoint, nint sourceAddress, int destinationEndpoint, nint destinationAddress, long bytes)
     {
         int sequence = NextSequence();
-        ulong awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, sourceEndpoint);
-        Volatile.Write(ref _self->ReplyWord, awaiting);
+        ulong awaiting = ReplyHandOff.Await(_self, sequence, sourceEndpoint);
         var request = new Message(0) { [0] = sourceAddress, [1] = destinationEndpoint, [2] = destinationAddress, [3] = bytes };
         request.Source = Number;
-        int rc = Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, &request, SegmentLayout.KindVCopy | (sequence << 8),
-            _dc.Route(sourceEndpoint), _dc.Proxy);
-        if (rc != 0)
+        if (!_dc.Outbound.TryOffer(&request, RingMeta.Pack(SegmentLayout.KindVCopy, sequence), _dc.Route(sourceEndpoint)))
         {
-            Volatile.Write(ref _self->ReplyWord, 0UL);
+            ReplyHandOff.Withdraw(_self);
             return DvsError.Again;
         }
         Message completion = default;
@@ -800,27 +797,27 @@ public sealed unsafe partial class Endpoint : IDisposable
 
     /// <summary>
     /// One attempt: into the destination's ring, or the proxy's outbound ring (routed) when it is
-    /// remote; 0 when queued. A routed message names a bind count: this endpoint's for what it
+    /// remote; true when queued. A routed message names a bind count: this endpoint's for what it
     /// sends, the caller's for a reply (its node hands the reply only to that binding).
     /// </summary>
-    private int TryOffer(int index, int destination, bool remote, Message* message, int meta, uint routeBindCount) => remote
-        ? Shim.RingOfferAux(_dc.Outbound, _dc.OutboundCapacity, message, meta, _dc.Route(destination, routeBindCount), _dc.Proxy)
-        : Shim.RingOfferAux(_dc.Ring(index), _dc.RingCapacity, message, meta, _incarnation, _dc.Slot(index));
+    private bool TryOffer(int index, int destination, bool remote, Message* message, int meta, uint routeBindCount) => remote
+        ? _dc.Outbound.TryOffer(message, meta, _dc.Route(destination, routeBindCount))
+        : _dc.InboundRing(index).TryOffer(message, meta, _incarnation);
 
     private DvsError Offer(int index, int destination, bool remote, Message* message, int meta, uint routeBindCount, long deadline, bool noWait)
     {
-        if (TryOffer(index, destination, remote, message, meta, routeBindCount) != 0)
+        if (!TryOffer(index, destination, remote, message, meta, routeBindCount))
         {
             if (noWait)
             {
                 return DvsError.Again;
             }
-            RingHeader* ring = remote ? _dc.Outbound : _dc.Ring(index);
+            EndpointRing ring = remote ? _dc.Outbound : _dc.InboundRing(index);
             var space = new RingSpace(this, index, destination, remote, message, meta, routeBindCount);
             // The node proxy frees the outbound ring in batches and wakes us when it is half empty:
             // spinning for it only takes the CPU it may need to do so (as for remote replies).
             WaitStrategy wait = remote && !_wait.NeverSleep ? RemoteWait : _wait;
-            DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, &ring->SpacePending, wait, deadline);
+            DvsError error = ring.WaitForSpace(ref space, wait, deadline);
             if (error == DvsError.Migrate && !remote)
             {
                 return Offer(index, destination, remote: true, message, meta, routeBindCount, deadline, noWait);
@@ -863,14 +860,13 @@ public sealed unsafe partial class Endpoint : IDisposable
         {
             return error;
         }
-        awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, destination);
-        Volatile.Write(ref _self->ReplyWord, awaiting);
+        awaiting = ReplyHandOff.Await(_self, sequence, destination);
         Message copy = message;
         copy.Source = Number;
-        error = Offer(index, destination, remote, &copy, SegmentLayout.KindSendRec | (sequence << 8), _bindCount, deadline, noWait);
+        error = Offer(index, destination, remote, &copy, RingMeta.Pack(SegmentLayout.KindSendRec, sequence), _bindCount, deadline, noWait);
         if (error != DvsError.Ok)
         {
-            Volatile.Write(ref _self->ReplyWord, 0UL);
+            ReplyHandOff.Withdraw(_self);
         }
         return error;
     }
@@ -889,14 +885,11 @@ public sealed unsafe partial class Endpoint : IDisposable
         var spin = new SpinWait();
         while (true)
         {
-            ulong word = Volatile.Read(ref _self->ReplyWord);
-            uint state = ReplyWord.State(word);
-            if (state == ReplyWord.Idle ||
-                (state == ReplyWord.Awaiting && Interlocked.CompareExchange(ref _self->ReplyWord, 0UL, awaiting) == awaiting))
+            if (ReplyHandOff.TryGiveUp(_self, awaiting))
             {
                 return error;
             }
-            if (state == ReplyWord.Done || state >= ReplyWord.PeerDied)
+            if (ReplyHandOff.HasOutcome(_self))
             {
                 // The reply, or a terminal failure, reached us while we were giving up: report it.
                 var late = new ReplyArrived(this, destination);
@@ -965,14 +958,14 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
         Message polled;
         while ((!_deferred.IsFull || MayHold(source, requestsOnly)) &&
-               Shim.RingPollAux(_ring, _dc.RingCapacity, &polled, &meta, &incarnation) == 0)
+               _ring.TryPoll(&polled, &meta, &incarnation))
         {
-            if (Volatile.Read(ref _ring->ProxyWaiting) != 0)
+            if (_ring.IsProxyWaiting)
             {
                 WakeProxyForOverflow();
             }
             if ((source == EndpointNumber.Any || polled.Source == source) &&
-                (!requestsOnly || (meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec))
+                (!requestsOnly || RingMeta.IsRequest(meta)))
             {
                 message = polled;
                 Accept(in message, meta, incarnation);
@@ -1014,27 +1007,23 @@ public sealed unsafe partial class Endpoint : IDisposable
         if (Volatile.Read(ref _self->Hold) != 0 && !_deferred.IsFull)
         {
             Interlocked.Exchange(ref _self->Hold, 0u);
-            if (Volatile.Read(ref _ring->SpaceWaiters) != 0)
-            {
-                Doorbell.Wake(&_ring->SpaceSeq);
-            }
+            _ring.WakeSpaceWaiters();
         }
     }
 
     /// <summary>
     /// The node proxy holds messages from other nodes for this ring (it was full): once the ring
     /// is down to an eighth, wake the proxy to move them in, instead of leaving it to its 1 ms poll
-    /// (measured 2026-11-25: a cross-node sink waited out that poll every 256 messages, 4 µs per
-    /// message). Bumping the word also stops a proxy that is about to sleep. An eighth, not half:
-    /// each wake-up costs the pipeline a hand-off, and fewer of them moved more (one-way stream,
-    /// 256-cell ring: 780-817 ns per message at half, 690-700 at a quarter, 660-680 at an eighth).
+    /// (a cross-node sink waited out that poll every few hundred messages). Bumping the word also
+    /// stops a proxy that is about to sleep. An eighth, not half: each wake-up costs the pipeline a
+    /// hand-off, and fewer of them moved more (docs/benchmarks/notes-moved-from-code.md).
     /// </summary>
     internal static uint OverflowWakeLevel(uint capacity) => capacity / 8;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeProxyForOverflow()
     {
-        if (Shim.RingCount(_ring) <= OverflowWakeLevel(_dc.RingCapacity) && Interlocked.Exchange(ref _ring->ProxyWaiting, 0u) != 0)
+        if (_ring.Count <= OverflowWakeLevel(_ring.Capacity) && _ring.TakeProxyWaiting())
         {
             EndpointSlot* proxy = _dc.Proxy;
             Interlocked.Increment(ref proxy->WakeSeq);
@@ -1044,12 +1033,12 @@ public sealed unsafe partial class Endpoint : IDisposable
 
     private void Accept(in Message message, int meta, ulong incarnation)
     {
-        if ((meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec)
+        if (RingMeta.IsRequest(meta))
         {
             int from = _dc.SlotIndexOf(message.Source);
             if (from >= 0)
             {
-                _lastRequest[from] = meta >>> 8;
+                _lastRequest[from] = RingMeta.RequestSequence(meta);
                 _lastRequestIncarnation[from] = incarnation;
             }
         }
@@ -1191,11 +1180,11 @@ public sealed unsafe partial class Endpoint : IDisposable
                 // moved (handover) and the Send follows it through the node host, behind the
                 // messages the ring held (they were forwarded first). A SendRec replays instead.
                 return !_remote && state == SegmentLayout.SlotRemote && slot->Endpoint == _destination &&
-                       (_meta & SegmentLayout.KindMask) == SegmentLayout.KindSend
+                       RingMeta.Kind(_meta) == SegmentLayout.KindSend
                     ? (int)DvsError.Migrate
                     : (int)DvsError.DstDied;
             }
-            if (_owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount) == 0)
+            if (_owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount))
             {
                 return 1;
             }
@@ -1260,33 +1249,9 @@ public sealed unsafe partial class Endpoint : IDisposable
 
         public int Poll()
         {
-            EndpointSlot* self = _owner._self;
-            ulong word = Volatile.Read(ref self->ReplyWord);
-            uint state = ReplyWord.State(word);
-            if (state == ReplyWord.Done)
-            {
-                Message = self->Reply;
-                Volatile.Write(ref self->ReplyWord, 0UL);
-                self->Replies++;
-                return 1;
-            }
-            if (state >= ReplyWord.PeerDied)
-            {
-                int error = state switch
-                {
-                    ReplyWord.PeerDown => (int)DvsError.NotConnected,
-                    ReplyWord.Failed => self->Reply.Type < 0 ? self->Reply.Type : (int)DvsError.Generic,
-                    _ => (int)DvsError.DstDied,
-                };
-                Volatile.Write(ref self->ReplyWord, 0UL);
-                return error;
-            }
-            if (state == ReplyWord.Idle)
-            {
-                return (int)DvsError.NotBind;   // our slot was reclaimed
-            }
+            int r = ReplyHandOff.TryTake(_owner._self, ref Message, out bool awaited);
             // Cancelled: the caller gives up as on a timeout; a reply being written is still taken.
-            return state == ReplyWord.Awaiting && _owner._canceled ? (int)DvsError.Canceled : 0;
+            return r == 0 && awaited && _owner._canceled ? (int)DvsError.Canceled : r;
         }
 
         public DvsError CheckPeer()

@@ -1,4 +1,3 @@
-using Dvs.Interop;
 using Dvs.Layout;
 
 namespace Dvs.Ipc;
@@ -40,7 +39,7 @@ internal static unsafe class SlotReclaimer
     public static void Clear(in DcView dc, int index)
     {
         EndpointSlot* slot = dc.Slot(index);
-        Shim.RingReset(dc.Ring(index), dc.RingCapacity);
+        dc.InboundRing(index).Reset();
         ulong* words = dc.Notify(index);
         for (int w = 0; w < dc.NotifyWords; w++)
         {
