@@ -178,7 +178,7 @@ public sealed unsafe partial class Endpoint
         }
     }
 
-    /// <summary>The pump thread's side of an async call (marked as its own call: see EnterCall).</summary>
+    /// <summary>The pump thread's side of an async call (marked as its own call: see EndpointLifetime).</summary>
     private DvsResult RunAsyncOperation(AsyncOperation operation)
     {
         if (!_lifetime.EnterPumpCall())

@@ -304,7 +304,7 @@ internal sealed unsafe partial class NodeProxy
 
     /// <summary>
     /// Asks the ring's consumer to wake the outbound thread once the ring is down to an eighth
-    /// (Endpoint.WakeProxyForOverflow); if it already is (the consumer drained it before it could
+    /// (EndpointReceiver.WakeProxyForOverflow); if it already is (the consumer drained it before it could
     /// see the flag), wakes it here. Without this the overflow moved only at the 1 ms idle poll.
     /// </summary>
     private void WatchForSpace(EndpointRing ring)
