@@ -62,8 +62,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly Thread _inbound;
     private volatile bool _stopping;
     private readonly EndpointSlot* _proxySlot;
-    private readonly RingHeader* _outRing;
-    private readonly uint _outCapacity;
+    private readonly EndpointRing _outRing;
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
 
@@ -77,8 +76,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _nodeId = header->NodeId;
         _incarnation = segment.Header->Incarnation;
         _proxySlot = (EndpointSlot*)(segment.Base + header->ProxyOffset);
-        _outRing = (RingHeader*)(segment.Base + header->OutboundOffset);
-        _outCapacity = header->OutboundCapacity;
+        _outRing = DcView.OutboundRing(segment.Base, header);
         _counters = (ulong*)(segment.Base + header->CountersOffset);
         _nodes = (NodeEntry*)(segment.Base + header->NodesOffset);
         if (options.ClusterKey.Length < 16)
@@ -220,7 +218,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         long spinUntil = trafficExpected ? Stopwatch.GetTimestamp() + Stopwatch.Frequency / 50_000 : 0; // 20 us
         while (Stopwatch.GetTimestamp() < spinUntil)
         {
-            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || (!_outboundBlocked && Shim.RingCount(_outRing) != 0))
+            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || (!_outboundBlocked && _outRing.Count != 0))
             {
                 return;
             }
@@ -241,7 +239,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
         Volatile.Write(ref _proxySlot->WakePending, 0u);
         Interlocked.Increment(ref _proxySlot->Sleeping);
-        if (_outboundBlocked || Shim.RingCount(_outRing) == 0)
+        if (_outboundBlocked || _outRing.Count == 0)
         {
             Shim.FutexWait(&_proxySlot->WakeSeq, observed, ms);
         }
@@ -566,7 +564,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         {
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
-                int meta = kind | (int)(header.RequestSequence << 8);
+                int meta = RingMeta.Pack(kind, (int)header.RequestSequence);
                 if (slotState != SegmentLayout.SlotLocal)
                 {
                     FlushRun(session);   // a migrating endpoint takes messages one by one (see WaitForDeliveryPasses)
