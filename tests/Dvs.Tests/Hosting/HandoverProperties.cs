@@ -20,14 +20,6 @@ public class HandoverProperties
 {
     private const int Server = 10;
     private const int Sender = 11;
-    private const int CallKindMigratePrepare = 32;
-    private const int CallKindMigrateReady = 33;
-    private const int CallKindMigrateCommit = 34;
-    private const int CallKindMigrateAbort = 35;
-    private const int CallKindMigrateCommitted = 36;
-    private const int CallKindMigratePrepareDelta = 38;
-    private const int CallKindMigrateHandover = 39;
-    private const byte ServingFlag = 2;
 
     private enum Outcome
     {
@@ -56,49 +48,49 @@ public class HandoverProperties
         int answered = 0;
         peer.PumpUntil(() =>
         {
-            AnswerPrepares(peer, received, ref answered);
+            ForgedTarget.AnswerPrepares(peer, received, ref answered);
             return start.IsCompleted;
         }, "migr_start");
         Assert.That(start.Result, Is.EqualTo(DvsError.Ok));
         for (int i = 0; i < before; i++)
         {
-            SendOneWay(peer, next++);
+            ForgedTarget.SendOneWay(peer, Sender, Server, next++);
         }
 
         Task<DvsError> commit = Task.Run(() => forged.Host.MigrateCommit(0, Server));
-        peer.PumpUntil(() => received.Any(r => r.Header.CallKind == CallKindMigrateCommit), "COMMIT");
-        MessageHeader commitHeader = received.First(r => r.Header.CallKind == CallKindMigrateCommit).Header;
+        peer.PumpUntil(() => received.Any(r => r.Header.CallKind == ForgedTarget.Commit), "COMMIT");
+        MessageHeader commitHeader = received.First(r => r.Header.CallKind == ForgedTarget.Commit).Header;
         for (int i = 0; i < during; i++)
         {
-            SendOneWay(peer, next++);
+            ForgedTarget.SendOneWay(peer, Sender, Server, next++);
         }
         switch (outcome)
         {
             case Outcome.Confirm:
-                Reply(peer, commitHeader, CallKindMigrateCommitted, 0, DvsError.Ok);
+                ForgedTarget.Reply(peer, commitHeader, ForgedTarget.Committed, 0, DvsError.Ok);
                 break;
             case Outcome.Refuse:
-                Reply(peer, commitHeader, CallKindMigrateCommitted, 0, DvsError.HostRestarted);   // NOCOPY
+                ForgedTarget.Reply(peer, commitHeader, ForgedTarget.Committed, 0, DvsError.HostRestarted);   // NOCOPY
                 break;
             case Outcome.OperatorRollback:
                 Task<DvsError> rollback = Task.Run(() => forged.Host.MigrateRollback(0, Server));
                 peer.PumpUntil(() => rollback.IsCompleted, "migr_rollback");
                 Assert.That(rollback.Result, Is.EqualTo(DvsError.Ok));
-                Reply(peer, commitHeader, CallKindMigrateCommitted, 0, DvsError.Ok);   // late: changes nothing
+                ForgedTarget.Reply(peer, commitHeader, ForgedTarget.Committed, 0, DvsError.Ok);   // late: changes nothing
                 break;
         }
         for (int i = 0; i < after; i++)
         {
-            SendOneWay(peer, next++);
+            ForgedTarget.SendOneWay(peer, Sender, Server, next++);
         }
         long[] expected = Enumerable.Range(0, next).Select(i => (long)i).ToArray();
         if (outcome == Outcome.Confirm)
         {
             peer.PumpUntil(() => received.Count(r => r.Header.CallKind == SegmentLayout.KindSend) == next, "every message forwarded");
-            Reply(peer, commitHeader, CallKindMigrateCommitted, ServingFlag, DvsError.Ok);
+            ForgedTarget.Reply(peer, commitHeader, ForgedTarget.Committed, ForgedTarget.ServingFlag, DvsError.Ok);
             peer.PumpUntil(() => commit.IsCompleted, "migr_commit returns");
             Assert.That(commit.Result, Is.EqualTo(DvsError.Ok));
-            int handover = received.FindIndex(r => r.Header.CallKind == CallKindMigrateHandover);
+            int handover = received.FindIndex(r => r.Header.CallKind == ForgedTarget.Handover);
             Assert.That(handover, Is.GreaterThanOrEqualTo(0), "HANDOVER");
             Assert.That(received.Take(handover).Any(r => r.Header.CallKind == SegmentLayout.KindSend), Is.False, "nothing forwarded before HANDOVER");
             Assert.That(Forwarded(received), Is.EqualTo(expected), $"at the target, once each, in order ({before}/{during}/{after})");
@@ -107,7 +99,7 @@ public class HandoverProperties
         }
         peer.PumpUntil(() => commit.IsCompleted, "migr_commit returns");
         Assert.That(commit.Result, Is.EqualTo(outcome == Outcome.Refuse ? DvsError.HostRestarted : DvsError.Canceled));
-        peer.PumpUntil(() => received.Any(r => r.Header.CallKind == CallKindMigrateAbort), "ABORT");
+        peer.PumpUntil(() => received.Any(r => r.Header.CallKind == ForgedTarget.Abort), "ABORT");
         List<HeldMessage> kept = Collect(peer, service, next);
         Assert.That(kept.Where(h => h.Message.Source == Sender).Select(h => h.Message[0]).ToArray(), Is.EqualTo(expected),
             $"at the source, once each, in order ({before}/{during}/{after}, {outcome})");
@@ -132,33 +124,5 @@ public class HandoverProperties
             return held.Count(h => h.Message.Source == Sender) >= count;
         }, "every message at the source's endpoint");
         return held;
-    }
-
-    private static void SendOneWay(ForgedPeer peer, int n)
-    {
-        var m = new Message(7) { Source = Sender, [0] = n };
-        var header = new MessageHeader(0, SegmentLayout.KindSend, Server, 0, 0);
-        peer.PumpUntil(() => peer.Session.TrySend(header, System.Runtime.InteropServices.MemoryMarshal.AsBytes(
-            new Span<Message>(ref m))) == SendStatus.Ok, "window");
-    }
-
-    private static void AnswerPrepares(ForgedPeer peer, List<(MessageHeader Header, Message Message)> received, ref int answered)
-    {
-        for (; answered < received.Count; answered++)
-        {
-            MessageHeader h = received[answered].Header;
-            if (h.CallKind is CallKindMigratePrepare or CallKindMigratePrepareDelta)
-            {
-                Reply(peer, h, CallKindMigrateReady, h.CallKind == CallKindMigratePrepareDelta ? (byte)1 : (byte)0, DvsError.Ok);
-            }
-        }
-    }
-
-    private static void Reply(ForgedPeer peer, in MessageHeader to, int kind, byte flags, DvsError status)
-    {
-        Message m = default;
-        m.Source = to.Destination;
-        m.Type = (int)status;
-        peer.Send(new MessageHeader(to.DcId, (byte)kind, to.Destination, to.Epoch, 0) { Flags = flags }, m);
     }
 }
