@@ -107,19 +107,9 @@ internal sealed class EpochRecord
         {
             text.Append(CultureInfo.InvariantCulture, $"{dc} {endpoint} {epoch} {owner}\n");
         }
-        string temporary = _path + ".tmp";
         try
         {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.Create, Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var file = new StreamWriter(temporary, options))
-            {
-                file.Write(text.ToString());
-            }
-            File.Move(temporary, _path, overwrite: true);
+            Ipc.PrivateFile.ReplaceWith(_path, text.ToString());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

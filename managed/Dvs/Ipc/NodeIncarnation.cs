@@ -39,20 +39,9 @@ internal static class NodeIncarnation
             throw new DvsException(DvsError.Generic, $"read {path}: {e.Message}");
         }
         ulong next = Math.Max(last + 1, Math.Max(wallClock, 1));
-        string temporary = path + ".tmp";
         try
         {
-            // Written whole, then renamed over the old one: a crash leaves the old or the new value.
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.Create, Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var file = new StreamWriter(temporary, options))
-            {
-                file.Write(next.ToString(CultureInfo.InvariantCulture));
-            }
-            File.Move(temporary, path, overwrite: true);
+            PrivateFile.ReplaceWith(path, next.ToString(CultureInfo.InvariantCulture));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
