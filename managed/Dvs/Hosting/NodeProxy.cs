@@ -148,6 +148,14 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             ? FrameDescriptor.MaxFrameLength
             : 0;
 
+    /// <summary>Starts the proxy's threads; call once, after the host wired its parts.</summary>
+    public void Start()
+    {
+    }
+
+    /// <summary>Tests: a thread of the proxy runs.</summary>
+    internal bool IsRunning => _outbound.IsAlive || _inbound.IsAlive;
+
     /// <summary>The UDP / TCP endpoint the proxy listens on (useful when the port was 0); null with raw Ethernet.</summary>
     public System.Net.IPEndPoint? LocalEndPoint => _channel.LocalEndPoint;
 
