@@ -60,7 +60,6 @@ internal sealed unsafe partial class NodeProxy
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
-    private readonly ConcurrentQueue<(int Peer, MessageHeader Header, Message Message)> _forward = new();
     private readonly List<(int DcId, int Index, int Endpoint)> _stubs = new();
     // The proxy reads a stub's ring; once the endpoint is bound here again its owner does: never both.
     private readonly Lock _stubLock = new();
@@ -483,26 +482,6 @@ internal sealed unsafe partial class NodeProxy
             }
         }
         worked |= DrainStubs();
-        while (_forward.TryPeek(out var f))
-        {
-            if (_sessions[f.Peer] is not ReliableSession session)
-            {
-                _forward.TryDequeue(out _);
-                continue;
-            }
-            Message m = f.Message;
-            SendStatus status;
-            lock (session.Gate)
-            {
-                status = session.TrySend(f.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
-            }
-            if (status == SendStatus.BackPressured)
-            {
-                break;
-            }
-            _forward.TryDequeue(out _);
-            worked = true;
-        }
         return worked;
     }
 
@@ -654,7 +633,7 @@ internal sealed unsafe partial class NodeProxy
         // 2. COMMIT first, then what reached the ring after the package was taken, in order.
         var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
         Message m = default;
-        _forward.Enqueue((migration.Target, header, m));
+        Post(migration.Target, header, m);
         RingHeader* ring = dc.Ring(index);
         long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         while (true)
@@ -666,7 +645,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
                     migration.NewEpoch, (uint)(meta >>> 8), incarnation);
-                _forward.Enqueue((migration.Target, forwarded, held));
+                Post(migration.Target, forwarded, held);
                 continue;
             }
             // A producer that saw MIGRATING may still be writing a claimed cell: wait for it.
@@ -698,7 +677,7 @@ internal sealed unsafe partial class NodeProxy
                 Doorbell.Wake(&slot->WakeSeq);   // the service's process resumes, its held requests first
             }
             var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
-            _forward.Enqueue((migration.Target, header, default));
+            Post(migration.Target, header, default);
         }
         migration.Sent = true;
         migration.DeltaSent = true;
@@ -748,9 +727,11 @@ internal sealed unsafe partial class NodeProxy
             ulong incarnation;
             while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
             {
-                _forward.Enqueue((slot->OwnerNode,
-                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m));
-                Count(NodeCounter.Forwarded);
+                if (Post(slot->OwnerNode,
+                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m))
+                {
+                    Count(NodeCounter.Forwarded);
+                }
                 worked = true;
             }
         }
@@ -769,22 +750,28 @@ internal sealed unsafe partial class NodeProxy
             Message m = default;
             m.Source = endpoint;
             m.Type = owner;
-            _forward.Enqueue((peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m));
+            Post(peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m);
         }
     }
 
-    /// <summary>A message for an endpoint that moved away: forward it in order, redirect its sender.</summary>
-    private void Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot)
+    /// <summary>
+    /// A message for an endpoint that moved away: forward it in order, redirect its sender. False
+    /// while the new owner's outbox is full: the session it came from holds it and retries.
+    /// </summary>
+    private bool Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot)
     {
         int owner = slot->OwnerNode;
         var forwarded = header;
         forwarded.Epoch = slot->Epoch;
-        _forward.Enqueue((owner, forwarded, m));
+        if (!TryForward(owner, forwarded, m))
+        {
+            return false;
+        }
         if (header.Epoch < slot->Epoch && _dcs[header.DcId] is DcView dc)
         {
             Redirect(dc, header.Destination, owner, slot->Epoch, onlyTo: fromPeer);
         }
         Count(NodeCounter.Forwarded);
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        return true;
     }
 }

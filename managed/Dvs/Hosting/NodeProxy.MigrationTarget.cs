@@ -451,7 +451,6 @@ internal sealed unsafe partial class NodeProxy
         m.Source = endpoint;
         m.Type = status;
         var header = new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0) { Flags = flags };
-        _forward.Enqueue((peer, header, m));
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        Post(peer, header, m);
     }
 }

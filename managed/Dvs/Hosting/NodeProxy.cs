@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
@@ -38,6 +39,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly int _nodeId;
     /// <summary>This node's incarnation (the segment's), in every frame and in the client incarnations of requests sent from here.</summary>
     private readonly ulong _incarnation;
+    // The sessions of _links, by peer (each link owns its session; this is an index).
     private readonly ReliableSession?[] _sessions = new ReliableSession?[SegmentLayout.MaxNodes];
     private readonly int[] _peerIds;
     private readonly IDatagramChannel _channel;
@@ -54,14 +56,16 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
     // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
     private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
-    private readonly Thread _outbound;
-    private readonly Thread _inbound;
+    private Thread? _outbound;
+    private Thread? _inbound;
     private volatile bool _stopping;
     private readonly EndpointSlot* _proxySlot;
     private readonly RingHeader* _outRing;
     private readonly uint _outCapacity;
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
+    // User code the proxy threads must not run or wait for (a stale service's stop and join).
+    private readonly ProxyWorker _serviceWork;
 
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
@@ -91,6 +95,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             BulkMtu = BulkMtuFor(options),
         };
         _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
+        _copyJobLimit = options.CopyJobLimit;
+        _peerDown = OnPeerDown;
+        _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
@@ -106,6 +113,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 _runs[peer.NodeId] = new DeliveryRun();
                 _sessions[peer.NodeId] = new ReliableSession(sessionOptions, credentials, _nodeId, peer.NodeId,
                     _incarnation, this, _drops, now);
+                _links[peer.NodeId] = new PeerLink(_sessions[peer.NodeId]!, options.PeerOutboxCapacity);
                 _channel.SetPeer(peer);
                 known |= 1UL << peer.NodeId;
                 ids.Add(peer.NodeId);
@@ -132,10 +140,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             }
         }
         header->ProxyPid = Shim.GetPid();
-        _outbound = new Thread(OutboundLoop) { IsBackground = true, Name = $"dvs-proxy-out-{segment.NodeName}" };
-        _inbound = new Thread(InboundLoop) { IsBackground = true, Name = $"dvs-proxy-in-{segment.NodeName}" };
-        _outbound.Start();
-        _inbound.Start();
     }
 
     /// <summary>
@@ -148,13 +152,24 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             ? FrameDescriptor.MaxFrameLength
             : 0;
 
-    /// <summary>Starts the proxy's threads; call once, after the host wired its parts.</summary>
+    /// <summary>
+    /// Starts the sender and receiver threads. Once, after the host set <see cref="Services"/>
+    /// and <see cref="Metrics"/> and attached its node: a peer's first frame may need them.
+    /// </summary>
     public void Start()
     {
+        if (_outbound is not null)
+        {
+            throw new InvalidOperationException("the node proxy was started already");
+        }
+        _outbound = new Thread(OutboundLoop) { IsBackground = true, Name = $"dvs-proxy-out-{_segment.NodeName}" };
+        _inbound = new Thread(InboundLoop) { IsBackground = true, Name = $"dvs-proxy-in-{_segment.NodeName}" };
+        _outbound.Start();
+        _inbound.Start();
     }
 
     /// <summary>Tests: a thread of the proxy runs.</summary>
-    internal bool IsRunning => _outbound.IsAlive || _inbound.IsAlive;
+    internal bool IsRunning => _outbound?.IsAlive == true || _inbound?.IsAlive == true;
 
     /// <summary>The UDP / TCP endpoint the proxy listens on (useful when the port was 0); null with raw Ethernet.</summary>
     public System.Net.IPEndPoint? LocalEndPoint => _channel.LocalEndPoint;
@@ -166,6 +181,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OutboundLoop()
     {
+        _senderThreadId = Environment.CurrentManagedThreadId;
         try
         {
             while (!_stopping)
@@ -178,11 +194,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 bool worked = AnnounceDirectoryChanges();
                 worked |= ApplyPeerEvents();
                 worked |= ProcessMigrations();
-                if (_forward.IsEmpty)
-                {
-                    // Forwarded messages (a migration's commit and held requests) go before new ones.
-                    worked |= DrainOutbound();
-                }
+                // What waits in the peers' outboxes (a migration's commit and forwards among it)
+                // goes before the outbound ring's new messages.
+                worked |= FlushLinks();
+                worked |= DrainOutbound();
                 worked |= ProcessCopyJobs();
                 worked |= FlushOverflow();
                 long deadline = PollSessions();
@@ -549,7 +564,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             {
                 // It moved away from here (migration): forward, in order, and tell the sender where it is
                 // (possibly back to the sender's own node, which owns it now).
-                Forward(session.PeerNode, header, in m, slot);
+                if (!Forward(session.PeerNode, header, in m, slot))
+                {
+                    Count(NodeCounter.InboundBackPressure);
+                    return false;
+                }
                 return true;
             }
             if (kind == SegmentLayout.KindSendRec)
@@ -641,8 +660,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         m.Source = failedEndpoint;
         m.Type = (int)error;
         var header = new MessageHeader((ushort)dcid, CallKindReplyError, caller, 0, (uint)sequence, client);
-        // Called inside the session's lock (from its own delivery): re-entrant, same session.
-        session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+        Post(session.PeerNode, header, m);
     }
 
     public void OnPeerStateChanged(ReliableSession session, PeerState state)
@@ -715,8 +733,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     {
         _stopping = true;
         Doorbell.Wake(&_proxySlot->WakeSeq);
-        _outbound.Join();
-        _inbound.Join();
+        _outbound?.Join();
+        _inbound?.Join();
         _channel.Dispose();
         _segment.Header->ProxyPid = 0;
     }

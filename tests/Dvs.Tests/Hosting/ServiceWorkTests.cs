@@ -46,10 +46,17 @@ public class ServiceWorkTests
             peer.Send(new MessageHeader(0, SegmentLayout.KindReply, 8, 0, request.RequestSequence, request.SourceIncarnation), reply);
             peer.PumpUntil(() => service.Result == DvsError.Ok, "the service's call returns");
             peer.PumpUntil(() => node.GetEndpointInfo(0, 2)?.State == "remote", "endpoint 2 yielded to node 1");
+
+            // The client's call to the stale copy follows the endpoint to node 1; answered there, it ends.
+            peer.PumpUntil(() => peer.Received.All.Any(r => r.Header.CallKind == SegmentLayout.KindSendRec && r.Header.Destination == 2),
+                "the client's call replayed to node 1");
+            MessageHeader replayed = peer.Received.All.First(r => r.Header.CallKind == SegmentLayout.KindSendRec && r.Header.Destination == 2).Header;
+            peer.Send(new MessageHeader(0, SegmentLayout.KindReply, 3, 1, replayed.RequestSequence, replayed.SourceIncarnation), new Message(6) { Source = 2 });
+            peer.PumpUntil(() => !call.IsAlive, "the client's call ends");
         }
         finally
         {
-            peer.PumpUntil(() => !call.IsAlive, "the client's call ends");
+            call.Join(TimeSpan.FromSeconds(35));
         }
     }
 
