@@ -111,41 +111,13 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>
-    /// Restores on a thread of the proxy's own, started when work comes and ended after a few idle
-    /// seconds (a thread start costs ~0.5 ms here, on every migration otherwise): not the thread
-    /// pool, which an application blocking its pool threads (sync over async) can starve for seconds.
-    /// </summary>
-    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint)
-    {
-        _restores.Enqueue((incoming, dcid, endpoint));
-        _restoreSignal.Release();
-        if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
+    /// <summary>Restores on the proxy's restore worker (<see cref="ProxyWorker"/>), then answers READY.</summary>
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint) =>
+        _restoreWork.Queue(() =>
         {
-            new Thread(RestoreLoop) { IsBackground = true, Name = $"dvs-restore-{_segment.NodeName}" }.Start();
-        }
-    }
-
-    private void RestoreLoop()
-    {
-        while (true)
-        {
-            while (_restoreSignal.Wait(RestorerIdle))
-            {
-                while (_restores.TryDequeue(out var work))
-                {
-                    DvsError error = Prepare(work.Incoming);
-                    SendToPeer(work.Incoming.From, CallKindMigrateReady, work.DcId, work.Endpoint, work.Incoming.Id, (int)error);
-                }
-            }
-            Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
-            // Work queued after the queue looked empty but before the flag dropped: take it on.
-            if (_restores.IsEmpty || Interlocked.CompareExchange(ref _restorerRunning, 1, 0) != 0)
-            {
-                return;
-            }
-        }
-    }
+            DvsError error = Prepare(incoming);
+            SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)error);
+        });
 
     /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
     private void DeliverMigrationData(int peer, in MessageHeader header, ReadOnlySpan<byte> data)

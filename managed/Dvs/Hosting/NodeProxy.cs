@@ -64,8 +64,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly uint _outCapacity;
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
-    // User code the proxy threads must not run or wait for (a stale service's stop and join).
+    // User code the proxy threads must not run or wait for: a stale service's stop and join, and
+    // (its own worker: a long restore must not delay a stop, nor a stop a restore) a migrated
+    // service's restore.
     private readonly ProxyWorker _serviceWork;
+    private readonly ProxyWorker _restoreWork;
 
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
@@ -98,6 +101,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         _copyJobLimit = options.CopyJobLimit;
         _peerDown = OnPeerDown;
         _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
+        _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log);
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
