@@ -46,7 +46,7 @@ internal sealed partial class NodeProxy
     {
         if (_bulkBatch is { Count: > 0 } batch)
         {
-            SendBatch(batch);
+            _datagrams.Send(batch);
         }
     }
 }
