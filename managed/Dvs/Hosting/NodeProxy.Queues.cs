@@ -262,6 +262,11 @@ internal sealed unsafe partial class NodeProxy
                         WatchForSpace(dc.Ring(index), dc.RingCapacity);
                         break;
                     }
+                    if (!bound && state == SegmentLayout.SlotRemote && (uint)slot->OwnerNode < SegmentLayout.MaxNodes &&
+                        _links[slot->OwnerNode] is { HoldsBackRing: true })
+                    {
+                        break;   // the new owner's outbox is near full: wait there, in order, not dropped
+                    }
                     if (!bound && state == SegmentLayout.SlotRemote)
                     {
                         // It migrated away meanwhile: follow it.
