@@ -101,6 +101,12 @@ public enum DvsError
     HostRestarted = -602,
     /// <summary>The call was cancelled (its CancellationToken); nothing was left half-sent.</summary>
     Canceled = -603,
+    /// <summary>
+    /// The service was re-created empty after the only copy of its state was lost (its node host
+    /// died while it served, and no other node held it): what it answered before is not kept. Each
+    /// client is told once, on its first request to the new incarnation; later requests are served.
+    /// </summary>
+    StateLost = -604,
 
     // Replication
     Primary = -401,

@@ -369,7 +369,28 @@ public sealed unsafe partial class Endpoint : IDisposable
         }
     }
 
-    private DvsError ReplyCore(int destination, in Message message)
+    /// <summary>
+    /// Ends <paramref name="destination"/>'s SendRec with <paramref name="failure"/> instead of a
+    /// reply (a service that cannot answer it, e.g. its state was lost).
+    /// </summary>
+    internal DvsError ReplyFailure(int destination, DvsError failure)
+    {
+        if (!EnterCall(ref _inCall))
+        {
+            return DvsError.NotBind;
+        }
+        try
+        {
+            var message = new Message((int)failure);
+            return ReplyCore(destination, in message, failed: true);
+        }
+        finally
+        {
+            ExitCall(ref _inCall);
+        }
+    }
+
+    private DvsError ReplyCore(int destination, in Message message, bool failed = false)
     {
         DvsError error = message.Type == Message.NotifyType ? DvsError.Invalid : CheckSelf(privilegedOnly: true);
         if (error != DvsError.Ok)
@@ -401,7 +422,7 @@ public sealed unsafe partial class Endpoint : IDisposable
                 _lastRequest[index] = 0;
                 return DvsError.ProcSts;
             }
-            error = Offer(index, destination, remote: true, &reply, SegmentLayout.KindReply | (sequence << 8),
+            error = Offer(index, destination, remote: true, &reply, (failed ? SegmentLayout.KindReplyFailed : SegmentLayout.KindReply) | (sequence << 8),
                 ClientIncarnation.BindCount(client), long.MaxValue, noWait: false);
             if (error == DvsError.Ok)
             {
@@ -409,7 +430,8 @@ public sealed unsafe partial class Endpoint : IDisposable
             }
             return error;
         }
-        if (!ReplyHandOff.TryDeliver(_dc.Slot(index), sequence, Number, ClientIncarnation.BindCount(client), in reply, ReplyWord.Done))
+        if (!ReplyHandOff.TryDeliver(_dc.Slot(index), sequence, Number, ClientIncarnation.BindCount(client), in reply,
+                failed ? ReplyWord.Failed : ReplyWord.Done))
         {
             return DvsError.ProcSts;
         }
@@ -799,6 +821,10 @@ public sealed unsafe partial class Endpoint : IDisposable
             // spinning for it only takes the CPU it may need to do so (as for remote replies).
             WaitStrategy wait = remote && !_wait.NeverSleep ? RemoteWait : _wait;
             DvsError error = Waiter.Wait(ref space, &ring->SpaceSeq, &ring->SpaceWaiters, &ring->SpacePending, wait, deadline);
+            if (error == DvsError.Migrate && !remote)
+            {
+                return Offer(index, destination, remote: true, message, meta, routeBindCount, deadline, noWait);
+            }
             if (error != DvsError.Ok)
             {
                 return error;
@@ -1161,7 +1187,13 @@ public sealed unsafe partial class Endpoint : IDisposable
                 : state is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating;
             if (!deliverable || slot->Endpoint != _destination)
             {
-                return (int)DvsError.DstDied;
+                // A one-way Send that waited for room in a migrating endpoint's ring: the endpoint
+                // moved (handover) and the Send follows it through the node host, behind the
+                // messages the ring held (they were forwarded first). A SendRec replays instead.
+                return !_remote && state == SegmentLayout.SlotRemote && slot->Endpoint == _destination &&
+                       (_meta & SegmentLayout.KindMask) == SegmentLayout.KindSend
+                    ? (int)DvsError.Migrate
+                    : (int)DvsError.DstDied;
             }
             if (_owner.TryOffer(_index, _destination, _remote, _message, _meta, _routeBindCount) == 0)
             {

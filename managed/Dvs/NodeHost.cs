@@ -107,6 +107,23 @@ public sealed unsafe partial class NodeHost : IDisposable
     {
         Services.IMigratableService service = _services.Create(kind)
             ?? throw new DvsException(DvsError.BadValue, $"no service kind '{kind}' is registered on node '{NodeName}'");
+        if (_proxy is not null && _proxy.OwnedBefore(dcid, endpoint, out uint lostEpoch))
+        {
+            // This node served the endpoint before it restarted, and nobody else holds it: its
+            // state is gone. It comes back newer than any epoch the DC saw, and says so.
+            DvsError error = _services.Node!.CommitBind(dcid, endpoint, lostEpoch + 1, out Endpoint? rebound);
+            if (error != DvsError.Ok)
+            {
+                throw new DvsException(error, $"endpoint {endpoint} of DC {dcid} cannot be bound again on node '{NodeName}'");
+            }
+            rebound!.SetName(kind);
+            _log.LogWarning("endpoint {Endpoint} of DC {Dc}: state lost: this node served it at epoch {Epoch} before it restarted and no node holds "
+                + "a copy; service {Kind} starts empty at epoch {New}, and each client's first request gets StateLost",
+                endpoint, dcid, lostEpoch, kind, lostEpoch + 1);
+            var renewed = new Services.ServiceHost(rebound, service, kind, null, _log, stateLost: true);
+            _services.Add(renewed);
+            return renewed;
+        }
         Endpoint bound = _services.Node!.Bind(dcid, endpoint, kind);
         var host = new Services.ServiceHost(bound, service, kind, null, _log);
         _services.Add(host);

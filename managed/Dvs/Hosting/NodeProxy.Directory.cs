@@ -95,7 +95,13 @@ internal sealed unsafe partial class NodeProxy
             {
                 Volatile.Write(ref _wentDown[peer], false);
                 FailWaitersOnNode(peer);
-                FailMigrationsTo(peer);
+                FailMigrationsTo(peer, DvsError.NotConnected);
+                worked = true;
+            }
+            if (Volatile.Read(ref _restarted[peer]))
+            {
+                Volatile.Write(ref _restarted[peer], false);
+                FailMigrationsTo(peer, DvsError.HostRestarted);   // its confirmation may be from the old incarnation
                 worked = true;
             }
             if (Volatile.Read(ref _needsSync[peer]) && Volatile.Read(ref _nodes[peer].State) == SegmentLayout.NodeUp)
@@ -113,6 +119,12 @@ internal sealed unsafe partial class NodeProxy
     // Per peer, one bit per DC: the peer has announced all its endpoints of that DC to this
     // incarnation of it (CallKindDirectorySynced after the list, in the same ordered stream).
     private readonly ulong[] _synced = new ulong[SegmentLayout.MaxNodes];
+    // What restarted peers owned before (peer, DC, endpoint, epoch), told to them in their next sync.
+    private readonly List<(int Peer, int DcId, int Endpoint, uint Epoch)> _formerOwnership = new();
+    // Told to this node by its peers after it restarted: endpoints it served before, at which epoch.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int DcId, int Endpoint), uint> _ownedBefore = new();
+    // Set by the inbound thread when a peer restarted; the outbound thread ends migrations to it.
+    private readonly bool[] _restarted = new bool[SegmentLayout.MaxNodes];
 
     /// <summary>
     /// True when this node knows every endpoint its peers of DC <paramref name="dcid"/> serve:
@@ -157,10 +169,24 @@ internal sealed unsafe partial class NodeProxy
                     return false;   // window full: the whole sync is repeated later (binds are idempotent)
                 }
             }
+            lock (_formerOwnership)
+            {
+                foreach ((int owner, int formerDc, int endpoint, uint epoch) in _formerOwnership)
+                {
+                    if (owner == peer && formerDc == dcid && !Broadcast(dc, CallKindOwnerStatus, endpoint, epoch, onlyTo: peer))
+                    {
+                        return false;
+                    }
+                }
+            }
             if (!Broadcast(dc, CallKindDirectorySynced, EndpointNumber.Make(0, 0), 0, onlyTo: peer))
             {
                 return false;
             }
+        }
+        lock (_formerOwnership)
+        {
+            _formerOwnership.RemoveAll(f => f.Peer == peer);
         }
         _log.LogDebug("announced local endpoints to node {Peer}", peer);
         return true;
@@ -293,9 +319,20 @@ internal sealed unsafe partial class NodeProxy
         lock (_stubLock)
         {
             _stubs.Add((dcid, index, endpoint));
+            _stubCount = _stubs.Count;
         }
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
+
+    /// <summary>A peer says this node served <paramref name="endpoint"/> at <paramref name="epoch"/> before it restarted.</summary>
+    private void ApplyOwnerStatus(int dcid, int endpoint, uint epoch) =>
+        _ownedBefore.AddOrUpdate((dcid, endpoint), epoch, (_, known) => Math.Max(known, epoch));
+
+    /// <summary>
+    /// True (once) when a peer said that this node served the endpoint before its restart, with the
+    /// newest epoch it was served at: its state died with the previous incarnation.
+    /// </summary>
+    public bool OwnedBefore(int dcid, int endpoint, out uint epoch) => _ownedBefore.TryRemove((dcid, endpoint), out epoch);
 
     private void ApplyUnbind(in DcView dc, int index, int endpoint, int peer) =>
         FreeRemote(dc, index, endpoint, peer, ReplyWord.PeerDied);
@@ -314,9 +351,31 @@ internal sealed unsafe partial class NodeProxy
         SlotReclaimer.WakeAll(dc);
     }
 
-    /// <summary>Forgets every endpoint that <paramref name="peer"/> announced (it restarted).</summary>
+    /// <summary>
+    /// Forgets every endpoint that <paramref name="peer"/> announced (it restarted), and keeps what
+    /// it owned at which epoch: its new incarnation learns that in the next sync (OWNER-STATUS)
+    /// before it serves anything, so it never serves one of them at an older epoch, nor silently empty.
+    /// </summary>
     private void ForgetRemoteEndpoints(int peer, uint failState)
     {
+        lock (_formerOwnership)
+        {
+            for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
+            {
+                if (_dcs[dcid] is not DcView known)
+                {
+                    continue;
+                }
+                for (int i = 0; i < known.NrSlots; i++)
+                {
+                    EndpointSlot* slot = known.Slot(i);
+                    if (Volatile.Read(ref slot->State) == SegmentLayout.SlotRemote && slot->OwnerNode == peer)
+                    {
+                        _formerOwnership.Add((peer, dcid, slot->Endpoint, slot->Epoch));
+                    }
+                }
+            }
+        }
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (_dcs[dcid] is not DcView dc)

@@ -12,22 +12,14 @@ using Microsoft.Extensions.Logging;
 namespace Dvs.Hosting;
 
 /// <summary>
-/// Server migration with epochs (shared DESIGN "Directory, epochs, migration").
-/// Old node: START pauses the service at a message boundary (new requests stay queued in its ring
+/// Server migration with epochs, the source's first half: migr_start (docs/protocol.md, "Migration
+/// protocol (as modelled)", is the protocol; NodeProxy.MigrationCommit.cs the commit point and
+/// rollback). START pauses the service at a message boundary (new requests stay queued in its ring
 /// in arrival order: the slot is MIGRATING), packs state + exactly-once table + held requests and
-/// streams the package to the target (bulk frames: whole frames of raw bytes in the reliable
-/// session), which restores the service off its inbound thread and answers READY. A deterministic
-/// service is pre-copied instead: its snapshot is taken at a message boundary while it goes on
-/// serving and logging what it executes; only for the final delta (that log, replayed on the
-/// target, and the held requests) is it paused, just before COMMIT. COMMIT (on the
-/// outbound thread, so it is ordered with everything else this node sends): epoch + 1, the slot
-/// becomes a forwarding stub (REMOTE, owner = target), what is still in its ring is forwarded in
-/// order behind the COMMIT, and the other nodes are told. The target binds the endpoint, serves the
-/// transferred requests first, announces itself (epoch + 1) and acknowledges. ROLLBACK (target
-/// down, error, or timeout before commit): the old node serves again, held requests first; the
-/// epoch does not change. Late messages reaching the old node are forwarded and their senders
-/// redirected; a client whose request was lost with a dead old node replays it (same sequence:
-/// the table answers it at most once).
+/// streams the package to the target (OFFER, DATA bulk frames, PREPARE), which restores it off its
+/// inbound thread and answers PREPARED (READY on the wire). A deterministic service is pre-copied
+/// instead: its snapshot is taken at a message boundary while it goes on serving and logging what
+/// it executes; only for the final delta (that log and the held requests) is it paused.
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
@@ -42,7 +34,11 @@ internal sealed unsafe partial class NodeProxy
     private const int CallKindMigrateDelta = 37;
     /// <summary>Apply the delta now and answer READY (flags 1): migr_start of a pre-copy.</summary>
     private const int CallKindMigratePrepareDelta = 38;
+    /// <summary>The role is the target's: serve, held requests first (after COMMITTED reached the source).</summary>
+    private const int CallKindMigrateHandover = 39;
     private const byte DeltaStage = 1;
+    /// <summary>COMMITTED with this flag: the target serves now (it bound the endpoint on HANDOVER).</summary>
+    private const byte ServingFlag = 2;
 
     // Reused across migrations: a large state costs page faults only the first time it moves.
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
@@ -54,11 +50,6 @@ internal sealed unsafe partial class NodeProxy
     private volatile bool _migrationBuffersKept;
 
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
-    private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
-    private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
-    private readonly List<(int DcId, int Index, int Endpoint)> _stubs = new();
-    // The proxy reads a stub's ring; once the endpoint is bound here again its owner does: never both.
-    private readonly Lock _stubLock = new();
     private readonly IncomingMigration?[] _incoming = new IncomingMigration?[SegmentLayout.MaxNodes];
     private int _nextMigrationId;
 
@@ -67,67 +58,6 @@ internal sealed unsafe partial class NodeProxy
 
     /// <summary>The host's instruments (RTT histogram); null when nobody set them (unit tests).</summary>
     internal NodeMetrics? Metrics { get; set; }
-
-    /// <summary>A migration this node started (it owns the endpoint until commit).</summary>
-    private sealed class OutgoingMigration
-    {
-        public int Id;
-        public int DcId;
-        public int Endpoint;
-        public int Target;
-        public uint NewEpoch;
-        /// <summary>The package without the state (MemoryPack), sent first.</summary>
-        public byte[] Header = [];
-        /// <summary>The state's bytes, sent after the header.</summary>
-        public ReadOnlyMemory<byte> State;
-        public ArrayBufferWriter<byte>? StateBuffer;
-        public long Offset;
-        public bool OfferSent;
-        public bool Sent;
-        /// <summary>Pre-copy: the service serves on until <see cref="Paused"/>.</summary>
-        public bool Precopy;
-        public object? PrecopyLog;
-        public bool Paused;
-        public byte[]? Delta;
-        public int DeltaOffset;
-        public bool DeltaOfferSent;
-        public bool DeltaSent;
-        /// <summary>The delta goes right before COMMIT, with no READY in between (the whole Migrate).</summary>
-        public bool CommitAfterDelta;
-        public ServiceHost? Host;
-        /// <summary>The service runs in its own process: the handshake goes through the slot's flags.</summary>
-        public bool External;
-        public List<HeldMessage> Held = new();
-        public readonly TaskCompletionSource<DvsError> Ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly TaskCompletionSource<DvsError> DeltaReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly TaskCompletionSource<DvsError> Committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly TaskCompletionSource<DvsError> RolledBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>A migration arriving here from the endpoint's current owner.</summary>
-    private sealed class IncomingMigration
-    {
-        public int Id;
-        public int From;
-        public byte[] Buffer = [];
-        public long Length;
-        public int HeaderLength;
-        public byte[]? Delta;
-        public bool DeltaApplied;
-        public int Replayed;
-        /// <summary>Set by the restoring worker; the inbound thread reads it at COMMIT (after READY).</summary>
-        public volatile MigrationPackage? Package;
-        public IMigratableService? Service;
-        /// <summary>Its serving thread, started while preparing; attached to the endpoint at COMMIT.</summary>
-        public ServiceHost? Host;
-        /// <summary>ABORT, or replaced by a newer OFFER: a host prestarted for it must stop (under the object's lock).</summary>
-        public bool Dropped;
-        public ExactlyOnceTable? Table;
-        public List<HeldMessage>? Held;
-        /// <summary>The slot of a standby process that takes the service (when no factory runs it here).</summary>
-        public int StandbyIndex = -1;
-        public byte[] Bytes = [];
-    }
 
     // ------------------------------------------------------------------ old node
 
@@ -172,6 +102,7 @@ internal sealed unsafe partial class NodeProxy
         {
             return DvsError.Migrate;  // already migrating
         }
+        _autoRolledBack.TryRemove((dcid, endpoint), out _);
         if (_copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)) ||
             IsCopyDestination(dcid, endpoint))
         {
@@ -331,19 +262,6 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>A target that went down before commit: its migrations will not be ready.</summary>
-    private void FailMigrationsTo(int peer)
-    {
-        foreach (OutgoingMigration migration in _outgoing.Values)
-        {
-            if (migration.Target == peer)
-            {
-                migration.Ready.TrySetResult(DvsError.NotConnected);
-                migration.DeltaReady.TrySetResult(DvsError.NotConnected);
-            }
-        }
-    }
-
     /// <summary>Asks a service in its own process to pause and write its package; reads it (epoch set to the new one).</summary>
     private DvsError PackExternal(OutgoingMigration migration, EndpointSlot* slot, TimeSpan timeout, out long stateBytes)
     {
@@ -385,100 +303,6 @@ internal sealed unsafe partial class NodeProxy
             _log.LogWarning(e, "migration {Id}: the package of endpoint {Endpoint} could not be read", migration.Id, migration.Endpoint);
             return DvsError.BadFile;
         }
-    }
-
-    /// <summary>COMMIT of a started migration; returns when the target serves and announced itself.</summary>
-    public DvsError MigrateCommit(int dcid, int endpoint, TimeSpan timeout, out uint epoch)
-    {
-        epoch = 0;
-        OutgoingMigration? migration = _outgoing.Values.FirstOrDefault(m => m.DcId == dcid && m.Endpoint == endpoint);
-        if (migration is null || !migration.Ready.Task.IsCompletedSuccessfully || migration.Ready.Task.Result != DvsError.Ok)
-        {
-            return DvsError.ProcSts;   // not started, or not prepared
-        }
-        if (Volatile.Read(ref _nodes[migration.Target].State) != SegmentLayout.NodeUp)
-        {
-            // The target died after READY: committing would strand the endpoint. Roll back instead.
-            Rollback(migration, timeout);
-            return DvsError.NotConnected;
-        }
-        if (migration.Precopy && !migration.Paused)
-        {
-            // The whole Migrate: pause only now, and send the delta right before COMMIT.
-            DvsError paused = PauseForDelta(migration, timeout);
-            if (paused != DvsError.Ok)
-            {
-                Rollback(migration, timeout);
-                return paused;
-            }
-            migration.CommitAfterDelta = true;
-        }
-        _toCommit.Enqueue(migration);
-        Doorbell.Wake(&_proxySlot->WakeSeq);
-        epoch = migration.NewEpoch;
-        // After the commit point the endpoint belongs to the target whatever happens: no rollback.
-        bool acknowledged = migration.Committed.Task.Wait(timeout);
-        migration.Host?.Stop();
-        Finish(migration);
-        return acknowledged ? migration.Committed.Task.Result : DvsError.TimedOut;
-    }
-
-    /// <summary>ROLLBACK of a started, uncommitted migration.</summary>
-    public DvsError MigrateRollback(int dcid, int endpoint, TimeSpan timeout)
-    {
-        OutgoingMigration? migration = _outgoing.Values.FirstOrDefault(m => m.DcId == dcid && m.Endpoint == endpoint);
-        if (migration is null)
-        {
-            return DvsError.ProcSts;
-        }
-        Rollback(migration, timeout);
-        return DvsError.Ok;
-    }
-
-    private void Rollback(OutgoingMigration migration, TimeSpan timeout)
-    {
-        _toRollback.Enqueue(migration);
-        Doorbell.Wake(&_proxySlot->WakeSeq);
-        migration.RolledBack.Task.Wait(timeout);
-        Finish(migration);
-    }
-
-    /// <summary>Outbound thread: streams packages, performs commits and rollbacks, forwards.</summary>
-    private bool ProcessMigrations()
-    {
-        bool worked = false;
-        while (_toRollback.TryDequeue(out OutgoingMigration? rollback))
-        {
-            DoRollback(rollback);
-            worked = true;
-        }
-        while (_toCommit.TryPeek(out OutgoingMigration? commit))
-        {
-            if (commit.CommitAfterDelta && !commit.DeltaSent)
-            {
-                worked |= SendDelta(commit);
-                if (!commit.DeltaSent)
-                {
-                    break;   // back-pressured: COMMIT must follow the whole delta
-                }
-            }
-            _toCommit.TryDequeue(out _);
-            DoCommit(commit);
-            worked = true;
-        }
-        foreach (OutgoingMigration migration in _outgoing.Values)
-        {
-            if (!migration.Sent && !migration.RolledBack.Task.IsCompleted)
-            {
-                worked |= SendPackage(migration);
-            }
-            else if (migration.Delta is not null && !migration.CommitAfterDelta && !migration.DeltaSent && !migration.RolledBack.Task.IsCompleted)
-            {
-                worked |= SendDelta(migration);
-            }
-        }
-        worked |= DrainStubs();
-        return worked;
     }
 
     /// <summary>OFFER, the package (header, then state) as bulk frames, PREPARE; resumes where back-pressure stopped it.</summary>
@@ -596,178 +420,6 @@ internal sealed unsafe partial class NodeProxy
             }
             migration.DeltaSent = true;
         }
-        return true;
-    }
-
-    private void DoCommit(OutgoingMigration migration)
-    {
-        if (_dcs[migration.DcId] is not DcView dc)
-        {
-            migration.Committed.TrySetResult(DvsError.BadDcId);
-            return;
-        }
-        int index = dc.SlotIndexOf(migration.Endpoint);
-        EndpointSlot* slot = dc.Slot(index);
-        // 1. The commit point: from here on the endpoint is the target's; this slot forwards.
-        slot->Epoch = migration.NewEpoch;
-        slot->OwnerNode = migration.Target;
-        slot->OwnerPid = 0;
-        Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
-        _directory[migration.DcId]!.Announced[index] = 0;   // moved, not unbound: no unbind announcement
-        if (migration.External)
-        {
-            // The service's process sees the slot remote (and the flag) and stops serving it.
-            Interlocked.Or(ref slot->Flags, (uint)SlotFlags.Committed);
-            Doorbell.Wake(&slot->WakeSeq);
-        }
-        else
-        {
-            // Paused, it touches nothing now; its thread is stopped (joined) by the caller of the
-            // commit, not here: that costs context switches before the COMMIT could leave.
-            Services?.Remove(migration.DcId, migration.Endpoint);
-        }
-        // 2. COMMIT first, then what reached the ring after the package was taken, in order.
-        var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
-        Message m = default;
-        Post(migration.Target, header, m);
-        RingHeader* ring = dc.Ring(index);
-        long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
-        while (true)
-        {
-            Message held;
-            int meta;
-            ulong incarnation;
-            if (Shim.RingPollAux(ring, dc.RingCapacity, &held, &meta, &incarnation) == 0)
-            {
-                var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
-                    migration.NewEpoch, (uint)(meta >>> 8), incarnation);
-                Post(migration.Target, forwarded, held);
-                continue;
-            }
-            // A producer that saw MIGRATING may still be writing a claimed cell: wait for it.
-            if (Volatile.Read(ref ring->Tail) == Volatile.Read(ref ring->Head) || Stopwatch.GetTimestamp() > quiet)
-            {
-                break;
-            }
-        }
-        migration.Host?.Endpoint.Abandon();
-        // 3. A sender that saw MIGRATING just before the switch may still land a message in this
-        //    ring: the proxy keeps forwarding from it. The target announces the new home to the DC.
-        lock (_stubLock)
-        {
-            _stubs.Add((migration.DcId, index, migration.Endpoint));
-        }
-        _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} committed to node {Target}, epoch {Epoch}",
-            migration.Id, migration.Endpoint, migration.DcId, migration.Target, migration.NewEpoch);
-    }
-
-    private void DoRollback(OutgoingMigration migration)
-    {
-        if (_dcs[migration.DcId] is DcView dc)
-        {
-            EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(migration.Endpoint));
-            Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotLocal, SegmentLayout.SlotMigrating);
-            if (migration.External)
-            {
-                Interlocked.And(ref slot->Flags, ~(uint)(SlotFlags.MigrateRequest | SlotFlags.Packaged));
-                Doorbell.Wake(&slot->WakeSeq);   // the service's process resumes, its held requests first
-            }
-            var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
-            Post(migration.Target, header, default);
-        }
-        migration.Sent = true;
-        migration.DeltaSent = true;
-        if (migration.Paused)
-        {
-            migration.Host?.Resume(migration.Held);
-        }
-        else
-        {
-            migration.Host?.EndPrecopy(migration.PrecopyLog);   // it never stopped serving
-        }
-        migration.Ready.TrySetResult(DvsError.TimedOut);
-        migration.DeltaReady.TrySetResult(DvsError.TimedOut);
-        migration.RolledBack.TrySetResult(DvsError.Ok);
-        _log.LogWarning("migration {Id}: endpoint {Endpoint} of DC {Dc} rolled back, it serves on this node again",
-            migration.Id, migration.Endpoint, migration.DcId);
-    }
-
-    /// <summary>Forwards stragglers from the rings of endpoints that moved away from this node.</summary>
-    private bool DrainStubs()
-    {
-        lock (_stubLock)
-        {
-            return DrainStubsLocked();
-        }
-    }
-
-    private bool DrainStubsLocked()
-    {
-        bool worked = false;
-        for (int i = _stubs.Count - 1; i >= 0; i--)
-        {
-            (int dcid, int index, int endpoint) = _stubs[i];
-            if (_dcs[dcid] is not DcView dc)
-            {
-                continue;
-            }
-            EndpointSlot* slot = dc.Slot(index);
-            if (Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->Endpoint != endpoint)
-            {
-                _stubs.RemoveAt(i);   // bound here again (migrated back): its owner reads the ring
-                continue;
-            }
-            RingHeader* ring = dc.Ring(index);
-            Message m;
-            int meta;
-            ulong incarnation;
-            while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
-            {
-                if (Post(slot->OwnerNode,
-                    new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m))
-                {
-                    Count(NodeCounter.Forwarded);
-                }
-                worked = true;
-            }
-        }
-        return worked;
-    }
-
-    /// <summary>Sends "endpoint lives on owner, epoch" to the peers of the DC (or one).</summary>
-    private void Redirect(in DcView dc, int endpoint, int owner, uint epoch, int onlyTo)
-    {
-        foreach (int peer in _peerIds)
-        {
-            if ((onlyTo >= 0 && peer != onlyTo) || peer == owner || (dc.Descriptor->Nodes & (1UL << peer)) == 0)
-            {
-                continue;
-            }
-            Message m = default;
-            m.Source = endpoint;
-            m.Type = owner;
-            Post(peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m);
-        }
-    }
-
-    /// <summary>
-    /// A message for an endpoint that moved away: forward it in order, redirect its sender. False
-    /// while the new owner's outbox is full: the session it came from holds it and retries.
-    /// </summary>
-    private bool Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot)
-    {
-        int owner = slot->OwnerNode;
-        var forwarded = header;
-        forwarded.Epoch = slot->Epoch;
-        if (!TryForward(owner, forwarded, m))
-        {
-            return false;
-        }
-        if (header.Epoch < slot->Epoch && _dcs[header.DcId] is DcView dc)
-        {
-            Redirect(dc, header.Destination, owner, slot->Epoch, onlyTo: fromPeer);
-        }
-        Count(NodeCounter.Forwarded);
         return true;
     }
 }

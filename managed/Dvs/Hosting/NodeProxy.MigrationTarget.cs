@@ -73,20 +73,40 @@ internal sealed unsafe partial class NodeProxy
                     (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
                 return;
             case CallKindMigrateCommit:
-                if (_incoming[peer] is IncomingMigration commit && commit.Id == id)
+                if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
                 {
-                    _incoming[peer] = null;
-                    DvsError applied = commit.Package is null ? DvsError.ProcSts : ApplyDelta(commit);
+                    DvsError applied = ApplyDelta(commit);
                     if (applied != DvsError.Ok)
                     {
                         // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                        _incoming[peer] = null;
                         Drop(commit);
-                        SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
-                        return;
                     }
-                    // Bind now, before this session delivers the next entry: the forwarded requests
-                    // that follow the COMMIT must find the endpoint served here.
-                    BindMigrated(commit);
+                    else
+                    {
+                        // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
+                        commit.Committed = true;
+                    }
+                    SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                }
+                else
+                {
+                    // NOCOPY: this node holds no copy of that migration (it restarted since, or dropped it).
+                    SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)DvsError.HostRestarted);
+                }
+                return;
+            case CallKindMigrateHandover:
+                if (_incoming[peer] is IncomingMigration handover && handover.Id == id && handover.Committed)
+                {
+                    _incoming[peer] = null;
+                    // Bind now, before this session delivers the next entry: the held requests the
+                    // source forwards right behind HANDOVER must find the endpoint served here.
+                    BindMigrated(handover);
+                }
+                else
+                {
+                    Count(NodeCounter.DropOther);
+                    _log.LogWarning("migration {Id}: HANDOVER from node {Peer} for a copy this node does not hold", id, peer);
                 }
                 return;
             case CallKindMigrateAbort:
@@ -97,16 +117,10 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigrateReady:
-                if (_outgoing.TryGetValue(id, out OutgoingMigration? ready))
-                {
-                    (header.Flags == DeltaStage ? ready.DeltaReady : ready.Ready).TrySetResult((DvsError)m.Type);
-                }
-                return;
             case CallKindMigrateCommitted:
-                if (_outgoing.TryGetValue(id, out OutgoingMigration? committed))
-                {
-                    committed.Committed.TrySetResult((DvsError)m.Type);
-                }
+                // The source's side: its outbound thread owns the migration's phase.
+                _migrationEvents.Enqueue((header.CallKind, id, (DvsError)m.Type, header.Flags));
+                Doorbell.Wake(&_proxySlot->WakeSeq);
                 return;
         }
     }
@@ -285,7 +299,7 @@ internal sealed unsafe partial class NodeProxy
         return GC.AllocateUninitializedArray<byte>((int)length);
     }
 
-    /// <summary>Target side of COMMIT (inbound thread, under the old owner's session lock): bind, serve the transferred requests first, acknowledge.</summary>
+    /// <summary>Target side of HANDOVER (inbound thread, under the old owner's session lock): bind, serve the transferred requests first, say it serves.</summary>
     private void BindMigrated(IncomingMigration incoming)
     {
         MigrationPackage package = incoming.Package!;
@@ -317,6 +331,7 @@ internal sealed unsafe partial class NodeProxy
                 error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
+            _stubCount = _stubs.Count;
         }
         if (incoming.StandbyIndex >= 0)
         {
@@ -329,7 +344,7 @@ internal sealed unsafe partial class NodeProxy
                     Shim.RingOfferAux(target.Ring(index), target.RingCapacity, &m, straggler.Meta, straggler.Incarnation, target.Slot(index));
                 }
             }
-            SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+            SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, ServingFlag);
             return;
         }
         incoming.Held!.AddRange(stragglers);
@@ -348,7 +363,12 @@ internal sealed unsafe partial class NodeProxy
         {
             Drop(incoming);
         }
-        SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error);
+        if (error != DvsError.Ok)
+        {
+            _log.LogError("migration {Id}: endpoint {Endpoint} of DC {Dc} was handed over but cannot be bound here ({Error})",
+                incoming.Id, package.Endpoint, package.DcId, error);
+        }
+        SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, ServingFlag);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
             incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
     }

@@ -97,6 +97,10 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         int index = dc.SlotIndexOf(destination);
+        if (_stubCount != 0 && index >= 0)
+        {
+            DrainStubBefore(dcid, index);   // per-sender order across a handover (see DrainStubBefore)
+        }
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
         int node = slot == null ? -1 : slot->OwnerNode;
         if (slot == null || Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->Endpoint != destination ||
@@ -111,7 +115,7 @@ internal sealed unsafe partial class NodeProxy
         ulong incarnation = kind switch
         {
             SegmentLayout.KindSendRec => ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route)),
-            SegmentLayout.KindReply => ClientIncarnation.Make(Volatile.Read(ref _nodes[node].Incarnation), ClientIncarnation.BindCountOfRoute(route)),
+            SegmentLayout.KindReply or SegmentLayout.KindReplyFailed => ClientIncarnation.Make(Volatile.Read(ref _nodes[node].Incarnation), ClientIncarnation.BindCountOfRoute(route)),
             _ => 0,
         };
         SendFromRing(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
@@ -288,6 +292,26 @@ internal sealed unsafe partial class NodeProxy
             }
         }
         return worked;
+    }
+
+    /// <summary>Moves what waits in the overflow for one endpoint into <paramref name="into"/>, in order (a handover forwards it).</summary>
+    private void TakeOverflow(int dcid, int index, List<HeldMessage> into)
+    {
+        if (!HasOverflow)
+        {
+            return;
+        }
+        lock (_overflowLock)
+        {
+            if (_overflow.TryGetValue((dcid << 16) | index, out Queue<HeldMessage>? queue))
+            {
+                while (queue.TryDequeue(out HeldMessage held))
+                {
+                    into.Add(held);
+                    _overflowCount--;
+                }
+            }
+        }
     }
 
     /// <summary>A request from another node that can no longer be delivered: answer it with an error.</summary>

@@ -33,9 +33,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 {
     private const int CallKindBind = 16;
     private const int CallKindUnbind = 17;
-    private const int CallKindReplyError = 18;
+    private const int CallKindReplyError = SegmentLayout.KindReplyFailed;
     /// <summary>Ends a peer's full announcement of its endpoints of one DC (see SyncPeer).</summary>
     private const int CallKindDirectorySynced = 19;
+    /// <summary>To a restarted peer, in its sync: "you served this endpoint at this epoch before you restarted".</summary>
+    private const int CallKindOwnerStatus = 25;
 
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
@@ -409,6 +411,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindDirectorySynced:
                 Interlocked.Or(ref _synced[session.PeerNode], 1UL << dcid);
                 return true;
+            case CallKindOwnerStatus:
+                ApplyOwnerStatus(dcid, header.Destination, header.Epoch);
+                return true;
             case CallKindVCopyRequest:
             case CallKindVCopyData:
             case CallKindVCopyDone:
@@ -416,7 +421,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             case CallKindVCopyOpen:
                 DeliverVCopy(session, dc, header, m);
                 return true;
-            case >= CallKindMigrateOffer and <= CallKindMigratePrepareDelta:
+            case >= CallKindMigrateOffer and <= CallKindMigrateHandover:
                 DeliverMigration(session, dc, header, m);
                 return true;
         }
@@ -429,7 +434,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             {
                 // It moved away from here (migration): forward, in order, and tell the sender where it is
                 // (possibly back to the sender's own node, which owns it now).
-                if (!Forward(session.PeerNode, header, in m, slot))
+                if (!Forward(session.PeerNode, header, in m, slot, index))
                 {
                     Count(NodeCounter.InboundBackPressure);
                     return false;
@@ -559,6 +564,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         Volatile.Write(ref _synced[peer], 0UL);
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
+        // A copy of its migration that this node held: its new incarnation knows nothing of it.
+        Drop(_incoming[peer]);
+        _incoming[peer] = null;
+        Volatile.Write(ref _restarted[peer], true);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _grants.RemovePeer(peer);
         _nodes[peer].Incarnation = newIncarnation;

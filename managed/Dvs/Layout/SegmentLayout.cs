@@ -22,6 +22,12 @@ internal static class SegmentLayout
     public const int KindReply = 3;
     public const int KindNotify = 4;
     public const int KindVCopy = 5;
+    /// <summary>
+    /// A reply that fails the caller's SendRec with the error in its Type (the service said so,
+    /// e.g. StateLost); the same number as the wire's reply-error call kind, so the node host
+    /// ships it unchanged. Managed only: the C shim never sees it.
+    /// </summary>
+    public const int KindReplyFailed = 18;
 
     public const uint SegmentReady = 1;
     /// <summary>The host stopped cleanly (its name is unlinked).</summary>

@@ -29,6 +29,8 @@ public sealed class ServiceHost : IDisposable
     private readonly bool _external;
     private long _executed;
     private long _repeats;
+    // A service re-created empty after its state was lost: the clients told so (StateLost) once each.
+    private readonly HashSet<(int Client, ulong Incarnation)>? _told;
     // Pre-copy: a snapshot asked for by the node host, taken by the serving thread at a message
     // boundary; from then on the requests it executes are logged until the pause.
     private SnapshotRequest? _snapshotRequest;
@@ -48,15 +50,16 @@ public sealed class ServiceHost : IDisposable
     }
 
     internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
-        bool external = false)
-        : this(endpoint, endpoint.Number, service, kind, table, log, external)
+        bool external = false, bool stateLost = false)
+        : this(endpoint, endpoint.Number, service, kind, table, log, external, stateLost)
     {
     }
 
     private ServiceHost(Endpoint? endpoint, int number, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
-        bool external)
+        bool external, bool stateLost = false)
     {
         _external = external;
+        _told = stateLost ? new HashSet<(int, ulong)>() : null;
         if (endpoint is null)
         {
             _attached = new ManualResetEventSlim(false);
@@ -166,6 +169,12 @@ public sealed class ServiceHost : IDisposable
             {
                 Interlocked.Increment(ref _repeats);
                 _endpoint.Reply(request.Source, in cached);
+                continue;
+            }
+            if (_told is not null && _told.Add((request.Source, incarnation)))
+            {
+                // Its earlier requests, and the state they made, are gone: say so before serving it.
+                _endpoint.ReplyFailure(request.Source, DvsError.StateLost);
                 continue;
             }
             Message reply;
