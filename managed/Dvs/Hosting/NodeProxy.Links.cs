@@ -17,7 +17,7 @@ internal sealed unsafe partial class NodeProxy
     private readonly PeerLink?[] _links = new PeerLink?[SegmentLayout.MaxNodes];
     // Cached: the link calls it for each message it drops; a method group would allocate per call.
     private readonly UndeliverableHandler _peerDown;
-    // The sender loop's thread: what it posts needs no wake-up.
+    // The sender loop's thread: what it posts needs no futex wake.
     private int _senderThreadId = -1;
 
     /// <summary>
@@ -43,12 +43,19 @@ internal sealed unsafe partial class NodeProxy
         return true;
     }
 
-    /// <summary>Wakes the sender loop for a message queued by another thread.</summary>
+    /// <summary>
+    /// Makes the sender loop look again before it sleeps: another thread wakes it; the loop itself
+    /// (a delivery it retried while polling queued a forward) only bumps the word it sleeps on.
+    /// </summary>
     private void WakeSender()
     {
         if (Environment.CurrentManagedThreadId != _senderThreadId)
         {
             Doorbell.Wake(&_proxySlot->WakeSeq);
+        }
+        else
+        {
+            Interlocked.Increment(ref _proxySlot->WakeSeq);
         }
     }
 
