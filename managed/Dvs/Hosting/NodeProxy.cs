@@ -29,7 +29,7 @@ namespace Dvs.Hosting;
 /// <para>A session is touched by both threads under its gate. Session callbacks only set flags or
 /// queue into outboxes; the outbound thread acts on them, so no thread ever holds two gates.</para>
 /// </remarks>
-internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
+internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDisposable
 {
     private const int CallKindBind = 16;
     private const int CallKindUnbind = 17;
@@ -50,18 +50,15 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly int[] _peerIds;
     private readonly IDatagramChannel _channel;
     private readonly DropCounters _drops = new();
-    private readonly DatagramBatch _outBatch;
     private readonly DatagramSender _datagrams;
     private readonly ReceiverLoop _receiver;
+    private readonly SenderLoop _sender;
     private readonly DcView?[] _dcs = new DcView?[SegmentLayout.MaxDcs];
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
-    // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
-    private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
     private Thread? _outbound;
     private Thread? _inbound;
-    private volatile bool _stopping;
     private readonly EndpointSlot* _proxySlot;
     private readonly RingHeader* _outRing;
     private readonly uint _outCapacity;
@@ -133,10 +130,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             throw;
         }
         _peerIds = ids.ToArray();
-        _outBatch = new DatagramBatch(64, options.Mtu);
         _datagrams = new DatagramSender(_channel, _counters, log);
         _receiver = new ReceiverLoop(_channel, new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops),
             _drops, _sessions, _datagrams, _counters, _proxySlot, log);
+        _sender = new SenderLoop(this, _links, _peerIds, _datagrams, options.Mtu, _nodes, _counters, options.HeartbeatInterval, () => Metrics);
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (segment.TryGetDc(dcid, out DcView dc) == DvsError.Ok)
@@ -184,41 +181,46 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 
     // ------------------------------------------------------------------ outbound thread
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OutboundLoop()
     {
         _senderThreadId = Environment.CurrentManagedThreadId;
         try
         {
-            while (!_stopping)
-            {
-                if (FailingNode is { } failing && failing == _segment.NodeName)
-                {
-                    throw new InvalidOperationException("injected proxy fault (test)");
-                }
-                uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
-                bool worked = AnnounceDirectoryChanges();
-                worked |= ApplyPeerEvents();
-                worked |= ProcessMigrations();
-                // What waits in the peers' outboxes (a migration's commit and forwards among it)
-                // goes before the outbound ring's new messages.
-                worked |= FlushLinks();
-                worked |= DrainOutbound();
-                worked |= ProcessCopyJobs();
-                worked |= FlushOverflow();
-                long deadline = PollSessions();
-                if (worked || _stopping)
-                {
-                    continue;
-                }
-                TrimMigrationBuffers(MonotonicClock.NowTicks);
-                IdleWait(observed, deadline);
-            }
+            _sender.Run();
         }
         catch (Exception e)
         {
             Fail(e, "outbound");
         }
+    }
+
+    uint ISenderSteps.BeginPass()
+    {
+        if (FailingNode is { } failing && failing == _segment.NodeName)
+        {
+            throw new InvalidOperationException("injected proxy fault (test)");
+        }
+        return Volatile.Read(ref _proxySlot->WakeSeq);
+    }
+
+    bool ISenderSteps.AnnounceDirectoryChanges() => AnnounceDirectoryChanges();
+
+    bool ISenderSteps.ApplyPeerEvents() => ApplyPeerEvents();
+
+    bool ISenderSteps.ProcessMigrations() => ProcessMigrations();
+
+    bool ISenderSteps.FlushLinks() => FlushLinks();
+
+    bool ISenderSteps.DrainOutbound() => DrainOutbound();
+
+    bool ISenderSteps.ProcessCopyJobs() => ProcessCopyJobs();
+
+    bool ISenderSteps.FlushOverflow() => FlushOverflow();
+
+    void ISenderSteps.Idle(uint observed, long deadline)
+    {
+        TrimMigrationBuffers(MonotonicClock.NowTicks);
+        IdleWait(observed, deadline);
     }
 
     /// <summary>
@@ -291,58 +293,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             }
         }
     }
-
-    /// <summary>Runs every session's timers and sends what they produce; returns the next deadline.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private long PollSessions()
-    {
-        long deadline = long.MaxValue;
-        foreach (int id in _peerIds)
-        {
-            ReliableSession session = _sessions[id]!;
-            long now = MonotonicClock.NowTicks;
-            while (true)
-            {
-                int produced;
-                int bulk = 0;
-                lock (session.Gate)
-                {
-                    produced = session.Poll(now, _outBatch);
-                    if (session.BulkInFlight > 0)
-                    {
-                        bulk = session.PollBulk(now, BulkBatch(session));
-                    }
-                    if (!_outBatch.IsFull && bulk == 0)
-                    {
-                        deadline = Math.Min(deadline, session.NextDeadline(now));
-                    }
-                }
-                Flush();
-                FlushBulk();
-                // After a bulk frame the messages queued behind it may go: poll again.
-                if (bulk == 0 && (produced == 0 || !_outBatch.IsFull))
-                {
-                    break;
-                }
-            }
-            long srtt = session.SmoothedRtt;
-            _nodes[id].RttNs = (ulong)(srtt * 100);
-            // The RTT histogram samples the smoothed RTT once per heartbeat interval: bounded work,
-            // off the per-message path (the session's per-ack samples stay inside it).
-            if (srtt > 0 && now - _rttRecordedAt[id] >= _options.HeartbeatInterval.Ticks && Metrics is { } metrics)
-            {
-                _rttRecordedAt[id] = now;
-                metrics.RecordRtt(id, srtt / (double)TimeSpan.TicksPerMicrosecond);
-            }
-            long retransmissions = session.Retransmissions;
-            Count(NodeCounter.Retransmissions, retransmissions - (long)_nodes[id].Retransmissions);
-            _nodes[id].Retransmissions = (ulong)retransmissions;
-        }
-        return deadline;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Flush() => _datagrams.Send(_outBatch);
 
     // ------------------------------------------------------------------ inbound thread
 
@@ -605,7 +555,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
+        _sender.Stop();
         _receiver.Stop();
         Doorbell.Wake(&_proxySlot->WakeSeq);
         _outbound?.Join();
