@@ -83,7 +83,7 @@ public sealed unsafe partial class Endpoint
     /// </summary>
     public ValueTask<DvsResult> SendRecAsync(int destination, Message message, DvsTimeout timeout, CancellationToken cancellationToken)
     {
-        if (!EnterCall(ref _inCall))
+        if (!_lifetime.EnterCall())
         {
             return new ValueTask<DvsResult>(new DvsResult(DvsError.NotBind, default));
         }
@@ -93,7 +93,7 @@ public sealed unsafe partial class Endpoint
         }
         finally
         {
-            ExitCall(ref _inCall);
+            _lifetime.ExitCall();
         }
     }
 
@@ -104,22 +104,22 @@ public sealed unsafe partial class Endpoint
     public ValueTask<DvsResult> RetrySendRecAsync(RequestId request, Message message, DvsTimeout timeout,
         CancellationToken cancellationToken = default)
     {
-        if (request.Sequence == 0 || request.Binding != _incarnation)
+        if (request.Sequence == 0 || request.Binding != _binding.Incarnation)
         {
             return new ValueTask<DvsResult>(new DvsResult(DvsError.Invalid, default));
         }
-        if (!EnterCall(ref _inCall))
+        if (!_lifetime.EnterCall())
         {
             return new ValueTask<DvsResult>(new DvsResult(DvsError.NotBind, default));
         }
         try
         {
-            _lastSent = request;
+            _caller.LastRequest = request;
             return SendRecAsyncCore(request.Destination, message, timeout, cancellationToken, request.Sequence);
         }
         finally
         {
-            ExitCall(ref _inCall);
+            _lifetime.ExitCall();
         }
     }
 
@@ -132,14 +132,14 @@ public sealed unsafe partial class Endpoint
         }
         if (timeout.IsNoWait)
         {
-            return new ValueTask<DvsResult>(new DvsResult(RefuseNoWait(destination), default));
+            return new ValueTask<DvsResult>(new DvsResult(_caller.RefuseNoWait(destination), default));
         }
         long deadline = Waiter.Deadline(timeout);
         if (sequence == 0)
         {
-            sequence = NewRequest(destination);
+            sequence = _caller.NewRequest(destination);
         }
-        DvsError error = BeginSendRec(destination, in message, deadline, noWait: true, sequence, out ulong awaiting);
+        DvsError error = _caller.BeginSendRec(destination, in message, deadline, noWait: true, sequence, out ulong awaiting);
         if (error == DvsError.Again && !timeout.IsNoWait)
         {
             // Ring full: do the whole call on the pump, as the same request.
@@ -149,49 +149,39 @@ public sealed unsafe partial class Endpoint
         {
             return new ValueTask<DvsResult>(new DvsResult(error, default));
         }
-        var reply = new ReplyArrived(this, destination);
-        int r = reply.Poll();
+        int r = _caller.PollReply(destination, out Message replied);
         if (r != 0)
         {
-            return new ValueTask<DvsResult>(new DvsResult(r > 0 ? DvsError.Ok : (DvsError)r, reply.Message));
+            return new ValueTask<DvsResult>(new DvsResult(r > 0 ? DvsError.Ok : (DvsError)r, replied));
         }
         return Pump.Start(new AsyncOperation(AsyncOperationKind.WaitReply, destination, default, deadline, awaiting, cancellationToken));
     }
 
     private AsyncPump Pump => _pump ??= new AsyncPump(RunAsyncOperation, CancelWait, $"dvs-ep{Number}");
 
-    /// <summary>
-    /// Set by a cancelled token while the pump waits; the wait conditions look at it only when
-    /// nothing has arrived (never on the path of a message) and end the wait with Canceled.
-    /// </summary>
-    private volatile bool _canceled;
-
     /// <summary>From the token's callback: mark, then wake the words the pump may sleep on (its slot, the rings it may wait to fill).</summary>
     private void CancelWait(bool cancel)
     {
-        _canceled = cancel;
+        _binding.Canceled = cancel;   // the only writer (see EndpointBinding.Canceled)
         if (!cancel)
         {
             return;
         }
         Interlocked.MemoryBarrier();
-        Doorbell.Wake(&_self->WakeSeq);
-        Doorbell.Wake(&_dc.Outbound->SpaceSeq);
-        for (int i = 0; i < _dc.NrSlots; i++)
+        Doorbell.Wake(&_binding.Self->WakeSeq);
+        ref readonly DcView dc = ref _binding.Dc;
+        dc.Outbound.WakeSpaceWaitersAlways();
+        for (int i = 0; i < dc.NrSlots; i++)
         {
             // Which ring a Send waits on is the pump's business: wake the ones with sleepers (rare path).
-            RingHeader* ring = _dc.Ring(i);
-            if (Volatile.Read(ref ring->SpaceWaiters) != 0)
-            {
-                Doorbell.Wake(&ring->SpaceSeq);
-            }
+            dc.InboundRing(i).WakeSpaceWaiters();
         }
     }
 
-    /// <summary>The pump thread's side of an async call (marked as its own call: see EnterCall).</summary>
+    /// <summary>The pump thread's side of an async call (marked as its own call: see EndpointLifetime).</summary>
     private DvsResult RunAsyncOperation(AsyncOperation operation)
     {
-        if (!EnterCall(ref _pumpInCall))
+        if (!_lifetime.EnterPumpCall())
         {
             return new DvsResult(DvsError.NotBind, default);
         }
@@ -201,7 +191,7 @@ public sealed unsafe partial class Endpoint
         }
         finally
         {
-            ExitCall(ref _pumpInCall);
+            _lifetime.ExitPumpCall();
         }
     }
 
@@ -212,18 +202,18 @@ public sealed unsafe partial class Endpoint
         switch (operation.Kind)
         {
             case AsyncOperationKind.Send:
-                return new DvsResult(SendCore(operation.Peer, in message, remaining), default);
+                return new DvsResult(_caller.Send(operation.Peer, in message, remaining), default);
             case AsyncOperationKind.Receive:
-                return new DvsResult(ReceiveCore(operation.Peer, out message, remaining), message);
+                return new DvsResult(_receiver.Receive(operation.Peer, out message, remaining), message);
             case AsyncOperationKind.ReceiveRequest:
-                return new DvsResult(ReceiveRequestCore(out message, remaining), message);
+                return new DvsResult(_receiver.ReceiveRequest(out message, remaining), message);
             default:
                 if (operation.Awaiting == 0)
                 {
-                    DvsError whole = SendRecCore(operation.Peer, ref message, remaining, operation.Sequence);
+                    DvsError whole = _caller.SendRec(operation.Peer, ref message, remaining, operation.Sequence);
                     return new DvsResult(whole, whole == DvsError.Ok ? message : default);
                 }
-                DvsError error = WaitReply(operation.Peer, operation.Awaiting, ref message, operation.Deadline);
+                DvsError error = _caller.WaitReply(operation.Peer, operation.Awaiting, ref message, operation.Deadline);
                 return new DvsResult(error, error == DvsError.Ok ? message : default);
         }
     }

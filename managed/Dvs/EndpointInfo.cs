@@ -1,4 +1,3 @@
-using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
 
@@ -17,7 +16,7 @@ public sealed record EndpointInfo(
         // binding left there, so it is not shown (every node then shows a remote endpoint alike).
         string name = state is SegmentLayout.SlotRemote or SegmentLayout.SlotFree ? "" : NodeSegment.ReadName(slot->Name, 16);
         return new EndpointInfo(dc.DcId, slot->Endpoint, slot->PNr, StateName(state), name,
-            slot->OwnerPid, slot->OwnerNode, slot->Epoch, index < dc.NrSysProcs, Shim.RingCount(dc.Ring(index)),
+            slot->OwnerPid, slot->OwnerNode, slot->Epoch, index < dc.NrSysProcs, dc.InboundRing(index).Count,
             slot->Sent, slot->Received, slot->Replies);
     }
 

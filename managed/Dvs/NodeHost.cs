@@ -25,6 +25,7 @@ public sealed unsafe partial class NodeHost : IDisposable
     private readonly Hosting.ServiceRegistry _services;
     private readonly Hosting.NodeMetrics _metrics;
     private readonly ILogger _log;
+    private readonly Hosting.EpochRecord _epochs;
 
     private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
     {
@@ -34,6 +35,7 @@ public sealed unsafe partial class NodeHost : IDisposable
         _log = log;
         _services = new Hosting.ServiceRegistry(log);
         _metrics = new Hosting.NodeMetrics(segment);
+        _epochs = Hosting.EpochRecord.Load(segment.NodeName);
         try
         {
             _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
@@ -41,6 +43,7 @@ public sealed unsafe partial class NodeHost : IDisposable
             {
                 _proxy.Services = _services;
                 _proxy.Metrics = _metrics;
+                _proxy.Epochs = _epochs;
             }
             _services.Node = Node.Attach(segment.NodeName);
             // Only now: a peer's first frame may already need the services, the metrics, the node.
@@ -101,33 +104,110 @@ public sealed unsafe partial class NodeHost : IDisposable
     /// <summary>Lets this host create services of <paramref name="kind"/>: the ones it hosts, and ones migrated to it.</summary>
     public void RegisterServiceKind(string kind, Func<Services.IMigratableService> factory) => _services.AddFactory(kind, factory);
 
-    /// <summary>Starts a hosted service of <paramref name="kind"/> on <paramref name="endpoint"/> (bound by this host's process).</summary>
-    /// <exception cref="DvsException">Unknown kind, or the endpoint cannot be bound.</exception>
+    /// <summary>
+    /// Starts a hosted service of <paramref name="kind"/> on <paramref name="endpoint"/> (bound by
+    /// this host's process). After a restart of this host it first settles what the previous one
+    /// left (docs/protocol.md, restart rule): a peer that holds a current copy of a migration of
+    /// the endpoint serves it (it is not started here: <see cref="DvsError.RmtProc"/>); an endpoint
+    /// this node served before, with no current copy anywhere, starts empty one epoch newer than
+    /// any seen, and each client's first request gets <see cref="DvsError.StateLost"/>.
+    /// </summary>
+    /// <exception cref="DvsException">Unknown kind, the endpoint cannot be bound, or it is served elsewhere (RmtProc).</exception>
     public Services.ServiceHost HostService(int dcid, int endpoint, string kind)
     {
         Services.IMigratableService service = _services.Create(kind)
             ?? throw new DvsException(DvsError.BadValue, $"no service kind '{kind}' is registered on node '{NodeName}'");
-        if (_proxy is not null && _proxy.OwnedBefore(dcid, endpoint, out uint lostEpoch))
+        Node node = _services.Node!;
+        if (_proxy is not null && node.GetEndpointInfo(dcid, endpoint) is null or { State: "free" })
         {
-            // This node served the endpoint before it restarted, and nobody else holds it: its
-            // state is gone. It comes back newer than any epoch the DC saw, and says so.
-            DvsError error = _services.Node!.CommitBind(dcid, endpoint, lostEpoch + 1, out Endpoint? rebound);
-            if (error != DvsError.Ok)
+            bool recorded = _epochs.TryGet(dcid, endpoint, out uint used, out int usedBy);
+            bool owned = _proxy.OwnedBefore(dcid, endpoint, out uint seen);
+            if (_proxy.HeldElsewhere(dcid, endpoint, out var copy))
             {
-                throw new DvsException(error, $"endpoint {endpoint} of DC {dcid} cannot be bound again on node '{NodeName}'");
+                // The copy is current when this node used no newer epoch since it paused (it did
+                // not roll back and serve again): its holder serves from it. Else it is stale.
+                bool current = CopyIsCurrent(recorded, used, owned, seen, copy.Epoch);
+                _proxy.SettleCopy(copy.Holder, dcid, endpoint, copy.Id, handOver: current);
+                if (current)
+                {
+                    _log.LogWarning("endpoint {Endpoint} of DC {Dc}: node {Holder} holds the current copy of its migration (epoch {Epoch}): "
+                        + "handed over to it; service {Kind} not started here", endpoint, dcid, copy.Holder, copy.Epoch, kind);
+                    throw new DvsException(DvsError.RmtProc,
+                        $"endpoint {endpoint} of DC {dcid} is served by node {copy.Holder} (epoch {copy.Epoch}), from the copy of its migration");
+                }
+                (recorded, used, usedBy) = (true, Math.Max(used, copy.Epoch), NodeId);
             }
-            rebound!.SetName(kind);
-            _log.LogWarning("endpoint {Endpoint} of DC {Dc}: state lost: this node served it at epoch {Epoch} before it restarted and no node holds "
-                + "a copy; service {Kind} starts empty at epoch {New}, and each client's first request gets StateLost",
-                endpoint, dcid, lostEpoch, kind, lostEpoch + 1);
-            var renewed = new Services.ServiceHost(rebound, service, kind, null, _log, stateLost: true);
-            _services.Add(renewed);
-            return renewed;
+            if (owned)
+            {
+                // A peer says it was ours when this node went down: the state went with it.
+                return StartLostService(dcid, endpoint, kind, service, Math.Max(seen, recorded ? used : 0));
+            }
+            if (recorded && usedBy != NodeId)
+            {
+                // It moved away (or this node yielded it) and its owner has not announced it yet.
+                throw new DvsException(DvsError.RmtProc,
+                    $"endpoint {endpoint} of DC {dcid} is served by node {usedBy} (epoch {used}), as this node last knew");
+            }
+            if (recorded)
+            {
+                return StartLostService(dcid, endpoint, kind, service, used);
+            }
         }
-        Endpoint bound = _services.Node!.Bind(dcid, endpoint, kind);
+        Endpoint bound = node.Bind(dcid, endpoint, kind);
+        _epochs.Raise(dcid, endpoint, 0, NodeId);
         var host = new Services.ServiceHost(bound, service, kind, null, _log);
         _services.Add(host);
         return host;
+    }
+
+    /// <summary>
+    /// A copy at <paramref name="copyEpoch"/> is current when this node recorded no newer epoch of
+    /// its own (it did not roll back and serve again) and no peer saw it serve at that epoch or newer.
+    /// </summary>
+    private static bool CopyIsCurrent(bool recorded, uint used, bool owned, uint seen, uint copyEpoch) =>
+        (!recorded || used <= copyEpoch) && (!owned || seen < copyEpoch);
+
+    /// <summary>This node served the endpoint before it restarted and no copy of its state is left: it comes back newer, and says so.</summary>
+    private Services.ServiceHost StartLostService(int dcid, int endpoint, string kind, Services.IMigratableService service, uint newest)
+    {
+        uint epoch = newest + 1;
+        _epochs.Raise(dcid, endpoint, epoch, NodeId);
+        DvsError error = _services.Node!.CommitBind(dcid, endpoint, epoch, out Endpoint? rebound);
+        if (error != DvsError.Ok)
+        {
+            throw new DvsException(error, $"endpoint {endpoint} of DC {dcid} cannot be bound again on node '{NodeName}'");
+        }
+        rebound!.SetName(kind);
+        _log.LogWarning("endpoint {Endpoint} of DC {Dc}: state lost: this node served it (epoch {Epoch}) before it restarted and no node holds "
+            + "a copy; service {Kind} starts empty at epoch {New}, and each client's first request gets StateLost",
+            endpoint, dcid, newest, kind, epoch);
+        var renewed = new Services.ServiceHost(rebound, service, kind, null, _log, stateLost: true);
+        _services.Add(renewed);
+        return renewed;
+    }
+
+    /// <summary>
+    /// After a restart, once the hosted services started: copies of this node's migrations that
+    /// peers hold for endpoints no service here claimed. Each is handed over (its holder serves
+    /// it) when current, else aborted. Returns how many were handed over.
+    /// </summary>
+    public int SettleMigrationCopies()
+    {
+        if (_proxy is null)
+        {
+            return 0;
+        }
+        int handedOver = 0;
+        foreach ((int dcid, int endpoint, int holder, uint epoch, int id) in _proxy.TakeHeldElsewhere())
+        {
+            bool current = CopyIsCurrent(_epochs.TryGet(dcid, endpoint, out uint used, out _), used,
+                _proxy.OwnedBefore(dcid, endpoint, out uint seen), seen, epoch);
+            _proxy.SettleCopy(holder, dcid, endpoint, id, handOver: current);
+            _log.LogWarning("endpoint {Endpoint} of DC {Dc}: node {Holder} holds a {Which} copy of its migration (epoch {Epoch}): {Done}",
+                endpoint, dcid, holder, current ? "current" : "stale", epoch, current ? "handed over to it" : "aborted");
+            handedOver += current ? 1 : 0;
+        }
+        return handedOver;
     }
 
     /// <summary>
@@ -276,6 +356,7 @@ public sealed unsafe partial class NodeHost : IDisposable
             service.Dispose();
         }
         _proxy?.Dispose();
+        _epochs.Delete();   // a clean stop: the services stopped with their state
         _services.Node?.Dispose();
         _metrics.Dispose();
         Volatile.Write(ref _segment.Header->State, SegmentLayout.SegmentShutDown);

@@ -49,7 +49,7 @@ static inline dvs_cell_t *dvs_ring_cells(dvs_ring_header_t *ring)
  * Cells a producer or consumer touches next are fetched ahead, for writing. A large ring does not
  * stay in cache (4096 cells are 512 KiB), and the seq_cst store that publishes a cell waits until
  * the cell's lines are owned: without the prefetch every offer paid a miss to memory inside that
- * fence (perf, 2026-11-25: dvs_ring_offer_aux a quarter of the receiving proxy's time).
+ * fence (docs/benchmarks/notes-moved-from-code.md).
  */
 #define DVS_PREFETCH_AHEAD 4
 
@@ -178,8 +178,8 @@ int dvs_ring_test_claim(dvs_ring_header_t *ring, uint32_t capacity)
 
 /*
  * Offers in[0..n) in order with one claim of the tail and one fence: a node host delivering a
- * frame's messages to one endpoint paid a locked CAS and a seq_cst store per message (perf,
- * 2026-11-25: 70% of dvs_ring_offer_aux, itself a quarter of the receiving proxy's time).
+ * frame's messages to one endpoint paid a locked CAS and a seq_cst store per message (most of
+ * the receiving proxy's time in the offer; docs/benchmarks/notes-moved-from-code.md).
  * Claims the longest run of free cells from the tail (up to n), so other producers still
  * interleave whole runs, never single messages inside one; returns how many went in.
  */

@@ -83,7 +83,8 @@ switch (role)
         return 0;
     }
     case "kvclient":
-        return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]));
+        return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]),
+            retry: args.Length > 7 && args[7] == "retry");
     case "kvserver":
     {
         using Node node = Node.Attach(args[1]);
@@ -333,7 +334,10 @@ int Caller(string nodeName, int dcid, int ep, int server)
     }
 }
 
-int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, long step)
+// retry: a call that failed because the server's node died (a crash, not a migration) is retried
+// as the same request (RetrySendRec) until the server is back, for up to a minute: the service's
+// exactly-once table still answers each call at most once.
+int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, long step, bool retry)
 {
     const int Increment = 3;   // Dvs.Services.KeyValueService.Increment
     using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
@@ -367,6 +371,16 @@ int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, l
                     long expected = counts[index] + 1;
                     var m = new Message(Increment) { [0] = self.Number };
                     DvsError e = self.SendRec(server, ref m, callTimeout);
+                    var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+                    while (retry && e is DvsError.NotConnected or DvsError.DstDied or DvsError.NotBind or DvsError.TimedOut && DateTime.UtcNow < until)
+                    {
+                        if (node.GetEndpointInfo(dcid, server)?.State != "local")
+                        {
+                            node.WaitForRemote(dcid, server, DvsTimeout.FromMilliseconds(1000));
+                        }
+                        m = new Message(Increment) { [0] = self.Number };
+                        e = self.RetrySendRec(self.LastRequest, ref m, callTimeout);
+                    }
                     string? why = e != DvsError.Ok ? $"endpoint {self.Number} call {expected}: {e}"
                         : m.Type != Increment || m[0] != expected ? $"endpoint {self.Number} call {expected} got {m[0]} (type {m.Type})"
                         : null;

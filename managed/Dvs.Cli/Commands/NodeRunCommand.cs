@@ -138,10 +138,11 @@ internal sealed class NodeRunCommand : Command
                     // This node restarted after the service migrated away: it lives on where it went.
                     EndpointStatus? where = host.GetStatus().Dcs.FirstOrDefault(d => d.DcId == dcid)?.Endpoints
                         .FirstOrDefault(ep => ep.Endpoint == service.Endpoint);
-                    log.LogWarning("{File}:{Line}: [service.{Name}] not started: endpoint {Endpoint} of DC {Dc} is served by node {Owner} (epoch {Epoch})",
-                        path, service.KindLine, service.Name, service.Endpoint, service.Dc, where?.Owner, where?.Epoch);
-                    started.Add($"service {service.Name} ({service.Kind}) not started: endpoint {service.Endpoint} of DC {service.Dc} "
-                        + $"is served by node {where?.Owner} (epoch {where?.Epoch})");
+                    string served = where is { State: "remote" }
+                        ? $"endpoint {service.Endpoint} of DC {service.Dc} is served by node {where.Owner} (epoch {where.Epoch})"
+                        : e.Message;
+                    log.LogWarning("{File}:{Line}: [service.{Name}] not started: {Served}", path, service.KindLine, service.Name, served);
+                    started.Add($"service {service.Name} ({service.Kind}) not started: {served}");
                     continue;
                 }
                 catch (DvsException e)
@@ -152,6 +153,9 @@ internal sealed class NodeRunCommand : Command
                 }
                 started.Add($"service {service.Name} ({service.Kind}) serving endpoint {service.Endpoint} of DC {service.Dc}");
             }
+            // Copies of this node's migrations that peers held when it went down, for endpoints no
+            // service here claimed: the current ones are served by their holders, stale ones dropped.
+            host.SettleMigrationCopies();
             // One line on stdout once the host is up, so scripts and tests can wait for it; then one per service.
             await output.WriteLineAsync(
                 $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}, "

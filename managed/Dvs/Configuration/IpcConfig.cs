@@ -7,8 +7,8 @@ public sealed class IpcConfig
     /// Default inbound ring capacity (NodeHostOptions.RingCapacity). Large because it is cheap:
     /// ring cells start as zero pages that are backed only when messages reach them (an idle
     /// endpoint costs one page), and a ring smaller than the node host's receive batch sent most
-    /// of a burst through the proxy's overflow queue (measured 2026-11-25, cross-node Send: 256
-    /// cells sent 74% of the messages through it and ran at 0.55x the rate of 4096 cells).
+    /// of a burst through the proxy's overflow queue, at about half the rate
+    /// (docs/benchmarks/notes-moved-from-code.md).
     /// </summary>
     public const int DefaultRingCapacity = 4096;
 

@@ -54,8 +54,7 @@ public static class LocalCluster
             configs[id] = new NodeConfig
             {
                 // Loopback carries the largest UDP datagram unfragmented: frames of 64 KiB take
-                // fewer datagrams, syscalls and acks per message (cross-node Send 1.46x -> 1.74x
-                // NetMQ's rate against 16 KiB frames, docs/benchmarks/2026-11-25-cross-node-3.md).
+                // fewer datagrams, syscalls and acks per message (docs/benchmarks/notes-moved-from-code.md).
                 Node = new LocalNodeConfig { Id = id, Name = NodeName(id), Address = "127.0.0.1", Port = basePort + id, Mtu = LocalNodeConfig.MaxMtu },
                 Cluster = cluster,
                 Peers = all.Where(p => p != id)

@@ -25,7 +25,14 @@ internal sealed class IncomingMigration
     /// <summary>ABORT, or replaced by a newer OFFER: a host prestarted for it must stop (under the object's lock).</summary>
     public bool Dropped;
     /// <summary>COMMIT came and was confirmed: only HANDOVER or ABORT ends it now.</summary>
-    public bool Committed;
+    public volatile bool Committed;
+    /// <summary>A pre-copy: the copy is current only once its delta is applied (the source served on after the snapshot).</summary>
+    public bool Precopy;
+    /// <summary>The source restarted while this node held a current copy: kept for its new incarnation to hand over or abort.</summary>
+    public bool Orphaned;
+
+    /// <summary>Everything the source had executed when it paused is in this copy (so its restart may hand it over).</summary>
+    public bool IsCurrent => Package is not null && (!Precopy || DeltaApplied);
     public ExactlyOnceTable? Table;
     public List<HeldMessage>? Held;
     /// <summary>The slot of a standby process that takes the service (when no factory runs it here).</summary>

@@ -81,8 +81,8 @@ internal sealed unsafe class NodeMetrics : IDisposable
     /// <summary>
     /// Runs one observation unless the node host is stopping. A listener may observe on any
     /// thread at any time, and Meter.Dispose does not wait for a callback in progress: without
-    /// this gate, a callback could read the segment after the host unmapped it (seen 2026-11-25: an
-    /// access violation in a test whose MeterListener observed another test's host as it stopped).
+    /// this gate, a callback could read the segment after the host unmapped it (seen: an access
+    /// violation in a test whose MeterListener observed another test's host as it stopped).
     /// </summary>
     private IEnumerable<Measurement<long>> Observe(Func<IEnumerable<Measurement<long>>> read)
     {

@@ -121,6 +121,10 @@ internal sealed unsafe partial class NodeProxy
     private readonly ulong[] _synced = new ulong[SegmentLayout.MaxNodes];
     // What restarted peers owned before (peer, DC, endpoint, epoch), told to them in their next sync.
     private readonly List<(int Peer, int DcId, int Endpoint, uint Epoch)> _formerOwnership = new();
+    // Copies of restarted peers' migrations this node holds (peer, DC, endpoint, epoch, id): told to them in their next sync.
+    private readonly List<(int Peer, int DcId, int Endpoint, uint Epoch, int Id)> _heldCopies = new();
+    // Told to this node by its peers after it restarted: copies of its migrations they hold (holder, epoch, id).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int DcId, int Endpoint), (int Holder, uint Epoch, int Id)> _heldElsewhere = new();
     // Told to this node by its peers after it restarted: endpoints it served before, at which epoch.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int DcId, int Endpoint), uint> _ownedBefore = new();
     // Set by the inbound thread when a peer restarted; the outbound thread ends migrations to it.
@@ -178,6 +182,13 @@ internal sealed unsafe partial class NodeProxy
                         return false;
                     }
                 }
+                foreach ((int source, int copyDc, int endpoint, uint epoch, int id) in _heldCopies)
+                {
+                    if (source == peer && copyDc == dcid && !SendCopyStatus(dc, peer, endpoint, epoch, id))
+                    {
+                        return false;
+                    }
+                }
             }
             if (!Broadcast(dc, CallKindDirectorySynced, EndpointNumber.Make(0, 0), 0, onlyTo: peer))
             {
@@ -187,6 +198,7 @@ internal sealed unsafe partial class NodeProxy
         lock (_formerOwnership)
         {
             _formerOwnership.RemoveAll(f => f.Peer == peer);
+            _heldCopies.RemoveAll(c => c.Peer == peer);
         }
         _log.LogDebug("announced local endpoints to node {Peer}", peer);
         return true;
@@ -211,6 +223,42 @@ internal sealed unsafe partial class NodeProxy
             all &= _links[peer]!.Post(header, m) != Links.LinkStatus.Full;
         }
         return all;
+    }
+
+    private bool SendCopyStatus(in DcView dc, int peer, int endpoint, uint epoch, int id)
+    {
+        Message m = default;
+        m[0] = id;
+        var header = new MessageHeader((ushort)dc.DcId, CallKindCopyStatus, endpoint, epoch, 0);
+        return _links[peer]!.Post(header, m) != Links.LinkStatus.Full;
+    }
+
+    /// <summary>
+    /// True (once) when a peer said, after this node restarted, that it holds a current copy of
+    /// this node's migration of the endpoint: its holder, the copy's epoch and the migration id.
+    /// </summary>
+    public bool HeldElsewhere(int dcid, int endpoint, out (int Holder, uint Epoch, int Id) copy) =>
+        _heldElsewhere.TryRemove((dcid, endpoint), out copy);
+
+    /// <summary>Every copy peers said they hold of this node's migrations and nobody claimed yet (taken).</summary>
+    public List<(int DcId, int Endpoint, int Holder, uint Epoch, int Id)> TakeHeldElsewhere()
+    {
+        var all = new List<(int, int, int, uint, int)>();
+        foreach ((int dc, int endpoint) in _heldElsewhere.Keys)
+        {
+            if (_heldElsewhere.TryRemove((dc, endpoint), out var copy))
+            {
+                all.Add((dc, endpoint, copy.Holder, copy.Epoch, copy.Id));
+            }
+        }
+        return all;
+    }
+
+    /// <summary>After a restart: the copy a peer holds is current, it serves from now on (HANDOVER), or stale (ABORT).</summary>
+    public void SettleCopy(int holder, int dcid, int endpoint, int id, bool handOver)
+    {
+        var header = new MessageHeader((ushort)dcid, (byte)(handOver ? CallKindMigrateHandover : CallKindMigrateAbort), endpoint, (uint)id, 0);
+        Post(holder, header, default);
     }
 
     /// <summary>A peer announced one of its endpoints: it becomes remote here (rmtbind).</summary>
@@ -287,6 +335,7 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         SlotReclaimer.FailWaiters(dc, endpoint);   // their callers replay to the owner
+        RecordEpoch(dc.DcId, endpoint, epoch, owner);
         slot->OwnerNode = owner;
         slot->OwnerPid = 0;
         slot->Epoch = epoch;

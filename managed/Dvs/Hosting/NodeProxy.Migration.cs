@@ -56,6 +56,21 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>The services of this host; set by the NodeHost.</summary>
     internal ServiceRegistry? Services { get; set; }
 
+    /// <summary>The epochs this node used, kept across a crash; null when nobody set it (unit tests).</summary>
+    internal EpochRecord? Epochs { get; set; }
+
+    private void RecordEpoch(int dcid, int endpoint, uint epoch, int owner)
+    {
+        try
+        {
+            Epochs?.Raise(dcid, endpoint, epoch, owner);
+        }
+        catch (DvsException e)
+        {
+            _log.LogWarning("endpoint {Endpoint} of DC {Dc}: epoch {Epoch} not recorded: {Why}", endpoint, dcid, epoch, e.Message);
+        }
+    }
+
     /// <summary>The host's instruments (RTT histogram); null when nobody set them (unit tests).</summary>
     internal NodeMetrics? Metrics { get; set; }
 
@@ -180,6 +195,7 @@ internal sealed unsafe partial class NodeProxy
         }
         phase = "transfer";
         _log.LogInformation("migration {Id}: paused, {Bytes} bytes of state to node {Target}", migration.Id, stateBytes, target);
+        RecordEpoch(dcid, endpoint, migration.NewEpoch, _nodeId);   // reserved before OFFER leaves (the model's rule 5)
         _outgoing[migration.Id] = migration;
         Doorbell.Wake(&_proxySlot->WakeSeq);
         phase = "prepare";
@@ -320,6 +336,7 @@ internal sealed unsafe partial class NodeProxy
                 Message m = default;
                 m[0] = total;
                 m[1] = migration.Header.Length;
+                m[2] = migration.Precopy ? 1 : 0;
                 if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
                 {
                     return false;

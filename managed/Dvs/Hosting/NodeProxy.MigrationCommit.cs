@@ -228,6 +228,7 @@ internal sealed unsafe partial class NodeProxy
         {
             _handingOver = (migration.DcId, index);
         }
+        RecordEpoch(migration.DcId, migration.Endpoint, migration.NewEpoch, migration.Target);
         slot->Epoch = migration.NewEpoch;
         slot->OwnerNode = migration.Target;
         slot->OwnerPid = 0;
@@ -315,6 +316,7 @@ internal sealed unsafe partial class NodeProxy
         }
         MigrationPhase was = migration.Phase;
         uint epoch = migration.NewEpoch + 1;
+        RecordEpoch(migration.DcId, migration.Endpoint, epoch, _nodeId);   // before it serves at it
         if (_dcs[migration.DcId] is DcView dc)
         {
             EndpointSlot* slot = dc.Slot(dc.SlotIndexOf(migration.Endpoint));

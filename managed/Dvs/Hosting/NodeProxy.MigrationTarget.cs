@@ -12,12 +12,14 @@ using Microsoft.Extensions.Logging;
 namespace Dvs.Hosting;
 
 /// <summary>
-/// Server migration, the receiving half (the protocol is described in NodeProxy.Migration.cs):
-/// every migration kind arriving from a peer is dispatched here (READY and COMMITTED to the old
-/// node's side); as the target, OFFER and DATA gather the package (and a pre-copied service's
-/// delta) into a reused buffer, PREPARE restores the service off the inbound thread and answers
-/// READY, COMMIT binds the endpoint with the new epoch, serves the transferred requests first and
-/// answers COMMITTED, ABORT forgets it. Also the reuse and trimming of the migration buffers.
+/// Server migration, the receiving half (the protocol: docs/protocol.md, "Migration protocol (as
+/// modelled)"): every migration kind arriving from a peer is dispatched here (PREPARED and
+/// COMMITTED go to the source's state machine as events). As the target, OFFER and DATA gather the
+/// package (and a pre-copy's delta) into a reused buffer; PREPARE, PREPARE-DELTA and COMMIT are
+/// done by a worker thread of the proxy (restore, delta replay, a standby's files: the service's
+/// code and file I/O stay off the inbound thread), which answers PREPARED / COMMITTED; the copy
+/// executes nothing until HANDOVER binds the endpoint and serves the held requests first; ABORT
+/// drops it. Also the reuse and trimming of the migration buffers.
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
@@ -40,7 +42,11 @@ internal sealed unsafe partial class NodeProxy
                 }
                 else if (headerLength >= 0 && headerLength <= length)
                 {
-                    _incoming[peer] = new IncomingMigration { Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength };
+                    _incoming[peer] = new IncomingMigration
+                    {
+                        Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength,
+                        Precopy = m[2] != 0,
+                    };
                 }
                 return;
             case CallKindMigrateDelta:
@@ -61,7 +67,7 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
-                    QueueRestore(prepare, dc.DcId, header.Destination);
+                    QueueRestore(prepare, dc.DcId, header.Destination, TargetStep.Prepare);
                 }
                 else
                 {
@@ -69,25 +75,21 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigratePrepareDelta:
-                SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id,
-                    (int)(_incoming[peer] is IncomingMigration delta && delta.Id == id ? ApplyDelta(delta) : DvsError.ProcSts), DeltaStage);
+                if (_incoming[peer] is IncomingMigration delta && delta.Id == id)
+                {
+                    QueueRestore(delta, dc.DcId, header.Destination, TargetStep.ApplyDelta);   // the service's code: not here
+                }
+                else
+                {
+                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts, DeltaStage);
+                }
                 return;
             case CallKindMigrateCommit:
                 if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
                 {
-                    DvsError applied = ApplyDelta(commit);
-                    if (applied != DvsError.Ok)
-                    {
-                        // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
-                        _incoming[peer] = null;
-                        Drop(commit);
-                    }
-                    else
-                    {
-                        // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
-                        commit.Committed = true;
-                    }
-                    SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)applied);
+                    // Replaying a delta runs the service's code, a standby's files are written:
+                    // the worker does both, then confirms; still nothing is executed for clients.
+                    QueueRestore(commit, dc.DcId, header.Destination, TargetStep.Confirm);
                 }
                 else
                 {
@@ -96,7 +98,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKindMigrateHandover:
-                if (_incoming[peer] is IncomingMigration handover && handover.Id == id && handover.Committed)
+                if (_incoming[peer] is IncomingMigration handover && handover.Id == id && (handover.Committed || handover.Orphaned))
                 {
                     _incoming[peer] = null;
                     // Bind now, before this session delivers the next entry: the held requests the
@@ -125,13 +127,77 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>Restores on the proxy's restore worker (<see cref="ProxyWorker"/>), then answers READY.</summary>
-    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint) =>
-        _restoreWork.Queue(() =>
+    /// <summary>
+    /// A target step (restore, delta replay, standby hand-over) on the proxy's restore worker
+    /// (<see cref="ProxyWorker"/>): it runs the service's code or file I/O, never on a proxy thread.
+    /// </summary>
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint, TargetStep step) =>
+        _restoreWork.Queue(() => RunTargetStep(incoming, dcid, endpoint, step));
+
+    /// <summary>One step of the target's side, on the worker; each answers the source.</summary>
+    private void RunTargetStep(IncomingMigration incoming, int dcid, int endpoint, TargetStep step)
+    {
+        switch (step)
         {
-            DvsError error = Prepare(incoming);
-            SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)error);
-        });
+            case TargetStep.Prepare:
+                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)Prepare(incoming));
+                return;
+            case TargetStep.ApplyDelta:
+                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)ApplyDelta(incoming), DeltaStage);
+                return;
+            case TargetStep.Confirm:
+                DvsError applied = ApplyDelta(incoming);
+                if (applied == DvsError.Ok && incoming.StandbyIndex >= 0)
+                {
+                    applied = WriteStandbyFiles(incoming);
+                }
+                lock (incoming)
+                {
+                    if (incoming.Dropped)
+                    {
+                        applied = DvsError.ProcSts;   // aborted meanwhile: the source rolled back already
+                    }
+                    else if (applied == DvsError.Ok)
+                    {
+                        // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
+                        RecordEpoch(incoming.Package!.DcId, incoming.Package.Endpoint, incoming.Package.Epoch, incoming.From);
+                        incoming.Committed = true;
+                    }
+                }
+                if (applied != DvsError.Ok)
+                {
+                    // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
+                    Drop(incoming);
+                }
+                SendToPeer(incoming.From, CallKindMigrateCommitted, dcid, endpoint, incoming.Id, (int)applied);
+                return;
+        }
+    }
+
+    /// <summary>A standby process reads the package (and a pre-copy's delta) from files: written before the copy is confirmed.</summary>
+    private DvsError WriteStandbyFiles(IncomingMigration incoming)
+    {
+        MigrationPackage package = incoming.Package!;
+        try
+        {
+            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
+            ServiceHost.WritePackage(path, incoming.Bytes);
+            if (incoming.Delta is not null)
+            {
+                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
+            }
+            else
+            {
+                File.Delete(ServiceHost.DeltaPath(path));
+            }
+            return DvsError.Ok;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
+            return DvsError.BadFile;
+        }
+    }
 
     /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
     private void DeliverMigrationData(int peer, in MessageHeader header, ReadOnlySpan<byte> data)
@@ -333,6 +399,10 @@ internal sealed unsafe partial class NodeProxy
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
             _stubCount = _stubs.Count;
         }
+        if (error == DvsError.Ok)
+        {
+            RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId);
+        }
         if (incoming.StandbyIndex >= 0)
         {
             if (error == DvsError.Ok && _dcs[package.DcId] is DcView target)
@@ -405,25 +475,6 @@ internal sealed unsafe partial class NodeProxy
         if (!Liveness.OwnerAlive(standby))
         {
             return DvsError.DstDied;
-        }
-        try
-        {
-            string path = ServiceHost.PackagePath(_segment.NodeName, package.DcId, package.Endpoint);
-            ServiceHost.WritePackage(path, incoming.Bytes);
-            // A pre-copied service's delta: the standby process replays it after restoring.
-            if (incoming.Delta is not null)
-            {
-                ServiceHost.WritePackage(ServiceHost.DeltaPath(path), incoming.Delta);
-            }
-            else
-            {
-                File.Delete(ServiceHost.DeltaPath(path));
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.LogWarning(e, "migration {Id}: cannot write the package for the standby", incoming.Id);
-            return DvsError.BadFile;
         }
         DvsError error = node.CommitBind(package.DcId, package.Endpoint, package.Epoch, standby->OwnerPid, standby->OwnerStartTime,
             createEndpoint: false, out _);

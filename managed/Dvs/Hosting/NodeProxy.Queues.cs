@@ -55,7 +55,7 @@ internal sealed unsafe partial class NodeProxy
             int n = 0;
             while (n < 4096 && !_outboundBlocked)
             {
-                uint count = Shim.RingPollMany(_outRing, _outCapacity, drained, DrainBatch);
+                uint count = _outRing.PollRun(drained, DrainBatch);
                 if (count == 0)
                 {
                     break;
@@ -82,8 +82,8 @@ internal sealed unsafe partial class NodeProxy
     {
         int destination = DcView.RouteDestination(route);
         int dcid = DcView.RouteDc(route);
-        int kind = meta & SegmentLayout.KindMask;
-        int sequence = meta >>> 8;
+        int kind = RingMeta.Kind(meta);
+        int sequence = RingMeta.RequestSequence(meta);
         if ((uint)dcid >= SegmentLayout.MaxDcs || !_dcs[dcid].HasValue)
         {
             Count(NodeCounter.DropOther);
@@ -165,7 +165,7 @@ internal sealed unsafe partial class NodeProxy
         }
         ref readonly DcView dc = ref Nullable.GetValueRefOrDefaultRef(in _dcs[run.DcId]);
         EndpointSlot* slot = dc.Slot(run.Index);
-        uint placed = Shim.RingOfferMany(dc.Ring(run.Index), dc.RingCapacity, run.Messages, (uint)count, slot);
+        uint placed = dc.InboundRing(run.Index).OfferRun(run.Messages, (uint)count);
         for (int i = (int)placed; i < count; i++)
         {
             ref readonly PolledMessage m = ref run[i];
@@ -187,7 +187,7 @@ internal sealed unsafe partial class NodeProxy
             // meanwhile, but messages of different peers have no order between them.
             fixed (Message* direct = &message)   // the message in the frame buffer: no copy
             {
-                if (Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, direct, meta, incarnation, slot) == 0)
+                if (dc.InboundRing(index).TryOffer(direct, meta, incarnation))
                 {
                     return true;
                 }
@@ -200,7 +200,7 @@ internal sealed unsafe partial class NodeProxy
             if (waiting is null or { Count: 0 })
             {
                 Message copy = message;
-                if (Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, &copy, meta, incarnation, slot) == 0)
+                if (dc.InboundRing(index).TryOffer(&copy, meta, incarnation))
                 {
                     return true;
                 }
@@ -216,20 +216,20 @@ internal sealed unsafe partial class NodeProxy
             waiting.Enqueue(new HeldMessage(message, meta, incarnation));
             _overflowCount++;
             Count(NodeCounter.InboundOverflowed);
-            WatchForSpace(dc.Ring(index), dc.RingCapacity);
+            WatchForSpace(dc.InboundRing(index));
             return true;
         }
     }
 
     /// <summary>
     /// Asks the ring's consumer to wake the outbound thread once the ring is down to an eighth
-    /// (Endpoint.WakeProxyForOverflow); if it already is (the consumer drained it before it could
+    /// (EndpointReceiver.WakeProxyForOverflow); if it already is (the consumer drained it before it could
     /// see the flag), wakes it here. Without this the overflow moved only at the 1 ms idle poll.
     /// </summary>
-    private void WatchForSpace(RingHeader* ring, uint capacity)
+    private void WatchForSpace(EndpointRing ring)
     {
-        Interlocked.Exchange(ref ring->ProxyWaiting, 1u);
-        if (Shim.RingCount(ring) <= Endpoint.OverflowWakeLevel(capacity))
+        ring.MarkProxyWaiting();
+        if (ring.Count <= Endpoint.OverflowWakeLevel(ring.Capacity))
         {
             Interlocked.Increment(ref _proxySlot->WakeSeq);
             Doorbell.Ring(_proxySlot);
@@ -261,9 +261,9 @@ internal sealed unsafe partial class NodeProxy
                 while (queue.Count > 0)
                 {
                     (Message message, int meta, ulong incarnation) = queue.Peek();
-                    if (bound && Shim.RingOfferAux(dc.Ring(index), dc.RingCapacity, &message, meta, incarnation, slot) != 0)
+                    if (bound && !dc.InboundRing(index).TryOffer(&message, meta, incarnation))
                     {
-                        WatchForSpace(dc.Ring(index), dc.RingCapacity);
+                        WatchForSpace(dc.InboundRing(index));
                         break;
                     }
                     if (!bound && state == SegmentLayout.SlotRemote && (uint)slot->OwnerNode < SegmentLayout.MaxNodes &&
@@ -274,8 +274,8 @@ internal sealed unsafe partial class NodeProxy
                     if (!bound && state == SegmentLayout.SlotRemote)
                     {
                         // It migrated away meanwhile: follow it.
-                        if (Post(slot->OwnerNode, new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask),
-                            slot->Endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), message))
+                        if (Post(slot->OwnerNode, new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta),
+                            slot->Endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), message))
                         {
                             Count(NodeCounter.Forwarded);
                         }
@@ -317,7 +317,7 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>A request from another node that can no longer be delivered: answer it with an error.</summary>
     private void FailRemoteCaller(in DcView dc, in Message request, int meta, DvsError error)
     {
-        if ((meta & SegmentLayout.KindMask) != SegmentLayout.KindSendRec)
+        if (!RingMeta.IsRequest(meta))
         {
             return;
         }
@@ -331,7 +331,7 @@ internal sealed unsafe partial class NodeProxy
         {
             Message fail = default;
             fail.Type = (int)error;
-            Post(slot->OwnerNode, new MessageHeader((ushort)dc.DcId, CallKindReplyError, request.Source, 0, (uint)(meta >>> 8)), fail);
+            Post(slot->OwnerNode, new MessageHeader((ushort)dc.DcId, CallKindReplyError, request.Source, 0, (uint)RingMeta.RequestSequence(meta)), fail);
         }
     }
 }

@@ -38,6 +38,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
     private const int CallKindDirectorySynced = 19;
     /// <summary>To a restarted peer, in its sync: "you served this endpoint at this epoch before you restarted".</summary>
     private const int CallKindOwnerStatus = 25;
+    /// <summary>To a restarted peer, in its sync: "I hold a current copy of your migration of this endpoint" (epoch = the copy's, word 0 = migration id).</summary>
+    private const int CallKindCopyStatus = 26;
 
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
@@ -60,8 +62,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
     private Thread? _outbound;
     private Thread? _inbound;
     private readonly EndpointSlot* _proxySlot;
-    private readonly RingHeader* _outRing;
-    private readonly uint _outCapacity;
+    private readonly EndpointRing _outRing;
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
     // User code the proxy threads must not run or wait for: a stale service's stop and join, and
@@ -80,8 +81,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         _nodeId = header->NodeId;
         _incarnation = segment.Header->Incarnation;
         _proxySlot = (EndpointSlot*)(segment.Base + header->ProxyOffset);
-        _outRing = (RingHeader*)(segment.Base + header->OutboundOffset);
-        _outCapacity = header->OutboundCapacity;
+        _outRing = DcView.OutboundRing(segment.Base, header);
         _counters = (ulong*)(segment.Base + header->CountersOffset);
         _nodes = (NodeEntry*)(segment.Base + header->NodesOffset);
         if (options.ClusterKey.Length < 16)
@@ -247,7 +247,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         long spinUntil = trafficExpected ? Stopwatch.GetTimestamp() + Stopwatch.Frequency / 50_000 : 0; // 20 us
         while (Stopwatch.GetTimestamp() < spinUntil)
         {
-            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || (!_outboundBlocked && Shim.RingCount(_outRing) != 0))
+            if (Volatile.Read(ref _proxySlot->WakeSeq) != observed || (!_outboundBlocked && _outRing.Count != 0))
             {
                 return;
             }
@@ -268,7 +268,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         }
         Volatile.Write(ref _proxySlot->WakePending, 0u);
         Interlocked.Increment(ref _proxySlot->Sleeping);
-        if (_outboundBlocked || Shim.RingCount(_outRing) == 0)
+        if (_outboundBlocked || _outRing.Count == 0)
         {
             Shim.FutexWait(&_proxySlot->WakeSeq, observed, ms);
         }
@@ -364,6 +364,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
             case CallKindOwnerStatus:
                 ApplyOwnerStatus(dcid, header.Destination, header.Epoch);
                 return true;
+            case CallKindCopyStatus:
+                _heldElsewhere[(dcid, header.Destination)] = (session.PeerNode, header.Epoch, (int)m[0]);
+                return true;
             case CallKindVCopyRequest:
             case CallKindVCopyData:
             case CallKindVCopyDone:
@@ -403,7 +406,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         {
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
-                int meta = kind | (int)(header.RequestSequence << 8);
+                int meta = RingMeta.Pack(kind, (int)header.RequestSequence);
                 if (slotState != SegmentLayout.SlotLocal)
                 {
                     FlushRun(session);   // a migrating endpoint takes messages one by one (see WaitForDeliveryPasses)
@@ -514,9 +517,21 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         Volatile.Write(ref _synced[peer], 0UL);
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
-        // A copy of its migration that this node held: its new incarnation knows nothing of it.
-        Drop(_incoming[peer]);
-        _incoming[peer] = null;
+        // A copy of its migration that this node holds: if it is current, its new incarnation is
+        // told (COPY-STATUS in the sync) and hands it over or aborts it; a stale one is dropped.
+        if (_incoming[peer] is IncomingMigration copy && copy.IsCurrent)
+        {
+            copy.Orphaned = true;
+            lock (_formerOwnership)
+            {
+                _heldCopies.Add((peer, copy.Package!.DcId, copy.Package.Endpoint, copy.Package.Epoch, copy.Id));
+            }
+        }
+        else
+        {
+            Drop(_incoming[peer]);
+            _incoming[peer] = null;
+        }
         Volatile.Write(ref _restarted[peer], true);
         _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
         _grants.RemovePeer(peer);

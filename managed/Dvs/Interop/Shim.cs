@@ -74,8 +74,7 @@ internal static unsafe partial class Shim
     // GC transition calls the runtime's frame-setup helper (CORINFO_HELP_INIT_PINVOKE_FRAME: a TLS
     // lookup and a frame initialization) in its prolog, on every call, whether or not the
     // P/Invoke runs. Doorbell.Ring inlined into a send path, or FutexWait into Waiter.Wait, put
-    // that helper on the hot path of every message (perf, 2026-11-25: ~20% of the receiving
-    // proxy's delivery loop and of a sink's receive).
+    // that helper on the hot path of every message (docs/benchmarks/notes-moved-from-code.md).
 
     /// <summary>futex(FUTEX_WAIT) on a shared word; 0, or -1 with errno (timeout, value changed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -20,8 +20,7 @@ internal readonly unsafe struct DcView
     public readonly uint RingCapacity;
     public readonly int DcId;
     /// <summary>The node's outbound ring to its proxy, shared by all DCs.</summary>
-    public readonly RingHeader* Outbound;
-    public readonly uint OutboundCapacity;
+    public readonly EndpointRing Outbound;
     /// <summary>The proxy's doorbell.</summary>
     public readonly EndpointSlot* Proxy;
     public readonly NodeEntry* Nodes;
@@ -39,9 +38,8 @@ internal readonly unsafe struct DcView
         NotifyWords = (int)Descriptor->NotifyWords;
         RingCapacity = header->RingCapacity;
         DcId = dcid;
-        Outbound = (RingHeader*)(segmentBase + header->OutboundOffset);
-        OutboundCapacity = header->OutboundCapacity;
         Proxy = (EndpointSlot*)(segmentBase + header->ProxyOffset);
+        Outbound = OutboundRing(segmentBase, header);
         Nodes = (NodeEntry*)(segmentBase + header->NodesOffset);
     }
 
@@ -67,7 +65,23 @@ internal readonly unsafe struct DcView
 
     public EndpointSlot* Slot(int index) => Slots + index;
 
+    /// <summary>The inbound ring of slot <paramref name="index"/>, consumed by that slot's owner.</summary>
+    /// <param name="index">The slot index.</param>
+    public EndpointRing InboundRing(int index) => new(Ring(index), RingCapacity, Slots + index);
+
+    /// <summary>
+    /// The bare header of slot <paramref name="index"/>'s ring. Only the migration code, until its
+    /// rewrite, still calls the shim with it; everything else goes through <see cref="InboundRing"/>.
+    /// </summary>
+    /// <param name="index">The slot index.</param>
     public RingHeader* Ring(int index) => (RingHeader*)(_rings + (ulong)index * RingStride);
+
+    /// <summary>The node's outbound ring (to its proxy) of a mapped segment.</summary>
+    /// <param name="segmentBase">The mapping's base.</param>
+    /// <param name="header">Its header.</param>
+    public static EndpointRing OutboundRing(byte* segmentBase, SegmentHeader* header) =>
+        new((RingHeader*)(segmentBase + header->OutboundOffset), header->OutboundCapacity,
+            (EndpointSlot*)(segmentBase + header->ProxyOffset));
 
     public ulong* Notify(int index) => _notify + index * NotifyWords;
 

@@ -168,7 +168,7 @@ internal sealed class DeferredQueue
         }
     }
 
-    private static bool IsRequest(int meta) => (meta & SegmentLayout.KindMask) == SegmentLayout.KindSendRec;
+    private static bool IsRequest(int meta) => RingMeta.IsRequest(meta);
 
     private int BucketOf(int source)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dvs.Layout;
 
 namespace Dvs.Ipc;
@@ -18,6 +19,83 @@ namespace Dvs.Ipc;
 /// </remarks>
 internal static unsafe class ReplyHandOff
 {
+    // ---- the caller's side (the slot's owner)
+
+    /// <summary>Arms the caller's word for request <paramref name="sequence"/> to <paramref name="from"/> (before the request is offered); the word armed.</summary>
+    /// <param name="caller">The caller's own slot.</param>
+    /// <param name="sequence">The request sequence.</param>
+    /// <param name="from">The endpoint the reply must come from.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Await(EndpointSlot* caller, int sequence, int from)
+    {
+        ulong awaiting = ReplyWord.Make(ReplyWord.Awaiting, sequence, from);
+        Volatile.Write(ref caller->ReplyWord, awaiting);
+        return awaiting;
+    }
+
+    /// <summary>Disarms the word of a request that was never sent.</summary>
+    /// <param name="caller">The caller's own slot.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Withdraw(EndpointSlot* caller) => Volatile.Write(ref caller->ReplyWord, 0UL);
+
+    /// <summary>
+    /// One look for the outcome: 1 with the reply; a DvsError (negative) when the wait ended with
+    /// a failure; 0 while the reply is awaited or being written. Takes the outcome (the word goes idle).
+    /// </summary>
+    /// <param name="caller">The caller's own slot.</param>
+    /// <param name="reply">The reply, when 1.</param>
+    /// <param name="awaited">True when 0 means no reply is being written (the caller may still give up).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TryTake(EndpointSlot* caller, ref Message reply, out bool awaited)
+    {
+        ulong word = Volatile.Read(ref caller->ReplyWord);
+        uint state = ReplyWord.State(word);
+        awaited = state == ReplyWord.Awaiting;
+        if (state == ReplyWord.Done)
+        {
+            reply = caller->Reply;
+            Volatile.Write(ref caller->ReplyWord, 0UL);
+            caller->Replies++;
+            return 1;
+        }
+        if (state >= ReplyWord.PeerDied)
+        {
+            int error = state switch
+            {
+                ReplyWord.PeerDown => (int)DvsError.NotConnected,
+                ReplyWord.Failed => caller->Reply.Type < 0 ? caller->Reply.Type : (int)DvsError.Generic,
+                _ => (int)DvsError.DstDied,
+            };
+            Volatile.Write(ref caller->ReplyWord, 0UL);
+            return error;
+        }
+        return state == ReplyWord.Idle ? (int)DvsError.NotBind : 0;   // idle: our slot was reclaimed
+    }
+
+    /// <summary>
+    /// The caller gives up its wait for <paramref name="awaiting"/>: true when nothing came and the
+    /// word is idle again, false when a hand-off is being written or is done (then take it).
+    /// </summary>
+    /// <param name="caller">The caller's own slot.</param>
+    /// <param name="awaiting">The word armed by <see cref="Await"/>.</param>
+    public static bool TryGiveUp(EndpointSlot* caller, ulong awaiting)
+    {
+        ulong word = Volatile.Read(ref caller->ReplyWord);
+        uint state = ReplyWord.State(word);
+        return state == ReplyWord.Idle ||
+               (state == ReplyWord.Awaiting && Interlocked.CompareExchange(ref caller->ReplyWord, 0UL, awaiting) == awaiting);
+    }
+
+    /// <summary>True when a reply or a failure has been handed off and waits to be taken.</summary>
+    /// <param name="caller">The caller's own slot.</param>
+    public static bool HasOutcome(EndpointSlot* caller)
+    {
+        uint state = ReplyWord.State(Volatile.Read(ref caller->ReplyWord));
+        return state == ReplyWord.Done || state >= ReplyWord.PeerDied;
+    }
+
+    // ---- the replier's side (a server, the node host, whoever ends a wait with an error)
+
     /// <summary>Bind count to pass when the reply's binding is not known (node-internal completions).</summary>
     public const uint AnyBinding = uint.MaxValue;
 
@@ -42,8 +120,8 @@ internal static unsafe class ReplyHandOff
             return false;
         }
         caller->Reply = reply;
-        // Exchange: a full barrier, so the read of Sleeping in Ring cannot pass the publication.
-        Interlocked.Exchange(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from));
+        // Release: the reply is written before the word says so; Ring fences before it reads Sleeping.
+        Volatile.Write(ref caller->ReplyWord, ReplyWord.Make(outcome, sequence, from));
         Doorbell.Ring(caller);
         return true;
     }

@@ -1,4 +1,3 @@
-using Dvs.Interop;
 using Dvs.Layout;
 
 namespace Dvs.Ipc;
@@ -40,7 +39,7 @@ internal static unsafe class SlotReclaimer
     public static void Clear(in DcView dc, int index)
     {
         EndpointSlot* slot = dc.Slot(index);
-        Shim.RingReset(dc.Ring(index), dc.RingCapacity);
+        dc.InboundRing(index).Reset();
         ulong* words = dc.Notify(index);
         for (int w = 0; w < dc.NotifyWords; w++)
         {
@@ -72,7 +71,6 @@ internal static unsafe class SlotReclaimer
     /// <summary>Wakes every sleeper of the DC (rare: only on unbind and death).</summary>
     public static void WakeAll(in DcView dc)
     {
-        Interlocked.MemoryBarrier();
         for (int i = 0; i < dc.NrSlots; i++)
         {
             Doorbell.Ring(dc.Slot(i));

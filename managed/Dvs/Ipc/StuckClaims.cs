@@ -1,4 +1,3 @@
-using Dvs.Interop;
 using Dvs.Layout;
 
 namespace Dvs.Ipc;
@@ -18,8 +17,7 @@ internal static unsafe class StuckClaims
     public static int UnblockAll(NodeSegment segment)
     {
         SegmentHeader* header = segment.Header;
-        int count = (int)Shim.RingUnblock((RingHeader*)(segment.Base + header->OutboundOffset), header->OutboundCapacity,
-            (EndpointSlot*)(segment.Base + header->ProxyOffset));
+        int count = (int)DcView.OutboundRing(segment.Base, header).UnblockDeadProducers();
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (segment.TryGetDc(dcid, out DcView dc) != DvsError.Ok)
@@ -32,7 +30,7 @@ internal static unsafe class StuckClaims
                 uint state = Volatile.Read(ref dc.Slot(i)->State);
                 if (state != SegmentLayout.SlotFree && state != SegmentLayout.SlotBinding)
                 {
-                    count += (int)Shim.RingUnblock(dc.Ring(i), dc.RingCapacity, dc.Slot(i));
+                    count += (int)dc.InboundRing(i).UnblockDeadProducers();
                 }
             }
         }
@@ -52,13 +50,13 @@ internal static unsafe class StuckClaims
         }
         if (endpoint < 0)
         {
-            return Shim.RingTestClaim(dc.Outbound, dc.OutboundCapacity) == 0;
+            return dc.Outbound.ClaimWithoutPublishing();
         }
         int index = dc.SlotIndexOf(endpoint);
         if (index < 0)
         {
             throw new DvsException(DvsError.Endpoint, $"endpoint {endpoint} is out of DC {dcid}'s range");
         }
-        return Shim.RingTestClaim(dc.Ring(index), dc.RingCapacity) == 0;
+        return dc.InboundRing(index).ClaimWithoutPublishing();
     }
 }

@@ -11,10 +11,9 @@ internal sealed class ClusterCredentials
 {
     private readonly byte[] _key;
 
-    // One keyed HMAC state per thread, reset after every frame. Measured on these 2-vCPU machines
-    // (2026-11-25, 160-byte frame): HMACSHA256.HashData 1.9 us, IncrementalHash 1.0 us, both 0 B
-    // allocated; the one-shot pays OpenSSL's context set-up and key schedule every call, and a frame
-    // pays it twice per hop (write and verify). The native states are freed by their finalizers.
+    // One keyed HMAC state per thread, reset after every frame: the one-shot pays OpenSSL's context
+    // set-up and key schedule every call (about twice the time), and a frame pays it twice per hop
+    // (docs/benchmarks/notes-moved-from-code.md). The native states are freed by their finalizers.
     private readonly ThreadLocal<IncrementalHash> _hmac;
 
     public ClusterCredentials(string clusterName, ReadOnlySpan<byte> key)

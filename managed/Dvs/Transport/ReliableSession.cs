@@ -164,7 +164,7 @@ internal sealed class ReliableSession
     /// <summary>
     /// What the node host's threads hold while they use this session (it is not thread-safe).
     /// A System.Threading.Lock, not a Monitor on the session: the outbound thread takes it once per
-    /// message, and the Monitor's runtime calls were 8% of that thread (perf, 2026-11-25).
+    /// message, and a Monitor's runtime calls showed in its profile (docs/benchmarks/notes-moved-from-code.md).
     /// Re-entrant: a delivery may queue an error reply on its own session.
     /// </summary>
     public Lock Gate { get; } = new();

@@ -9,7 +9,7 @@ namespace Dvs.Tests.Hosting;
 /// </summary>
 internal sealed class ForgedPeerHost : IDisposable
 {
-    public ForgedPeerHost(string namePrefix, long? maxMigrationBytes = null, int peers = 1,
+    public ForgedPeerHost(string namePrefix, long? maxMigrationBytes = null, int? ringCapacity = null, int peers = 1,
         Action<NetworkOptions>? configure = null)
     {
         int hostPort = TwoNodes.FreePort();
@@ -34,6 +34,7 @@ internal sealed class ForgedPeerHost : IDisposable
             NodeId = 0,
             Dcs = [new DcOptions { DcId = 0, Name = "dc0", Nodes = (1UL << (peers + 1)) - 1 }],
             Network = network,
+            RingCapacity = ringCapacity ?? Dvs.Configuration.IpcConfig.DefaultRingCapacity,
         });
         Node = Host.Attach();
         for (int i = 0; i < peers; i++)

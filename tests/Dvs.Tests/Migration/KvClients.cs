@@ -26,11 +26,12 @@ internal sealed class KvClients : IDisposable
     /// <summary>Starts <paramref name="threads"/> endpoints firstEp.. on <paramref name="nodeName"/>; they
     /// call once this returns (the server is visible there).</summary>
     /// <param name="step">Calls each endpoint makes after a mark before the progress line.</param>
-    public static KvClients Start(string nodeName, int dc, int firstEp, int threads, int server, int step)
+    /// <param name="retry">Retry a call failed by the death of the server's node as the same request (RetrySendRec) until it is back.</param>
+    public static KvClients Start(string nodeName, int dc, int firstEp, int threads, int server, int step, bool retry = false)
     {
         string child = ClusterProcess.BuiltProgram("DvsTestChild");
         var process = new ClusterProcess($"kvclient {nodeName}", child,
-            ["kvclient", nodeName, Str(dc), Str(firstEp), Str(threads), Str(server), Str(step)], redirectInput: true);
+            ["kvclient", nodeName, Str(dc), Str(firstEp), Str(threads), Str(server), Str(step), retry ? "retry" : "once"], redirectInput: true);
         var clients = new KvClients(process, nodeName);
         string line = clients.NextLine(l => l == "ready" || l.StartsWith("FAIL", StringComparison.Ordinal), "ready");
         if (line != "ready")

@@ -178,6 +178,48 @@ public class MigrationChaosTests
         }
     }
 
+    [Test]
+    public void ASourceKilledWithItsTargetPreparedHandsTheCopyOverWhenItRestarts()
+    {
+        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs);
+        var clients = new List<KvClients>();
+        try
+        {
+            // Not on node0: its processes die with its host. A request that reached node0 after the
+            // pause dies with it: its caller retries it as the same request once the service is back.
+            clients.Add(KvClients.Start(cluster.NodeName(1), 0, 110, 2, Server, Step, retry: true));
+            clients.Add(KvClients.Start(cluster.NodeName(2), 0, 120, 2, Server, Step, retry: true));
+            AllProgress(clients);
+            using (ControlClient source = cluster.Control(0))
+            {
+                ControlResponse started = source.MigrateStart(0, Server, 1);
+                Assert.That((started.Ok, started.Phase), Is.EqualTo((true, "started")), started.Message);
+            }
+            // The source dies with the service paused and node1 holding a current copy: nothing
+            // was executed since the pause, so the copy is the whole state.
+            cluster.Host(0).Kill();
+            NodeProcess restarted = cluster.Restart(0);
+            string? line = restarted.WaitForLine(l => l.StartsWith("service ", StringComparison.Ordinal), NodeProcess.StartTimeout);
+            Assert.That(line, Does.Contain("not started").And.Contain("served by node 1 (epoch 1)"), "node0 hands the copy over instead of starting the service");
+            using ControlClient target = cluster.Control(1);
+            EndpointStatus? served = WaitForEndpoint(target, e => e.State == "local", SettleBound);
+            Assert.That(Where(served), Is.EqualTo(("local", 1, 1u, "kv")), "node1 serves from the copy at epoch 1");
+            using (ControlClient restartedControl = cluster.Control(0))
+            using (ControlClient other = cluster.Control(2))
+            {
+                ExpectSeenAt(restartedControl, "the restarted node0", 1, 1);
+                ExpectSeenAt(other, "node2", 1, 1);
+            }
+            AllProgress(clients);
+            var counts = clients.SelectMany(c => c.Stop()).ToDictionary(p => p.Key, p => p.Value);
+            ExpectExecuted(cluster, 1, counts.Values.Sum(), counts);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     /// <summary>Case 1 of the issue: migr_start to node1, node1 killed, migr_commit at once (before
     /// node0 declared node1 down).</summary>
     private static void CommitToAJustKilledTarget(FaultOptions? faults, int peerDownMs)
