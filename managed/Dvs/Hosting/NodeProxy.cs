@@ -575,6 +575,12 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         Doorbell.Wake(&_proxySlot->WakeSeq);
         _outbound?.Join();
         _inbound?.Join();
+        // Services of migrations still under way (removed from the registry at their handover):
+        // stopped while their endpoints' memory is still mapped.
+        foreach (OutgoingMigration migration in _outgoing.Values)
+        {
+            migration.Host?.Stop();
+        }
         _channel.Dispose();
         _segment.Header->ProxyPid = 0;
     }

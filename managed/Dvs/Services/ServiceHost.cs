@@ -26,6 +26,7 @@ public sealed class ServiceHost : IDisposable
     private readonly ILogger _log;
     private volatile bool _pauseRequested;
     private volatile bool _stopping;
+    private int _stopRequested;
     private readonly bool _external;
     private long _executed;
     private long _repeats;
@@ -526,10 +527,15 @@ public sealed class ServiceHost : IDisposable
     /// </summary>
     internal void RequestStop()
     {
-        _stopping = true;
-        _endpoint?.Interrupt();
-        _resume.Set();
-        _attached?.Set();
+        // Once: a later Stop (the caller of a commit, after its node host stopped the host already
+        // on its way down) must not touch an endpoint whose segment may be unmapped by now.
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
+        {
+            _stopping = true;
+            _endpoint?.Interrupt();
+            _resume.Set();
+            _attached?.Set();
+        }
     }
 
     /// <summary>Stops the thread; the endpoint is left as it is (the caller unbinds or abandons it).</summary>
