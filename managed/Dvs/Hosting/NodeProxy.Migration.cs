@@ -143,6 +143,7 @@ internal sealed unsafe partial class NodeProxy
             DcId = dcid,
             Endpoint = endpoint,
             Target = target,
+            TargetIncarnation = Volatile.Read(ref _nodes[target].Incarnation),
             NewEpoch = slot->Epoch + 1,
             Host = host,
             External = external,

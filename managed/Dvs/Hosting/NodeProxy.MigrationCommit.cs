@@ -26,7 +26,7 @@ internal sealed unsafe partial class NodeProxy
     private readonly ConcurrentQueue<(int Kind, int Id, DvsError Error, byte Flags)> _migrationEvents = new();
     // Why the last started migration of an endpoint rolled back on its own (its target died): the
     // answer to an operator's migr_commit that comes after.
-    private readonly ConcurrentDictionary<(int DcId, int Endpoint), DvsError> _autoRolledBack = new();
+    private readonly ConcurrentDictionary<(int DcId, int Endpoint), (DvsError Why, int Target)> _autoRolledBack = new();
     private readonly List<(int DcId, int Index, int Endpoint)> _stubs = new();
     // The proxy reads a stub's ring; once the endpoint is bound here again its owner does: never both.
     private readonly Lock _stubLock = new();
@@ -44,7 +44,7 @@ internal sealed unsafe partial class NodeProxy
         if (migration is null)
         {
             // Rolled back on its own since migr_start (its target died): say why.
-            return _autoRolledBack.TryRemove((dcid, endpoint), out DvsError why) ? why : DvsError.ProcSts;
+            return _autoRolledBack.TryRemove((dcid, endpoint), out var rolledBack) ? rolledBack.Why : DvsError.ProcSts;
         }
         if (!migration.Ready.Task.IsCompletedSuccessfully || migration.Ready.Task.Result != DvsError.Ok)
         {
@@ -343,7 +343,7 @@ internal sealed unsafe partial class NodeProxy
         if (was == MigrationPhase.Prepared && why != DvsError.Canceled)
         {
             // Started, prepared, and nobody waits for it: end it here, and keep why for the operator.
-            _autoRolledBack[(migration.DcId, migration.Endpoint)] = why;
+            _autoRolledBack[(migration.DcId, migration.Endpoint)] = (why, migration.Target);
             Finish(migration);
         }
         _log.LogWarning("migration {Id}: endpoint {Endpoint} of DC {Dc} rolled back in phase {Phase} ({Why}); it serves on this node again, epoch {Epoch}",
@@ -379,7 +379,8 @@ internal sealed unsafe partial class NodeProxy
     {
         foreach (OutgoingMigration migration in _outgoing.Values)
         {
-            if (migration.Target == peer && migration.Phase is MigrationPhase.Transferring or MigrationPhase.Prepared or MigrationPhase.Committing)
+            if (migration.Target == peer && migration.Phase is MigrationPhase.Transferring or MigrationPhase.Prepared or MigrationPhase.Committing &&
+                (why != DvsError.HostRestarted || migration.TargetIncarnation != Volatile.Read(ref _nodes[peer].Incarnation)))
             {
                 DoRollback(migration, why);
             }

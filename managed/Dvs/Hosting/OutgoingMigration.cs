@@ -16,6 +16,8 @@ internal sealed class OutgoingMigration
     public int DcId;
     public int Endpoint;
     public int Target;
+    /// <summary>The target's incarnation when the migration started: a restart of the target voids it.</summary>
+    public ulong TargetIncarnation;
     /// <summary>The epoch the target serves at after the commit; a rollback serves at one more.</summary>
     public uint NewEpoch;
     public MigrationPhase Phase;

@@ -23,6 +23,7 @@ public class HandoverOrderTests
     private const int CallKindMigrateCommitted = 36;
     private const int CallKindMigratePrepareDelta = 38;
     private const int CallKindMigrateHandover = 39;
+    private const byte ServingFlag = 2;
 
     [Test]
     public void OneWayMessagesFromTheRingTheOverflowAndDuringTheCommitReachTheTargetInTheOrderSent()
@@ -67,7 +68,9 @@ public class HandoverOrderTests
             SendOneWay(peer, next++);
         }
         peer.PumpUntil(() => received.Count(r => r.Header.CallKind == SegmentLayout.KindSend) == next, "every one-way message forwarded back");
-        // The target never says it serves here: the commit still ends at the commit point (it only logs).
+        Reply(peer, commitFrame.Header, CallKindMigrateCommitted, ServingFlag, DvsError.Ok);   // "serving"
+        peer.PumpUntil(() => commit.IsCompleted, "migr_commit returns");
+        Assert.That(commit.Result, Is.EqualTo(DvsError.Ok));
 
         int handover = received.FindIndex(r => r.Header.CallKind == CallKindMigrateHandover);
         Assert.That(handover, Is.GreaterThanOrEqualTo(0), "HANDOVER sent");
