@@ -53,4 +53,10 @@ public sealed class NetworkOptions
     /// are dropped and counted (NodeCounter.DropTooLarge); the migration then fails at prepare.
     /// </summary>
     public long MaxMigrationBytes { get; set; } = 256L << 20;
+
+    /// <summary>Messages one peer's outbox holds at most (tests make it small).</summary>
+    internal int PeerOutboxCapacity { get; set; } = 65_536;
+
+    /// <summary>Copies the node serves at once at most; more fail with Again (tests make it small).</summary>
+    internal int CopyJobLimit { get; set; } = 4096;
 }

@@ -33,6 +33,12 @@ public enum NodeCounter
     /// <summary>VCopy data from a peer for no copy this node asked it for, or outside the range
     /// asked for: not written.</summary>
     DropUnrequestedCopy = 21,
+    /// <summary>Messages for a peer that was down when their turn came: not sent, their waiting
+    /// callers failed (NotConnected).</summary>
+    DropPeerDown = 22,
+    /// <summary>Messages or copies refused because a bounded queue of the node proxy (a peer's
+    /// outbox, the copies it serves) was full: their callers failed.</summary>
+    DropQueueFull = 23,
     PeersUp = 24,
     PeerDownEvents = 25,
     PeerRestarts = 26,

@@ -46,11 +46,14 @@ public sealed unsafe partial class NodeHost : IDisposable
                 _proxy.Epochs = _epochs;
             }
             _services.Node = Node.Attach(segment.NodeName);
+            // Only now: a peer's first frame may already need the services, the metrics, the node.
+            _proxy?.Start();
         }
         catch
         {
             // The meter is published already: withdraw it before the segment it reads goes away
             // (a listener observed a failed start's counters over unmapped memory: a test host crash).
+            _proxy?.Dispose();
             _metrics.Dispose();
             segment.Unlink();
             segment.Dispose();

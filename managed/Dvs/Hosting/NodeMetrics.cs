@@ -105,6 +105,7 @@ internal sealed unsafe class NodeMetrics : IDisposable
                      NodeCounter.DropMalformed, NodeCounter.DropBadHmac, NodeCounter.DropUnknownNode, NodeCounter.DropWrongCluster,
                      NodeCounter.DropStaleIncarnation, NodeCounter.DropDuplicate, NodeCounter.DropWrongDc,
                      NodeCounter.DropUnknownEndpoint, NodeCounter.DropFullRing, NodeCounter.DropLateReply, NodeCounter.DropOther,
+                     NodeCounter.DropPeerDown, NodeCounter.DropQueueFull,
                  })
         {
             yield return new Measurement<long>(Read(c), new KeyValuePair<string, object?>("reason", c.ToString()["Drop".Length..]));

@@ -219,13 +219,8 @@ internal sealed unsafe partial class NodeProxy
             {
                 continue;   // a peer that is not up gets everything when it comes up
             }
-            ReliableSession session = _sessions[peer]!;
-            SendStatus status;
-            lock (session.Gate)
-            {
-                status = session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
-            }
-            all &= status != SendStatus.BackPressured;
+            // Through the link: an announcement keeps its place before the messages that follow it.
+            all &= _links[peer]!.Post(header, m) != Links.LinkStatus.Full;
         }
         return all;
     }
@@ -235,11 +230,7 @@ internal sealed unsafe partial class NodeProxy
         Message m = default;
         m[0] = id;
         var header = new MessageHeader((ushort)dc.DcId, CallKindCopyStatus, endpoint, epoch, 0);
-        ReliableSession session = _sessions[peer]!;
-        lock (session.Gate)
-        {
-            return session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.BackPressured;
-        }
+        return _links[peer]!.Post(header, m) != Links.LinkStatus.Full;
     }
 
     /// <summary>
@@ -267,8 +258,7 @@ internal sealed unsafe partial class NodeProxy
     public void SettleCopy(int holder, int dcid, int endpoint, int id, bool handOver)
     {
         var header = new MessageHeader((ushort)dcid, (byte)(handOver ? CallKindMigrateHandover : CallKindMigrateAbort), endpoint, (uint)id, 0);
-        _forward.Enqueue((holder, header, default));
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        Post(holder, header, default);
     }
 
     /// <summary>A peer announced one of its endpoints: it becomes remote here (rmtbind).</summary>
@@ -322,17 +312,26 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
+    /// <summary>
+    /// The stale copy stops taking requests now; its thread is joined on the service worker, not
+    /// here: the receiver runs this, and a service inside a call to another node needs the
+    /// receiver for its reply before it can stop.
+    /// </summary>
     private void YieldToNewerOwner(in DcView dc, int index, int endpoint, int owner, uint epoch)
     {
         EndpointSlot* slot = dc.Slot(index);
         Services.ServiceHost? stale = Services?.Find(dc.DcId, endpoint);
         if (stale is not null)
         {
-            stale.Stop();
+            stale.RequestStop();
             Services!.Remove(dc.DcId, endpoint);
         }
         if (Interlocked.CompareExchange(ref slot->State, SegmentLayout.SlotBinding, SegmentLayout.SlotLocal) != SegmentLayout.SlotLocal)
         {
+            if (stale is not null)
+            {
+                _serviceWork.Queue(stale.Stop);
+            }
             return;
         }
         SlotReclaimer.FailWaiters(dc, endpoint);   // their callers replay to the owner
@@ -344,14 +343,34 @@ internal sealed unsafe partial class NodeProxy
         _directory[dc.DcId]!.Announced[index] = 0;
         Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
         Doorbell.Wake(&slot->WakeSeq);
-        stale?.Endpoint.Abandon();
-        lock (_stubLock)
+        int dcid = dc.DcId;
+        if (stale is null)
         {
-            _stubs.Add((dc.DcId, index, endpoint));   // what was queued for the stale copy follows the owner
-            _stubCount = _stubs.Count;
+            AddStub(dcid, index, endpoint);
+        }
+        else
+        {
+            // The ring has one reader: the stale thread until it ended, then the stub.
+            _serviceWork.Queue(() =>
+            {
+                stale.Stop();
+                stale.Endpoint.Abandon();
+                AddStub(dcid, index, endpoint);
+            });
         }
         _log.LogWarning("endpoint {Endpoint} of DC {Dc} lives on node {Owner} (epoch {Epoch}): the copy here (older) stopped",
             endpoint, dc.DcId, owner, epoch);
+    }
+
+    /// <summary>What was queued for a stale copy follows the owner (DrainStubs).</summary>
+    private void AddStub(int dcid, int index, int endpoint)
+    {
+        lock (_stubLock)
+        {
+            _stubs.Add((dcid, index, endpoint));
+            _stubCount = _stubs.Count;
+        }
+        Doorbell.Wake(&_proxySlot->WakeSeq);
     }
 
     /// <summary>A peer says this node served <paramref name="endpoint"/> at <paramref name="epoch"/> before it restarted.</summary>

@@ -48,10 +48,6 @@ internal sealed unsafe partial class NodeProxy
     private readonly long _migrationBufferKeepTicks;
     private long _migrationBuffersUsedAt;
     private volatile bool _migrationBuffersKept;
-    private readonly ConcurrentQueue<(IncomingMigration Incoming, int DcId, int Endpoint, TargetStep Step)> _restores = new();
-    private int _restorerRunning;
-    private readonly SemaphoreSlim _restoreSignal = new(0);
-    private static readonly TimeSpan RestorerIdle = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, OutgoingMigration> _outgoing = new();
     private readonly IncomingMigration?[] _incoming = new IncomingMigration?[SegmentLayout.MaxNodes];

@@ -27,7 +27,6 @@ internal sealed unsafe partial class NodeProxy
     // Why the last started migration of an endpoint rolled back on its own (its target died): the
     // answer to an operator's migr_commit that comes after.
     private readonly ConcurrentDictionary<(int DcId, int Endpoint), (DvsError Why, int Target)> _autoRolledBack = new();
-    private readonly ConcurrentQueue<(int Peer, MessageHeader Header, Message Message)> _forward = new();
     private readonly List<(int DcId, int Index, int Endpoint)> _stubs = new();
     // The proxy reads a stub's ring; once the endpoint is bound here again its owner does: never both.
     private readonly Lock _stubLock = new();
@@ -146,26 +145,6 @@ internal sealed unsafe partial class NodeProxy
             }
         }
         worked |= DrainStubs();
-        while (_forward.TryPeek(out var f))
-        {
-            if (_sessions[f.Peer] is not ReliableSession session)
-            {
-                _forward.TryDequeue(out _);
-                continue;
-            }
-            Message m = f.Message;
-            SendStatus status;
-            lock (session.Gate)
-            {
-                status = session.TrySend(f.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
-            }
-            if (status == SendStatus.BackPressured)
-            {
-                break;
-            }
-            _forward.TryDequeue(out _);
-            worked = true;
-        }
         return worked;
     }
 
@@ -225,7 +204,7 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
-        _forward.Enqueue((migration.Target, header, default));
+        Post(migration.Target, header, default);
         migration.Phase = MigrationPhase.Committing;
         migration.CommitDeadline = Stopwatch.GetTimestamp() + migration.CommitTimeoutTicks;
         _log.LogInformation("migration {Id}: COMMIT sent to node {Target}; serving here until it confirms", migration.Id, migration.Target);
@@ -270,7 +249,7 @@ internal sealed unsafe partial class NodeProxy
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
         var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
-        _forward.Enqueue((migration.Target, header, default));
+        Post(migration.Target, header, default);
         RingHeader* ring = dc.Ring(index);
         long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         while (true)
@@ -300,7 +279,7 @@ internal sealed unsafe partial class NodeProxy
         {
             foreach (var late in _lateForward)
             {
-                _forward.Enqueue(late);
+                Post(late.Peer, late.Header, late.Message);
             }
             _lateForward.Clear();
             _handingOver = (-1, -1);
@@ -319,7 +298,7 @@ internal sealed unsafe partial class NodeProxy
     {
         var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
             migration.NewEpoch, (uint)(meta >>> 8), incarnation);
-        _forward.Enqueue((migration.Target, forwarded, held));
+        Post(migration.Target, forwarded, held);
     }
 
     /// <summary>
@@ -350,7 +329,7 @@ internal sealed unsafe partial class NodeProxy
             }
             Redirect(dc, migration.Endpoint, _nodeId, epoch, onlyTo: -1);   // the DC learns the new epoch
             var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
-            _forward.Enqueue((migration.Target, header, default));
+            Post(migration.Target, header, default);
         }
         migration.Phase = MigrationPhase.RolledBack;
         migration.Sent = true;
@@ -473,9 +452,11 @@ internal sealed unsafe partial class NodeProxy
         while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
         {
             forwarded++;
-            _forward.Enqueue((slot->OwnerNode,
-                new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m));
-            Count(NodeCounter.Forwarded);
+            if (Post(slot->OwnerNode,
+                new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m))
+            {
+                Count(NodeCounter.Forwarded);
+            }
         }
         return forwarded;
     }
@@ -492,12 +473,15 @@ internal sealed unsafe partial class NodeProxy
             Message m = default;
             m.Source = endpoint;
             m.Type = owner;
-            _forward.Enqueue((peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m));
+            Post(peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m);
         }
     }
 
-    /// <summary>A message for an endpoint that moved away: forward it in order, redirect its sender.</summary>
-    private void Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot, int index)
+    /// <summary>
+    /// A message for an endpoint that moved away: forward it in order, redirect its sender. False
+    /// while the new owner's outbox is full: the session it came from holds it and retries.
+    /// </summary>
+    private bool Forward(int fromPeer, in MessageHeader header, in Message m, EndpointSlot* slot, int index)
     {
         int owner = slot->OwnerNode;
         var forwarded = header;
@@ -508,9 +492,9 @@ internal sealed unsafe partial class NodeProxy
             {
                 _lateForward.Add((owner, forwarded, m));   // behind what the handover moves
             }
-            else
+            else if (!TryForward(owner, forwarded, m))
             {
-                _forward.Enqueue((owner, forwarded, m));
+                return false;
             }
         }
         if (header.Epoch < slot->Epoch && _dcs[header.DcId] is DcView dc)
@@ -518,6 +502,6 @@ internal sealed unsafe partial class NodeProxy
             Redirect(dc, header.Destination, owner, slot->Epoch, onlyTo: fromPeer);
         }
         Count(NodeCounter.Forwarded);
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        return true;
     }
 }

@@ -128,39 +128,11 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>
-    /// Restores on a thread of the proxy's own, started when work comes and ended after a few idle
-    /// seconds (a thread start costs ~0.5 ms here, on every migration otherwise): not the thread
-    /// pool, which an application blocking its pool threads (sync over async) can starve for seconds.
+    /// A target step (restore, delta replay, standby hand-over) on the proxy's restore worker
+    /// (<see cref="ProxyWorker"/>): it runs the service's code or file I/O, never on a proxy thread.
     /// </summary>
-    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint, TargetStep step)
-    {
-        _restores.Enqueue((incoming, dcid, endpoint, step));
-        _restoreSignal.Release();
-        if (Interlocked.CompareExchange(ref _restorerRunning, 1, 0) == 0)
-        {
-            new Thread(RestoreLoop) { IsBackground = true, Name = $"dvs-restore-{_segment.NodeName}" }.Start();
-        }
-    }
-
-    private void RestoreLoop()
-    {
-        while (true)
-        {
-            while (_restoreSignal.Wait(RestorerIdle))
-            {
-                while (_restores.TryDequeue(out var work))
-                {
-                    RunTargetStep(work.Incoming, work.DcId, work.Endpoint, work.Step);
-                }
-            }
-            Interlocked.Exchange(ref _restorerRunning, 0);   // a full fence before the emptiness check
-            // Work queued after the queue looked empty but before the flag dropped: take it on.
-            if (_restores.IsEmpty || Interlocked.CompareExchange(ref _restorerRunning, 1, 0) != 0)
-            {
-                return;
-            }
-        }
-    }
+    private void QueueRestore(IncomingMigration incoming, int dcid, int endpoint, TargetStep step) =>
+        _restoreWork.Queue(() => RunTargetStep(incoming, dcid, endpoint, step));
 
     /// <summary>One step of the target's side, on the worker; each answers the source.</summary>
     private void RunTargetStep(IncomingMigration incoming, int dcid, int endpoint, TargetStep step)
@@ -522,7 +494,6 @@ internal sealed unsafe partial class NodeProxy
         m.Source = endpoint;
         m.Type = status;
         var header = new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0) { Flags = flags };
-        _forward.Enqueue((peer, header, m));
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        Post(peer, header, m);
     }
 }

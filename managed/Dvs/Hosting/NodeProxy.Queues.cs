@@ -16,8 +16,6 @@ namespace Dvs.Hosting;
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
-    /// <summary>Messages waiting per peer before the node stops draining its outbound ring.</summary>
-    private const int PeerQueueLimit = 65_536;
     /// <summary>Messages waiting per local endpoint before the session from that peer is held back.</summary>
     private const int OverflowPerEndpoint = 65_536;
     /// <summary>Messages waiting in all overflow queues of the node.</summary>
@@ -36,7 +34,6 @@ internal sealed unsafe partial class NodeProxy
     private bool _drainedSinceIdle;
     // The inbound thread delivered a request or a reply since the outbound thread's last idle wait.
     private int _replyExpected;
-    private readonly Queue<(MessageHeader Header, Message Message)>?[] _peerQueues = new Queue<(MessageHeader, Message)>?[SegmentLayout.MaxNodes];
     private volatile bool _outboundBlocked;
     private readonly Dictionary<int, Queue<HeldMessage>> _overflow = new();
     // Per peer session: messages accepted in a row for one endpoint, not yet in its ring.
@@ -46,15 +43,15 @@ internal sealed unsafe partial class NodeProxy
 
     private bool HasOverflow => Volatile.Read(ref _overflowCount) > 0;
 
-    /// <summary>Moves messages from the outbound ring to their peers' sessions (or queues).</summary>
+    /// <summary>Moves messages from the outbound ring to their peers' links.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DrainOutbound()
     {
-        bool worked = FlushPeerQueues();
+        bool worked = false;
         fixed (PolledMessage* drained = _drained)
         {
-            // Messages taken out of the ring are all routed even if a peer's queue reaches its
-            // limit meanwhile: the limit is exceeded by at most one batch.
+            // Messages taken out of the ring are all routed even if a peer's outbox reaches the
+            // ring's limit meanwhile: the outbox keeps room beyond it (PeerLink.HoldsBackRing).
             int n = 0;
             while (n < 4096 && !_outboundBlocked)
             {
@@ -121,85 +118,7 @@ internal sealed unsafe partial class NodeProxy
             SegmentLayout.KindReply or SegmentLayout.KindReplyFailed => ClientIncarnation.Make(Volatile.Read(ref _nodes[node].Incarnation), ClientIncarnation.BindCountOfRoute(route)),
             _ => 0,
         };
-        SendOrQueue(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
-    }
-
-    /// <summary>Sends at once when nothing for that peer is waiting, else queues behind (order per peer).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SendOrQueue(int peer, in MessageHeader header, in Message message)
-    {
-        Queue<(MessageHeader, Message)> queue = _peerQueues[peer] ??= new Queue<(MessageHeader, Message)>();
-        if (queue.Count == 0)
-        {
-            SendStatus status = TrySendTo(peer, in header, in message);
-            if (status != SendStatus.BackPressured)
-            {
-                AfterSend(status, in header, in message);
-                return;
-            }
-            Count(NodeCounter.OutboundBackPressure);
-        }
-        queue.Enqueue((header, message));
-        if (queue.Count >= PeerQueueLimit)
-        {
-            _outboundBlocked = true;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private SendStatus TrySendTo(int peer, in MessageHeader header, in Message message)
-    {
-        ReliableSession session = _sessions[peer]!;
-        Message copy = message;
-        lock (session.Gate)
-        {
-            return session.TrySend(header, new ReadOnlySpan<byte>(&copy, sizeof(Message)));
-        }
-    }
-
-    private void AfterSend(SendStatus status, in MessageHeader header, in Message message)
-    {
-        if (status == SendStatus.Ok)
-        {
-            Count(NodeCounter.MessagesSent);
-            return;
-        }
-        // The peer is down: a request must not hang its caller.
-        if (_dcs[header.DcId] is DcView dc)
-        {
-            FailLocalCaller(dc, header.CallKind, in message, DvsError.NotConnected);
-        }
-        Count(NodeCounter.DropOther);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool FlushPeerQueues()
-    {
-        bool worked = false;
-        bool blocked = false;
-        foreach (int peer in _peerIds)
-        {
-            Queue<(MessageHeader Header, Message Message)>? queue = _peerQueues[peer];
-            if (queue is null)
-            {
-                continue;
-            }
-            while (queue.Count > 0)
-            {
-                (MessageHeader header, Message message) = queue.Peek();
-                SendStatus status = TrySendTo(peer, in header, in message);
-                if (status == SendStatus.BackPressured)
-                {
-                    break;
-                }
-                queue.Dequeue();
-                AfterSend(status, in header, in message);
-                worked = true;
-            }
-            blocked |= queue.Count >= PeerQueueLimit;
-        }
-        _outboundBlocked = blocked;
-        return worked;
+        SendFromRing(node, new MessageHeader((ushort)dcid, (byte)kind, destination, slot->Epoch, (uint)sequence, incarnation), in message);
     }
 
     /// <summary>
@@ -347,12 +266,19 @@ internal sealed unsafe partial class NodeProxy
                         WatchForSpace(dc.InboundRing(index));
                         break;
                     }
+                    if (!bound && state == SegmentLayout.SlotRemote && (uint)slot->OwnerNode < SegmentLayout.MaxNodes &&
+                        _links[slot->OwnerNode] is { HoldsBackRing: true })
+                    {
+                        break;   // the new owner's outbox is near full: wait there, in order, not dropped
+                    }
                     if (!bound && state == SegmentLayout.SlotRemote)
                     {
                         // It migrated away meanwhile: follow it.
-                        _forward.Enqueue((slot->OwnerNode, new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta),
-                            slot->Endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), message));
-                        Count(NodeCounter.Forwarded);
+                        if (Post(slot->OwnerNode, new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta),
+                            slot->Endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), message))
+                        {
+                            Count(NodeCounter.Forwarded);
+                        }
                     }
                     else if (!bound)
                     {
@@ -405,8 +331,7 @@ internal sealed unsafe partial class NodeProxy
         {
             Message fail = default;
             fail.Type = (int)error;
-            _forward.Enqueue((slot->OwnerNode,
-                new MessageHeader((ushort)dc.DcId, CallKindReplyError, request.Source, 0, (uint)RingMeta.RequestSequence(meta)), fail));
+            Post(slot->OwnerNode, new MessageHeader((ushort)dc.DcId, CallKindReplyError, request.Source, 0, (uint)RingMeta.RequestSequence(meta)), fail);
         }
     }
 }

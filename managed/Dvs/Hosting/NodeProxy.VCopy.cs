@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
@@ -34,7 +35,9 @@ internal sealed unsafe partial class NodeProxy
     private const int CopyRingBytes = 4 << 20;
 
     private readonly ConcurrentQueue<CopyJob> _copyJobs = new();
-    private readonly ConcurrentQueue<(int Peer, MessageHeader Header, Message Message)> _controlOut = new();
+    // Copies queued or being served; at most _copyJobLimit (past it a copy fails with Again).
+    private int _copyJobCount;
+    private readonly int _copyJobLimit;
     // The bulk frames of the copies served here: slots of one pinned buffer, each reused once the
     // session that carries it released it (acknowledged); allocated at the first remote copy.
     private byte[]? _copyRing;
@@ -75,7 +78,7 @@ internal sealed unsafe partial class NodeProxy
             Message open = request;
             open[4] = _nodeId;
             open[5] = sourceEndpoint;
-            SendOrQueue(dst->OwnerNode,
+            SendFromRing(dst->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKindVCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
             return;
         }
@@ -97,18 +100,17 @@ internal sealed unsafe partial class NodeProxy
             }
             Message m = request;
             m[4] = _nodeId;
-            SendOrQueue(slot->OwnerNode,
+            SendFromRing(slot->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKindVCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
             return;
         }
         CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.DeadSrcDst);
     }
 
-    /// <summary>Queues the serving of a copy whose source is bound here.</summary>
+    /// <summary>Queues the serving of a copy whose source is bound here; past the bound it fails with Again.</summary>
     private void StartCopy(in DcView dc, int sourceEndpoint, EndpointSlot* source, in Message request, int sequence, int requesterNode)
     {
-        Count(NodeCounter.CopiesInProgress);
-        _copyJobs.Enqueue(new CopyJob
+        var job = new CopyJob
         {
             DcId = dc.DcId,
             SourceEndpoint = sourceEndpoint,
@@ -120,7 +122,16 @@ internal sealed unsafe partial class NodeProxy
             Requester = request.Source,
             RequesterNode = requesterNode,
             Sequence = sequence,
-        });
+        };
+        if (Interlocked.Increment(ref _copyJobCount) > _copyJobLimit)
+        {
+            Interlocked.Decrement(ref _copyJobCount);
+            Count(NodeCounter.DropQueueFull);
+            Complete(dc, job, DvsError.Again);
+            return;
+        }
+        Count(NodeCounter.CopiesInProgress);
+        _copyJobs.Enqueue(job);
         Doorbell.Wake(&_proxySlot->WakeSeq);
     }
 
@@ -135,25 +146,8 @@ internal sealed unsafe partial class NodeProxy
                 return worked;  // back-pressured: resume on a later pass
             }
             _copyJobs.TryDequeue(out _);
+            Interlocked.Decrement(ref _copyJobCount);
             Count(NodeCounter.CopiesInProgress, -1);
-            worked = true;
-        }
-        while (_controlOut.TryPeek(out var control))
-        {
-            if (_sessions[control.Peer] is ReliableSession session)
-            {
-                Message m = control.Message;
-                SendStatus status;
-                lock (session.Gate)
-                {
-                    status = session.TrySend(control.Header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
-                }
-                if (status == SendStatus.BackPressured)
-                {
-                    return worked;
-                }
-            }
-            _controlOut.TryDequeue(out _);
             worked = true;
         }
         return worked;
@@ -182,11 +176,14 @@ internal sealed unsafe partial class NodeProxy
             Complete(dc, job, rc == 0 ? DvsError.Ok : DvsError.Fault);
             return true;
         }
-        if (_sessions[dst->OwnerNode] is not ReliableSession session)
+        if ((uint)dst->OwnerNode >= SegmentLayout.MaxNodes || _links[dst->OwnerNode] is not PeerLink link)
         {
             Complete(dc, job, DvsError.NotConnected);
             return true;
         }
+        // A bulk job: it sends only while the link's outbox is empty (PeerLink), so its data and
+        // its DONE keep their place behind what was queued for that peer before.
+        ReliableSession session = link.Session;
         while (!job.DataDone)
         {
             if (job.Offset >= job.Bytes || job.Status != DvsError.Ok)
@@ -218,7 +215,7 @@ internal sealed unsafe partial class NodeProxy
             SendStatus status;
             lock (session.Gate)
             {
-                status = session.TrySendBulk(header, frame[..(sizeof(long) + want)]);
+                status = link.TrySendBulk(header, frame[..(sizeof(long) + want)]);
                 if (status == SendStatus.Ok)
                 {
                     _copySlots[_copyNext] = (session, session.BulkQueued - 1);
@@ -247,7 +244,7 @@ internal sealed unsafe partial class NodeProxy
         SendStatus sent;
         lock (session.Gate)
         {
-            sent = session.TrySend(doneHeader, new ReadOnlySpan<byte>(&done, sizeof(Message)));
+            sent = link.TrySendNow(doneHeader, done);
         }
         if (sent == SendStatus.BackPressured)
         {
@@ -306,8 +303,7 @@ internal sealed unsafe partial class NodeProxy
         Message m = default;
         m.Source = job.SourceEndpoint;
         m.Type = (int)status;
-        _controlOut.Enqueue((job.RequesterNode,
-            new MessageHeader((ushort)job.DcId, CallKindVCopyComplete, job.Requester, 0, (uint)job.Sequence), m));
+        Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKindVCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
     }
 
     private void CompleteLocally(in DcView dc, int requester, int sourceEndpoint, int sequence, DvsError status)
@@ -342,8 +338,7 @@ internal sealed unsafe partial class NodeProxy
                     Message fail = default;
                     fail.Source = header.Destination;
                     fail.Type = (int)DvsError.DeadSrcDst;
-                    _controlOut.Enqueue((session.PeerNode,
-                        new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), fail));
+                    Post(session.PeerNode, new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), fail);
                 }
                 return;
             case CallKindVCopyOpen:
@@ -374,9 +369,7 @@ internal sealed unsafe partial class NodeProxy
                     Message complete = default;
                     complete.Source = sourceEndpoint;
                     complete.Type = (int)status;
-                    _controlOut.Enqueue((requesterNode,
-                        new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), complete));
-                    Doorbell.Wake(&_proxySlot->WakeSeq);
+                    Post(requesterNode, new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), complete);
                 }
                 return;
             case CallKindVCopyComplete:
@@ -412,9 +405,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, request[2], request[3]))
                 {
-                    _controlOut.Enqueue((owner,
-                        new MessageHeader(header.DcId, CallKindVCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request));
-                    Doorbell.Wake(&_proxySlot->WakeSeq);
+                    Post(owner, new MessageHeader(header.DcId, CallKindVCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
                     return;
                 }
                 error = DvsError.Again;
@@ -425,9 +416,7 @@ internal sealed unsafe partial class NodeProxy
         fail.Type = (int)error;
         if ((uint)requesterNode < SegmentLayout.MaxNodes && _sessions[requesterNode] is not null)
         {
-            _controlOut.Enqueue((requesterNode,
-                new MessageHeader(header.DcId, CallKindVCopyComplete, request.Source, 0, header.RequestSequence), fail));
-            Doorbell.Wake(&_proxySlot->WakeSeq);
+            Post(requesterNode, new MessageHeader(header.DcId, CallKindVCopyComplete, request.Source, 0, header.RequestSequence), fail);
         }
     }
 

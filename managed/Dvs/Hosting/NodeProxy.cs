@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
@@ -14,17 +15,21 @@ namespace Dvs.Hosting;
 /// flow control: see <see cref="ReliableSession"/>).
 /// </summary>
 /// <remarks>
-/// <para>Two threads. The outbound thread drains the node's outbound ring (filled by local
-/// endpoints calling remote ones), announces binds and unbinds of local endpoints to the peers
-/// (so they appear there as remote: DVS rmtbind), drives the sessions' timers and sends their
-/// frames. It spins briefly, then sleeps on the proxy doorbell (a futex in the segment) until a
-/// local endpoint rings it or a session timer is due: no thread spins while idle. The inbound
-/// thread blocks in recvmmsg, validates every frame (HMAC, cluster, node, lengths: bad ones are
-/// dropped and counted) and delivers messages into local rings and reply words.</para>
-/// <para>A session is touched by both threads under its own lock. Session callbacks only set
-/// flags; the outbound thread acts on them, so no thread ever holds two session locks.</para>
+/// <para>Built from parts, then started (<see cref="Start"/>, by the host once it wired the
+/// services, metrics and node). Per peer a <see cref="PeerLink"/> (its session, gate and one
+/// bounded, ordered outbox: every message for the peer goes through it). The receiver loop
+/// (<see cref="ReceiverLoop"/>, inbound thread) validates frames and hands them to their
+/// sessions, which deliver into local rings and reply words (<see cref="TryDeliver"/>). The sender
+/// loop (<see cref="OutboundLoop"/>, outbound thread) announces binds and unbinds, drives
+/// migrations, moves the outboxes and the outbound ring into the sessions, serves copies, drives
+/// the sessions' timers and sends their frames; it spins briefly, then sleeps on the proxy
+/// doorbell (a futex in the segment) until a local endpoint rings it or a timer is due. User code
+/// (a service's restore, a stale service's stop) runs on <see cref="ProxyWorker"/>s, never on
+/// those two threads.</para>
+/// <para>A session is touched by both threads under its gate. Session callbacks only set flags or
+/// queue into outboxes; the outbound thread acts on them, so no thread ever holds two gates.</para>
 /// </remarks>
-internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
+internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDisposable
 {
     private const int CallKindBind = 16;
     private const int CallKindUnbind = 17;
@@ -42,29 +47,29 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
     private readonly int _nodeId;
     /// <summary>This node's incarnation (the segment's), in every frame and in the client incarnations of requests sent from here.</summary>
     private readonly ulong _incarnation;
+    // The sessions of _links, by peer (each link owns its session; this is an index).
     private readonly ReliableSession?[] _sessions = new ReliableSession?[SegmentLayout.MaxNodes];
     private readonly int[] _peerIds;
     private readonly IDatagramChannel _channel;
-    private readonly FrameReader _reader;
     private readonly DropCounters _drops = new();
-    private readonly DatagramBatch _outBatch;
-    private readonly DatagramBatch _inBatch;
-    // Acks the inbound thread sends itself; the channel's Send is not safe from two threads at once.
-    private readonly DatagramBatch _ackBatch;
-    private readonly Lock _sendLock = new();
+    private readonly DatagramSender _datagrams;
+    private readonly ReceiverLoop _receiver;
+    private readonly SenderLoop _sender;
     private readonly DcView?[] _dcs = new DcView?[SegmentLayout.MaxDcs];
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
-    // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
-    private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
-    private readonly Thread _outbound;
-    private readonly Thread _inbound;
-    private volatile bool _stopping;
+    private Thread? _outbound;
+    private Thread? _inbound;
     private readonly EndpointSlot* _proxySlot;
     private readonly EndpointRing _outRing;
     private readonly ulong* _counters;
     private readonly NodeEntry* _nodes;
+    // User code the proxy threads must not run or wait for: a stale service's stop and join, and
+    // (its own worker: a long restore must not delay a stop, nor a stop a restore) a migrated
+    // service's restore.
+    private readonly ProxyWorker _serviceWork;
+    private readonly ProxyWorker _restoreWork;
 
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
@@ -93,6 +98,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             BulkMtu = BulkMtuFor(options),
         };
         _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
+        _copyJobLimit = options.CopyJobLimit;
+        _peerDown = OnPeerDown;
+        _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
+        _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log);
         ulong known = 0;
         long now = MonotonicClock.NowTicks;
         var ids = new List<int>();
@@ -108,6 +117,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
                 _runs[peer.NodeId] = new DeliveryRun();
                 _sessions[peer.NodeId] = new ReliableSession(sessionOptions, credentials, _nodeId, peer.NodeId,
                     _incarnation, this, _drops, now);
+                _links[peer.NodeId] = new PeerLink(_sessions[peer.NodeId]!, options.PeerOutboxCapacity);
                 _channel.SetPeer(peer);
                 known |= 1UL << peer.NodeId;
                 ids.Add(peer.NodeId);
@@ -120,11 +130,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             throw;
         }
         _peerIds = ids.ToArray();
-        _reader = new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops);
-        _outBatch = new DatagramBatch(64, options.Mtu);
-        _inBatch = new DatagramBatch(64, FrameDescriptor.MaxFrameLength);
-        // Up to one ack per two frames of a receive batch (64 datagrams), all in one sendmmsg.
-        _ackBatch = new DatagramBatch(64, FrameDescriptor.MinFrameLength);
+        _datagrams = new DatagramSender(_channel, _counters, log);
+        _receiver = new ReceiverLoop(_channel, new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops),
+            _drops, _sessions, _datagrams, _counters, _proxySlot, log);
+        _sender = new SenderLoop(this, _links, _peerIds, _datagrams, options.Mtu, _nodes, _counters, options.HeartbeatInterval, () => Metrics);
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (segment.TryGetDc(dcid, out DcView dc) == DvsError.Ok)
@@ -134,10 +143,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             }
         }
         header->ProxyPid = Shim.GetPid();
-        _outbound = new Thread(OutboundLoop) { IsBackground = true, Name = $"dvs-proxy-out-{segment.NodeName}" };
-        _inbound = new Thread(InboundLoop) { IsBackground = true, Name = $"dvs-proxy-in-{segment.NodeName}" };
-        _outbound.Start();
-        _inbound.Start();
     }
 
     /// <summary>
@@ -150,6 +155,25 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             ? FrameDescriptor.MaxFrameLength
             : 0;
 
+    /// <summary>
+    /// Starts the sender and receiver threads. Once, after the host set <see cref="Services"/>
+    /// and <see cref="Metrics"/> and attached its node: a peer's first frame may need them.
+    /// </summary>
+    public void Start()
+    {
+        if (_outbound is not null)
+        {
+            throw new InvalidOperationException("the node proxy was started already");
+        }
+        _outbound = new Thread(OutboundLoop) { IsBackground = true, Name = $"dvs-proxy-out-{_segment.NodeName}" };
+        _inbound = new Thread(InboundLoop) { IsBackground = true, Name = $"dvs-proxy-in-{_segment.NodeName}" };
+        _outbound.Start();
+        _inbound.Start();
+    }
+
+    /// <summary>Tests: a thread of the proxy runs.</summary>
+    internal bool IsRunning => _outbound?.IsAlive == true || _inbound?.IsAlive == true;
+
     /// <summary>The UDP / TCP endpoint the proxy listens on (useful when the port was 0); null with raw Ethernet.</summary>
     public System.Net.IPEndPoint? LocalEndPoint => _channel.LocalEndPoint;
 
@@ -157,41 +181,46 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 
     // ------------------------------------------------------------------ outbound thread
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OutboundLoop()
     {
+        _senderThreadId = Environment.CurrentManagedThreadId;
         try
         {
-            while (!_stopping)
-            {
-                if (FailingNode is { } failing && failing == _segment.NodeName)
-                {
-                    throw new InvalidOperationException("injected proxy fault (test)");
-                }
-                uint observed = Volatile.Read(ref _proxySlot->WakeSeq);
-                bool worked = AnnounceDirectoryChanges();
-                worked |= ApplyPeerEvents();
-                worked |= ProcessMigrations();
-                if (_forward.IsEmpty)
-                {
-                    // Forwarded messages (a migration's commit and held requests) go before new ones.
-                    worked |= DrainOutbound();
-                }
-                worked |= ProcessCopyJobs();
-                worked |= FlushOverflow();
-                long deadline = PollSessions();
-                if (worked || _stopping)
-                {
-                    continue;
-                }
-                TrimMigrationBuffers(MonotonicClock.NowTicks);
-                IdleWait(observed, deadline);
-            }
+            _sender.Run();
         }
         catch (Exception e)
         {
             Fail(e, "outbound");
         }
+    }
+
+    uint ISenderSteps.BeginPass()
+    {
+        if (FailingNode is { } failing && failing == _segment.NodeName)
+        {
+            throw new InvalidOperationException("injected proxy fault (test)");
+        }
+        return Volatile.Read(ref _proxySlot->WakeSeq);
+    }
+
+    bool ISenderSteps.AnnounceDirectoryChanges() => AnnounceDirectoryChanges();
+
+    bool ISenderSteps.ApplyPeerEvents() => ApplyPeerEvents();
+
+    bool ISenderSteps.ProcessMigrations() => ProcessMigrations();
+
+    bool ISenderSteps.FlushLinks() => FlushLinks();
+
+    bool ISenderSteps.DrainOutbound() => DrainOutbound();
+
+    bool ISenderSteps.ProcessCopyJobs() => ProcessCopyJobs();
+
+    bool ISenderSteps.FlushOverflow() => FlushOverflow();
+
+    void ISenderSteps.Idle(uint observed, long deadline)
+    {
+        TrimMigrationBuffers(MonotonicClock.NowTicks);
+        IdleWait(observed, deadline);
     }
 
     /// <summary>
@@ -265,131 +294,13 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
-    /// <summary>Runs every session's timers and sends what they produce; returns the next deadline.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private long PollSessions()
-    {
-        long deadline = long.MaxValue;
-        foreach (int id in _peerIds)
-        {
-            ReliableSession session = _sessions[id]!;
-            long now = MonotonicClock.NowTicks;
-            while (true)
-            {
-                int produced;
-                int bulk = 0;
-                lock (session.Gate)
-                {
-                    produced = session.Poll(now, _outBatch);
-                    if (session.BulkInFlight > 0)
-                    {
-                        bulk = session.PollBulk(now, BulkBatch(session));
-                    }
-                    if (!_outBatch.IsFull && bulk == 0)
-                    {
-                        deadline = Math.Min(deadline, session.NextDeadline(now));
-                    }
-                }
-                Flush();
-                FlushBulk();
-                // After a bulk frame the messages queued behind it may go: poll again.
-                if (bulk == 0 && (produced == 0 || !_outBatch.IsFull))
-                {
-                    break;
-                }
-            }
-            long srtt = session.SmoothedRtt;
-            _nodes[id].RttNs = (ulong)(srtt * 100);
-            // The RTT histogram samples the smoothed RTT once per heartbeat interval: bounded work,
-            // off the per-message path (the session's per-ack samples stay inside it).
-            if (srtt > 0 && now - _rttRecordedAt[id] >= _options.HeartbeatInterval.Ticks && Metrics is { } metrics)
-            {
-                _rttRecordedAt[id] = now;
-                metrics.RecordRtt(id, srtt / (double)TimeSpan.TicksPerMicrosecond);
-            }
-            long retransmissions = session.Retransmissions;
-            Count(NodeCounter.Retransmissions, retransmissions - (long)_nodes[id].Retransmissions);
-            _nodes[id].Retransmissions = (ulong)retransmissions;
-        }
-        return deadline;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Flush() => SendBatch(_outBatch);
-
-    /// <summary>
-    /// Sends a batch of datagrams, counts them and clears it. The outbound thread (frames, bulk
-    /// frames) and the inbound thread (acks) both send: the channel takes one batch at a time. A
-    /// failed send is the sessions' business (retransmission, then peer down), not an error here.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SendBatch(DatagramBatch batch)
-    {
-        int count = batch.Count;
-        if (count == 0)
-        {
-            return;
-        }
-        long bytes = 0;
-        for (int i = 0; i < count; i++)
-        {
-            bytes += batch[i].Length;
-        }
-        try
-        {
-            lock (_sendLock)
-            {
-                _channel.Send(batch);
-            }
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
-        {
-            _log.LogDebug(e, "send failed");
-        }
-        Count(NodeCounter.FramesSent, count);
-        Count(NodeCounter.BytesSent, bytes);
-        batch.Clear();
-    }
-
     // ------------------------------------------------------------------ inbound thread
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InboundLoop()
     {
         try
         {
-            while (!_stopping)
-            {
-                int n;
-                try
-                {
-                    // Blocking: with several node hosts and their applications on two cores, a
-                    // spinning receiver slowed round trips (measured 2026-11-25: p50 215 -> 323 us).
-                    n = _channel.Receive(_inBatch, 100);
-                }
-                catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
-                {
-                    _log.LogDebug(e, "receive failed");
-                    continue;
-                }
-                if (n <= 0)
-                {
-                    continue;
-                }
-                long now = MonotonicClock.NowTicks;
-                for (int i = 0; i < n; i++)
-                {
-                    Receive(_inBatch[i], _inBatch.Peer(i), now);
-                }
-                SendAcks();
-                // Acks not due yet (and messages the deliveries unblocked) go out from the outbound
-                // thread; wake it only if it sleeps. Tried 2026-11-25: waking it only for work due
-                // before its own deadline, for delivered requests and replies: cross-node SendRec
-                // with Blocking endpoints went from 1.0-1.1x to 1.5x the UDP floor (its spin after
-                // this wake-up keeps the vCPU awake for the message that follows).
-                Interlocked.MemoryBarrier();
-                Doorbell.Ring(_proxySlot);
-            }
+            _receiver.Run();
         }
         catch (Exception e)
         {
@@ -397,81 +308,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         }
     }
 
-    /// <summary>One received datagram: validated, then taken by its peer's session, which delivers
-    /// what it carries (<see cref="TryDeliver"/>). Inbound thread.</summary>
-    /// <param name="sender">The peer the channel says sent it (by its configured address; -1: none of
-    /// them), or <see cref="InjectedSender"/>.</param>
-    /// <param name="now">The receive batch's time.</param>
-    /// <param name="datagram">The frame.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // the inbound loop's body, as it was before it had a name
-    private void Receive(ReadOnlySpan<byte> datagram, int sender, long now)
-    {
-        Count(NodeCounter.BytesReceived, datagram.Length);
-        DropReason reason = _reader.TryRead(datagram, out FrameHeader header);
-        if (reason != DropReason.None)
-        {
-            Count(CounterOf(reason));
-            return;
-        }
-        if (sender != header.SourceNode && sender != InjectedSender && _channel.NamesSenders)
-        {
-            // Authentic, but not from the peer's configured address: a recorded frame replayed
-            // from elsewhere must not pass for the peer (issue 11.2).
-            _drops.Increment(DropReason.WrongAddress);
-            Count(NodeCounter.DropWrongAddress);
-            return;
-        }
-        Count(NodeCounter.FramesReceived);
-        ReliableSession? session = _sessions[header.SourceNode];
-        if (session is null)
-        {
-            Count(NodeCounter.DropUnknownNode);
-            return;
-        }
-        lock (session.Gate)
-        {
-            reason = session.OnFrame(header, datagram, now);
-            // An ack due now goes out from here (after the batch): waking the outbound
-            // thread for it took up to milliseconds on a busy CPU, and the sender
-            // retransmitted meanwhile (measured 2026-11-25, 16 KiB frames: 25% of the
-            // data frames sent twice).
-            session.TryAck(now, _ackBatch);
-        }
-        if (reason != DropReason.None)
-        {
-            Count(CounterOf(reason));
-        }
-    }
-
-    /// <summary>The sender of an injected datagram: it has no address to check.</summary>
-    private const int InjectedSender = int.MinValue;
-
-    /// <summary>
-    /// Tests and the fuzzer (tests/Dvs.Fuzz): takes <paramref name="datagram"/> as if it had been
-    /// received from the network. Only where no peer sends to this node: the inbound thread owns
-    /// the receive path, and this runs it on the caller's thread.
-    /// </summary>
-    internal void ReceiveInjected(ReadOnlySpan<byte> datagram)
-    {
-        Receive(datagram, InjectedSender, MonotonicClock.NowTicks);
-        SendAcks();
-        Interlocked.MemoryBarrier();
-        Doorbell.Ring(_proxySlot);
-    }
-
-    /// <summary>Sends the acks the last receive batch made due (one sendmmsg).</summary>
-    private void SendAcks() => SendBatch(_ackBatch);
-
-    internal static NodeCounter CounterOf(DropReason reason) => reason switch
-    {
-        DropReason.BadHmac => NodeCounter.DropBadHmac,
-        DropReason.WrongCluster => NodeCounter.DropWrongCluster,
-        DropReason.UnknownNode or DropReason.WrongDestination => NodeCounter.DropUnknownNode,
-        DropReason.StaleIncarnation => NodeCounter.DropStaleIncarnation,
-        DropReason.Duplicate or DropReason.OutOfWindow or DropReason.Replayed => NodeCounter.DropDuplicate,
-        DropReason.WrongAddress => NodeCounter.DropWrongAddress,
-        _ => NodeCounter.DropMalformed,
-    };
+    /// <summary>Tests and the fuzzer: <paramref name="datagram"/> as if received (see <see cref="ReceiverLoop.ReceiveInjected"/>).</summary>
+    internal void ReceiveInjected(ReadOnlySpan<byte> datagram) => _receiver.ReceiveInjected(datagram);
 
     // ------------------------------------------------------------------ ISessionSink
 
@@ -549,7 +387,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
             {
                 // It moved away from here (migration): forward, in order, and tell the sender where it is
                 // (possibly back to the sender's own node, which owns it now).
-                Forward(session.PeerNode, header, in m, slot, index);
+                if (!Forward(session.PeerNode, header, in m, slot, index))
+                {
+                    Count(NodeCounter.InboundBackPressure);
+                    return false;
+                }
                 return true;
             }
             if (kind == SegmentLayout.KindSendRec)
@@ -641,8 +483,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
         m.Source = failedEndpoint;
         m.Type = (int)error;
         var header = new MessageHeader((ushort)dcid, CallKindReplyError, caller, 0, (uint)sequence, client);
-        // Called inside the session's lock (from its own delivery): re-entrant, same session.
-        session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message)));
+        Post(session.PeerNode, header, m);
     }
 
     public void OnPeerStateChanged(ReliableSession session, PeerState state)
@@ -729,10 +570,11 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
+        _sender.Stop();
+        _receiver.Stop();
         Doorbell.Wake(&_proxySlot->WakeSeq);
-        _outbound.Join();
-        _inbound.Join();
+        _outbound?.Join();
+        _inbound?.Join();
         // Services of migrations still under way (removed from the registry at their handover):
         // stopped while their endpoints' memory is still mapped.
         foreach (OutgoingMigration migration in _outgoing.Values)

@@ -44,6 +44,10 @@ public sealed class ServiceHost : IDisposable
         public MigrationPackage? Header { get; set; }
         public Exception? Failure { get; set; }
         public ManualResetEventSlim Done { get; } = new(false);
+        /// <summary>Running, then <see cref="Taken"/> (the serving thread finished it) or <see cref="Abandoned"/> (the host gave up waiting).</summary>
+        public int Outcome;
+        public const int Taken = 1;
+        public const int Abandoned = 2;
     }
 
     internal ServiceHost(Endpoint endpoint, IMigratableService service, string kind, ExactlyOnceTable? table, ILogger? log,
@@ -314,7 +318,16 @@ public sealed class ServiceHost : IDisposable
             request.Done.Dispose();
             return null;   // withdrawn before the serving thread took it
         }
-        request.Done.Wait();   // taken: it completes within the snapshot's time
+        // Taken: it completes within the snapshot's time, which gets the same bound again. Past it
+        // the host gives up: the snapshot, when it ends, starts no log and nobody reads it.
+        if (!request.Done.Wait(timeout) &&
+            Interlocked.CompareExchange(ref request.Outcome, SnapshotRequest.Abandoned, 0) == 0)
+        {
+            _log.LogError("the snapshot of service {Kind} on endpoint {Endpoint} did not end within {Timeout}: migration given up",
+                Kind, _endpoint.Number, timeout);
+            return null;   // Done stays undisposed: the serving thread still sets it
+        }
+        request.Done.Wait();   // finished already (Outcome is Taken): Done is being set
         request.Done.Dispose();
         if (request.Failure is not null)
         {
@@ -330,7 +343,10 @@ public sealed class ServiceHost : IDisposable
         {
             _service.Snapshot(request.Into);
             request.Header = PackageHeader(request.Epoch, []);
-            _executedLog = new List<LoggedRequest>(256);
+            if (Interlocked.CompareExchange(ref request.Outcome, SnapshotRequest.Taken, 0) == 0)
+            {
+                _executedLog = new List<LoggedRequest>(256);
+            }
         }
         catch (Exception e)
         {
@@ -505,8 +521,11 @@ public sealed class ServiceHost : IDisposable
     /// <summary>Waits until this host stops serving (migrated away, stopped or failed). False on timeout.</summary>
     public bool Join(TimeSpan timeout) => _thread.Join(timeout);
 
-    /// <summary>Stops the thread; the endpoint is left as it is (the caller unbinds or abandons it).</summary>
-    internal void Stop()
+    /// <summary>
+    /// Tells the thread to stop after the request it executes (it takes no other); returns at
+    /// once. <see cref="Stop"/> then waits for it.
+    /// </summary>
+    internal void RequestStop()
     {
         // Once: a later Stop (the caller of a commit, after its node host stopped the host already
         // on its way down) must not touch an endpoint whose segment may be unmapped by now.
@@ -517,6 +536,12 @@ public sealed class ServiceHost : IDisposable
             _resume.Set();
             _attached?.Set();
         }
+    }
+
+    /// <summary>Stops the thread; the endpoint is left as it is (the caller unbinds or abandons it).</summary>
+    internal void Stop()
+    {
+        RequestStop();
         if (Thread.CurrentThread != _thread)
         {
             _thread.Join();

@@ -63,11 +63,14 @@ internal sealed class ForgedPeer : IDisposable
         }
     }
 
-    public void Send(in MessageHeader header, in Message message)
+    public void Send(in MessageHeader header, in Message message) =>
+        Assert.That(TrySend(header, message), Is.EqualTo(SendStatus.Ok));
+
+    /// <summary>Queues a message; BackPressured when the session's window is full (pump, then retry).</summary>
+    public SendStatus TrySend(in MessageHeader header, in Message message)
     {
         Message m = message;
-        Assert.That(Session.TrySend(header, System.Runtime.InteropServices.MemoryMarshal.AsBytes(
-            new Span<Message>(ref m))), Is.EqualTo(SendStatus.Ok));
+        return Session.TrySend(header, System.Runtime.InteropServices.MemoryMarshal.AsBytes(new Span<Message>(ref m)));
     }
 
     /// <summary>Queues a bulk frame (kept referenced until acknowledged: keep it unchanged).</summary>
