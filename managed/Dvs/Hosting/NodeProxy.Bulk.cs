@@ -10,16 +10,15 @@ namespace Dvs.Hosting;
 /// </summary>
 internal sealed partial class NodeProxy
 {
-
     /// <summary>A bulk frame from a peer (inbound thread, under its session lock).</summary>
     public bool TryDeliverBulk(ReliableSession session, in MessageHeader header, ReadOnlySpan<byte> data)
     {
         FlushRun(session);   // the messages before it, first
-        if (header.CallKind == CallKindMigrateData && header.DcId < _dcs.Length && _dcs[header.DcId] is not null)
+        if (header.CallKind == CallKind.MigrateData && header.DcId < _dcs.Length && _dcs[header.DcId] is not null)
         {
             DeliverMigrationData(session.PeerNode, header, data);
         }
-        else if (header.CallKind == CallKindVCopyData && header.DcId < _dcs.Length && _dcs[header.DcId] is DcView dc)
+        else if (header.CallKind == CallKind.VCopyData && header.DcId < _dcs.Length && _dcs[header.DcId] is DcView dc)
         {
             DeliverVCopyData(session, dc, header, data);
         }

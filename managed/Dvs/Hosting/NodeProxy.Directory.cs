@@ -46,11 +46,11 @@ internal sealed unsafe partial class NodeProxy
                 bool sent = true;
                 if (announced != 0)
                 {
-                    sent &= Broadcast(dc, CallKindUnbind, (int)(uint)announced, 0, onlyTo: -1);
+                    sent &= Broadcast(dc, CallKind.Unbind, (int)(uint)announced, 0, onlyTo: -1);
                 }
                 if (key != 0)
                 {
-                    sent &= Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: -1);
+                    sent &= Broadcast(dc, CallKind.Bind, slot->Endpoint, slot->Epoch, onlyTo: -1);
                 }
                 if (sent)
                 {
@@ -117,7 +117,7 @@ internal sealed unsafe partial class NodeProxy
     }
 
     // Per peer, one bit per DC: the peer has announced all its endpoints of that DC to this
-    // incarnation of it (CallKindDirectorySynced after the list, in the same ordered stream).
+    // incarnation of it (CallKind.DirectorySynced after the list, in the same ordered stream).
     private readonly ulong[] _synced = new ulong[SegmentLayout.MaxNodes];
     // What restarted peers owned before (peer, DC, endpoint, epoch), told to them in their next sync.
     private readonly List<(int Peer, int DcId, int Endpoint, uint Epoch)> _formerOwnership = new();
@@ -168,7 +168,7 @@ internal sealed unsafe partial class NodeProxy
                 EndpointSlot* slot = dc.Slot(i);
                 uint state = Volatile.Read(ref slot->State);
                 if ((state == SegmentLayout.SlotLocal || state == SegmentLayout.SlotMigrating) &&
-                    !Broadcast(dc, CallKindBind, slot->Endpoint, slot->Epoch, onlyTo: peer))
+                    !Broadcast(dc, CallKind.Bind, slot->Endpoint, slot->Epoch, onlyTo: peer))
                 {
                     return false;   // window full: the whole sync is repeated later (binds are idempotent)
                 }
@@ -177,7 +177,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 foreach ((int owner, int formerDc, int endpoint, uint epoch) in _formerOwnership)
                 {
-                    if (owner == peer && formerDc == dcid && !Broadcast(dc, CallKindOwnerStatus, endpoint, epoch, onlyTo: peer))
+                    if (owner == peer && formerDc == dcid && !Broadcast(dc, CallKind.OwnerStatus, endpoint, epoch, onlyTo: peer))
                     {
                         return false;
                     }
@@ -190,7 +190,7 @@ internal sealed unsafe partial class NodeProxy
                     }
                 }
             }
-            if (!Broadcast(dc, CallKindDirectorySynced, EndpointNumber.Make(0, 0), 0, onlyTo: peer))
+            if (!Broadcast(dc, CallKind.DirectorySynced, EndpointNumber.Make(0, 0), 0, onlyTo: peer))
             {
                 return false;
             }
@@ -229,7 +229,7 @@ internal sealed unsafe partial class NodeProxy
     {
         Message m = default;
         m[0] = id;
-        var header = new MessageHeader((ushort)dc.DcId, CallKindCopyStatus, endpoint, epoch, 0);
+        var header = new MessageHeader((ushort)dc.DcId, CallKind.CopyStatus, endpoint, epoch, 0);
         return _links[peer]!.Post(header, m) != Links.LinkStatus.Full;
     }
 
@@ -257,7 +257,7 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>After a restart: the copy a peer holds is current, it serves from now on (HANDOVER), or stale (ABORT).</summary>
     public void SettleCopy(int holder, int dcid, int endpoint, int id, bool handOver)
     {
-        var header = new MessageHeader((ushort)dcid, (byte)(handOver ? CallKindMigrateHandover : CallKindMigrateAbort), endpoint, (uint)id, 0);
+        var header = new MessageHeader((ushort)dcid, (byte)(handOver ? CallKind.MigrateHandover : CallKind.MigrateAbort), endpoint, (uint)id, 0);
         Post(holder, header, default);
     }
 

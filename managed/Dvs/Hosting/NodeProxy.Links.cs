@@ -119,7 +119,7 @@ internal sealed unsafe partial class NodeProxy
     {
         Count(counter);
         int kind = header.CallKind;
-        if ((kind != SegmentLayout.KindSendRec && kind != CallKindVCopyRequest) ||
+        if ((kind != SegmentLayout.KindSendRec && kind != CallKind.VCopyRequest) ||
             header.DcId >= SegmentLayout.MaxDcs || _dcs[header.DcId] is not DcView dc)
         {
             return;
@@ -144,7 +144,7 @@ internal sealed unsafe partial class NodeProxy
             Message fail = default;
             fail.Source = header.Destination;
             fail.Type = (int)error;
-            var reply = new MessageHeader(header.DcId, CallKindReplyError, message.Source, 0, header.RequestSequence, header.SourceIncarnation);
+            var reply = new MessageHeader(header.DcId, CallKind.ReplyError, message.Source, 0, header.RequestSequence, header.SourceIncarnation);
             if (link.Enqueue(reply, fail) == LinkStatus.Full)
             {
                 Count(NodeCounter.DropQueueFull);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
@@ -23,23 +24,6 @@ namespace Dvs.Hosting;
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
-    private const int CallKindMigrateOffer = 30;
-    private const int CallKindMigrateData = 31;
-    private const int CallKindMigratePrepare = 32;
-    private const int CallKindMigrateReady = 33;
-    private const int CallKindMigrateCommit = 34;
-    private const int CallKindMigrateAbort = 35;
-    private const int CallKindMigrateCommitted = 36;
-    /// <summary>A pre-copy's delta follows (word 0: its length), as bulk frames with flags 1.</summary>
-    private const int CallKindMigrateDelta = 37;
-    /// <summary>Apply the delta now and answer READY (flags 1): migr_start of a pre-copy.</summary>
-    private const int CallKindMigratePrepareDelta = 38;
-    /// <summary>The role is the target's: serve, held requests first (after COMMITTED reached the source).</summary>
-    private const int CallKindMigrateHandover = 39;
-    private const byte DeltaStage = 1;
-    /// <summary>COMMITTED with this flag: the target serves now (it bound the endpoint on HANDOVER).</summary>
-    private const byte ServingFlag = 2;
-
     // Reused across migrations: a large state costs page faults only the first time it moves.
     private readonly ConcurrentBag<ArrayBufferWriter<byte>> _stateBuffers = new();
     private readonly ConcurrentBag<byte[]> _receiveBuffers = new();
@@ -322,31 +306,31 @@ internal sealed unsafe partial class NodeProxy
         }
     }
 
-    /// <summary>OFFER, the package (header, then state) as bulk frames, PREPARE; resumes where back-pressure stopped it.</summary>
+    /// <summary>OFFER, the package (header, then state) as bulk frames, PREPARE; resumes where back-pressure stopped it. Through the target's link, behind whatever it queued before.</summary>
     private bool SendPackage(OutgoingMigration migration)
     {
-        ReliableSession session = _sessions[migration.Target]!;
+        PeerLink link = _links[migration.Target]!;
         var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         long total = migration.Header.Length + (long)migration.State.Length;
         bool worked = false;
-        lock (session.Gate)
+        lock (link.Gate)
         {
             if (!migration.OfferSent)
             {
-                header.CallKind = CallKindMigrateOffer;
+                header.CallKind = CallKind.MigrateOffer;
                 Message m = default;
                 m[0] = total;
                 m[1] = migration.Header.Length;
                 m[2] = migration.Precopy ? 1 : 0;
-                if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
+                if (link.TrySendNow(header, m) != SendStatus.Ok)
                 {
                     return false;
                 }
                 migration.OfferSent = true;
                 worked = true;
             }
-            header.CallKind = CallKindMigrateData;
-            int capacity = session.BulkCapacity;
+            header.CallKind = CallKind.MigrateData;
+            int capacity = link.Session.BulkCapacity;
             while (migration.Offset < total)
             {
                 // Referenced by the session until acknowledged: the buffer is reused only once the
@@ -356,7 +340,7 @@ internal sealed unsafe partial class NodeProxy
                     : migration.State[(int)(migration.Offset - migration.Header.Length)..];
                 chunk = chunk[..Math.Min(chunk.Length, capacity)];
                 header.RequestSequence = (uint)migration.Offset;
-                SendStatus status = session.TrySendBulk(header, chunk);
+                SendStatus status = link.TrySendBulk(header, chunk);
                 if (status == SendStatus.BackPressured)
                 {
                     return worked;
@@ -370,10 +354,10 @@ internal sealed unsafe partial class NodeProxy
                 migration.Offset += chunk.Length;
                 worked = true;
             }
-            header.CallKind = CallKindMigratePrepare;
+            header.CallKind = CallKind.MigratePrepare;
             header.RequestSequence = 0;
             Message prepare = default;
-            if (session.TrySend(header, new ReadOnlySpan<byte>(&prepare, sizeof(Message))) != SendStatus.Ok)
+            if (link.TrySendNow(header, prepare) != SendStatus.Ok)
             {
                 return worked;
             }
@@ -385,31 +369,31 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>A pre-copy's delta: DELTA (its length), bulk frames, then PREPARE-DELTA unless COMMIT follows.</summary>
     private bool SendDelta(OutgoingMigration migration)
     {
-        ReliableSession session = _sessions[migration.Target]!;
+        PeerLink link = _links[migration.Target]!;
         byte[] delta = migration.Delta!;
         var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         bool worked = false;
-        lock (session.Gate)
+        lock (link.Gate)
         {
             if (!migration.DeltaOfferSent)
             {
-                header.CallKind = CallKindMigrateDelta;
+                header.CallKind = CallKind.MigrateDelta;
                 Message m = default;
                 m[0] = delta.Length;
-                if (session.TrySend(header, new ReadOnlySpan<byte>(&m, sizeof(Message))) != SendStatus.Ok)
+                if (link.TrySendNow(header, m) != SendStatus.Ok)
                 {
                     return false;
                 }
                 migration.DeltaOfferSent = true;
                 worked = true;
             }
-            header.CallKind = CallKindMigrateData;
-            header.Flags = DeltaStage;
+            header.CallKind = CallKind.MigrateData;
+            header.Flags = CallKind.DeltaStage;
             while (migration.DeltaOffset < delta.Length)
             {
-                int n = Math.Min(delta.Length - migration.DeltaOffset, session.BulkCapacity);
+                int n = Math.Min(delta.Length - migration.DeltaOffset, link.Session.BulkCapacity);
                 header.RequestSequence = (uint)migration.DeltaOffset;
-                SendStatus status = session.TrySendBulk(header, delta.AsMemory(migration.DeltaOffset, n));
+                SendStatus status = link.TrySendBulk(header, delta.AsMemory(migration.DeltaOffset, n));
                 if (status == SendStatus.BackPressured)
                 {
                     return worked;
@@ -427,11 +411,11 @@ internal sealed unsafe partial class NodeProxy
             }
             if (!migration.CommitAfterDelta)
             {
-                header.CallKind = CallKindMigratePrepareDelta;
+                header.CallKind = CallKind.MigratePrepareDelta;
                 header.Flags = 0;
                 header.RequestSequence = 0;
                 Message prepare = default;
-                if (session.TrySend(header, new ReadOnlySpan<byte>(&prepare, sizeof(Message))) != SendStatus.Ok)
+                if (link.TrySendNow(header, prepare) != SendStatus.Ok)
                 {
                     return worked;
                 }

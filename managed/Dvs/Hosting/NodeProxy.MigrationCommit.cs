@@ -161,20 +161,20 @@ internal sealed unsafe partial class NodeProxy
             }
             switch (e.Kind)
             {
-                case CallKindMigrateReady when e.Flags == DeltaStage:
+                case CallKind.MigrateReady when e.Flags == CallKind.DeltaStage:
                     migration.DeltaReady.TrySetResult(e.Error);
                     break;
-                case CallKindMigrateReady:
+                case CallKind.MigrateReady:
                     if (migration.Phase == MigrationPhase.Transferring && e.Error == DvsError.Ok)
                     {
                         migration.Phase = MigrationPhase.Prepared;
                     }
                     migration.Ready.TrySetResult(e.Error);
                     break;
-                case CallKindMigrateCommitted when e.Flags == ServingFlag:
+                case CallKind.MigrateCommitted when e.Flags == CallKind.ServingFlag:
                     migration.Serving.TrySetResult(e.Error);
                     break;
-                case CallKindMigrateCommitted when migration.Phase == MigrationPhase.Committing:
+                case CallKind.MigrateCommitted when migration.Phase == MigrationPhase.Committing:
                     if (e.Error == DvsError.Ok)
                     {
                         Handover(migration);
@@ -203,7 +203,7 @@ internal sealed unsafe partial class NodeProxy
             DoRollback(migration, DvsError.NotConnected);
             return;
         }
-        var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
+        var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
         Post(migration.Target, header, default);
         migration.Phase = MigrationPhase.Committing;
         migration.CommitDeadline = Stopwatch.GetTimestamp() + migration.CommitTimeoutTicks;
@@ -248,22 +248,22 @@ internal sealed unsafe partial class NodeProxy
         // Every delivery that saw MIGRATING has put its message into the ring or the overflow by now;
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
-        var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
+        var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
         Post(migration.Target, header, default);
-        RingHeader* ring = dc.Ring(index);
+        EndpointRing ring = dc.InboundRing(index);
         long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         while (true)
         {
             Message held;
             int meta;
             ulong incarnation;
-            if (Shim.RingPollAux(ring, dc.RingCapacity, &held, &meta, &incarnation) == 0)
+            if (ring.TryPoll(&held, &meta, &incarnation))
             {
                 ForwardHeld(migration, held, meta, incarnation);
                 continue;
             }
             // A producer that saw MIGRATING may still be writing a claimed cell: wait for it.
-            if (Volatile.Read(ref ring->Tail) == Volatile.Read(ref ring->Head) || Stopwatch.GetTimestamp() > quiet)
+            if (Volatile.Read(ref ring.Header->Tail) == Volatile.Read(ref ring.Header->Head) || Stopwatch.GetTimestamp() > quiet)
             {
                 break;
             }
@@ -296,8 +296,8 @@ internal sealed unsafe partial class NodeProxy
 
     private void ForwardHeld(OutgoingMigration migration, in Message held, int meta, ulong incarnation)
     {
-        var forwarded = new MessageHeader((ushort)migration.DcId, (byte)(meta & SegmentLayout.KindMask), migration.Endpoint,
-            migration.NewEpoch, (uint)(meta >>> 8), incarnation);
+        var forwarded = new MessageHeader((ushort)migration.DcId, (byte)RingMeta.Kind(meta), migration.Endpoint,
+            migration.NewEpoch, (uint)RingMeta.RequestSequence(meta), incarnation);
         Post(migration.Target, forwarded, held);
     }
 
@@ -328,7 +328,7 @@ internal sealed unsafe partial class NodeProxy
                 Doorbell.Wake(&slot->WakeSeq);   // the service's process resumes, its held requests first
             }
             Redirect(dc, migration.Endpoint, _nodeId, epoch, onlyTo: -1);   // the DC learns the new epoch
-            var header = new MessageHeader((ushort)migration.DcId, CallKindMigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
+            var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
             Post(migration.Target, header, default);
         }
         migration.Phase = MigrationPhase.RolledBack;
@@ -444,16 +444,16 @@ internal sealed unsafe partial class NodeProxy
         {
             return -1;
         }
-        RingHeader* ring = dc.Ring(index);
+        EndpointRing ring = dc.InboundRing(index);
         Message m;
         int meta;
         ulong incarnation;
         int forwarded = 0;
-        while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
+        while (ring.TryPoll(&m, &meta, &incarnation))
         {
             forwarded++;
             if (Post(slot->OwnerNode,
-                new MessageHeader((ushort)dcid, (byte)(meta & SegmentLayout.KindMask), endpoint, slot->Epoch, (uint)(meta >>> 8), incarnation), m))
+                new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta), endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), m))
             {
                 Count(NodeCounter.Forwarded);
             }
@@ -473,7 +473,7 @@ internal sealed unsafe partial class NodeProxy
             Message m = default;
             m.Source = endpoint;
             m.Type = owner;
-            Post(peer, new MessageHeader((ushort)dc.DcId, CallKindBind, endpoint, epoch, 0), m);
+            Post(peer, new MessageHeader((ushort)dc.DcId, CallKind.Bind, endpoint, epoch, 0), m);
         }
     }
 

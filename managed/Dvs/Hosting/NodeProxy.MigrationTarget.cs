@@ -30,7 +30,7 @@ internal sealed unsafe partial class NodeProxy
         int id = (int)header.Epoch;
         switch (header.CallKind)
         {
-            case CallKindMigrateOffer:
+            case CallKind.MigrateOffer:
                 long length = m[0];
                 long headerLength = m[1];
                 Drop(_incoming[peer]);
@@ -49,7 +49,7 @@ internal sealed unsafe partial class NodeProxy
                     };
                 }
                 return;
-            case CallKindMigrateDelta:
+            case CallKind.MigrateDelta:
                 if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id)
                 {
                     if (m[0] < 0 || m[0] > _options.MaxMigrationBytes || m[0] > Array.MaxLength)
@@ -62,7 +62,7 @@ internal sealed unsafe partial class NodeProxy
                     }
                 }
                 return;
-            case CallKindMigratePrepare:
+            case CallKind.MigratePrepare:
                 if (_incoming[peer] is IncomingMigration prepare && prepare.Id == id)
                 {
                     // Restoring a large state takes long: not on this thread, which serves every
@@ -71,20 +71,20 @@ internal sealed unsafe partial class NodeProxy
                 }
                 else
                 {
-                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts);
+                    SendToPeer(peer, CallKind.MigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts);
                 }
                 return;
-            case CallKindMigratePrepareDelta:
+            case CallKind.MigratePrepareDelta:
                 if (_incoming[peer] is IncomingMigration delta && delta.Id == id)
                 {
                     QueueRestore(delta, dc.DcId, header.Destination, TargetStep.ApplyDelta);   // the service's code: not here
                 }
                 else
                 {
-                    SendToPeer(peer, CallKindMigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts, DeltaStage);
+                    SendToPeer(peer, CallKind.MigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts, CallKind.DeltaStage);
                 }
                 return;
-            case CallKindMigrateCommit:
+            case CallKind.MigrateCommit:
                 if (_incoming[peer] is IncomingMigration commit && commit.Id == id && commit.Package is not null)
                 {
                     // Replaying a delta runs the service's code, a standby's files are written:
@@ -94,10 +94,10 @@ internal sealed unsafe partial class NodeProxy
                 else
                 {
                     // NOCOPY: this node holds no copy of that migration (it restarted since, or dropped it).
-                    SendToPeer(peer, CallKindMigrateCommitted, dc.DcId, header.Destination, id, (int)DvsError.HostRestarted);
+                    SendToPeer(peer, CallKind.MigrateCommitted, dc.DcId, header.Destination, id, (int)DvsError.HostRestarted);
                 }
                 return;
-            case CallKindMigrateHandover:
+            case CallKind.MigrateHandover:
                 if (_incoming[peer] is IncomingMigration handover && handover.Id == id && (handover.Committed || handover.Orphaned))
                 {
                     _incoming[peer] = null;
@@ -111,15 +111,15 @@ internal sealed unsafe partial class NodeProxy
                     _log.LogWarning("migration {Id}: HANDOVER from node {Peer} for a copy this node does not hold", id, peer);
                 }
                 return;
-            case CallKindMigrateAbort:
+            case CallKind.MigrateAbort:
                 if (_incoming[peer] is IncomingMigration abort && abort.Id == id)
                 {
                     Drop(abort);
                     _incoming[peer] = null;
                 }
                 return;
-            case CallKindMigrateReady:
-            case CallKindMigrateCommitted:
+            case CallKind.MigrateReady:
+            case CallKind.MigrateCommitted:
                 // The source's side: its outbound thread owns the migration's phase.
                 _migrationEvents.Enqueue((header.CallKind, id, (DvsError)m.Type, header.Flags));
                 Doorbell.Wake(&_proxySlot->WakeSeq);
@@ -140,10 +140,10 @@ internal sealed unsafe partial class NodeProxy
         switch (step)
         {
             case TargetStep.Prepare:
-                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)Prepare(incoming));
+                SendToPeer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, (int)Prepare(incoming));
                 return;
             case TargetStep.ApplyDelta:
-                SendToPeer(incoming.From, CallKindMigrateReady, dcid, endpoint, incoming.Id, (int)ApplyDelta(incoming), DeltaStage);
+                SendToPeer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, (int)ApplyDelta(incoming), CallKind.DeltaStage);
                 return;
             case TargetStep.Confirm:
                 DvsError applied = ApplyDelta(incoming);
@@ -169,7 +169,7 @@ internal sealed unsafe partial class NodeProxy
                     // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
                     Drop(incoming);
                 }
-                SendToPeer(incoming.From, CallKindMigrateCommitted, dcid, endpoint, incoming.Id, (int)applied);
+                SendToPeer(incoming.From, CallKind.MigrateCommitted, dcid, endpoint, incoming.Id, (int)applied);
                 return;
         }
     }
@@ -206,9 +206,9 @@ internal sealed unsafe partial class NodeProxy
         {
             return;   // an aborted migration's tail
         }
-        byte[]? into = header.Flags == DeltaStage ? incoming.Delta : incoming.Buffer;
+        byte[]? into = header.Flags == CallKind.DeltaStage ? incoming.Delta : incoming.Buffer;
         long offset = header.RequestSequence;
-        long limit = header.Flags == DeltaStage ? into?.Length ?? 0 : incoming.Length;
+        long limit = header.Flags == CallKind.DeltaStage ? into?.Length ?? 0 : incoming.Length;
         if (into is not null && offset + data.Length <= limit)
         {
             data.CopyTo(into.AsSpan((int)offset));
@@ -379,11 +379,11 @@ internal sealed unsafe partial class NodeProxy
             // was not forwarded yet; binding resets the ring, so take it first.
             if (_stubs.Any(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint) && _dcs[package.DcId] is DcView dc)
             {
-                RingHeader* ring = dc.Ring(dc.SlotIndexOf(package.Endpoint));
+                EndpointRing ring = dc.InboundRing(dc.SlotIndexOf(package.Endpoint));
                 Message m;
                 int meta;
                 ulong incarnation;
-                while (Shim.RingPollAux(ring, dc.RingCapacity, &m, &meta, &incarnation) == 0)
+                while (ring.TryPoll(&m, &meta, &incarnation))
                 {
                     stragglers.Add(new HeldMessage(m, meta, incarnation));
                 }
@@ -411,10 +411,10 @@ internal sealed unsafe partial class NodeProxy
                 foreach (HeldMessage straggler in stragglers)
                 {
                     Message m = straggler.Message;
-                    Shim.RingOfferAux(target.Ring(index), target.RingCapacity, &m, straggler.Meta, straggler.Incarnation, target.Slot(index));
+                    target.InboundRing(index).TryOffer(&m, straggler.Meta, straggler.Incarnation);
                 }
             }
-            SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, ServingFlag);
+            SendToPeer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, CallKind.ServingFlag);
             return;
         }
         incoming.Held!.AddRange(stragglers);
@@ -438,7 +438,7 @@ internal sealed unsafe partial class NodeProxy
             _log.LogError("migration {Id}: endpoint {Endpoint} of DC {Dc} was handed over but cannot be bound here ({Error})",
                 incoming.Id, package.Endpoint, package.DcId, error);
         }
-        SendToPeer(incoming.From, CallKindMigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, ServingFlag);
+        SendToPeer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, CallKind.ServingFlag);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
             incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
     }

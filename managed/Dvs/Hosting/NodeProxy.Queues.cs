@@ -331,7 +331,7 @@ internal sealed unsafe partial class NodeProxy
         {
             Message fail = default;
             fail.Type = (int)error;
-            Post(slot->OwnerNode, new MessageHeader((ushort)dc.DcId, CallKindReplyError, request.Source, 0, (uint)RingMeta.RequestSequence(meta)), fail);
+            Post(slot->OwnerNode, new MessageHeader((ushort)dc.DcId, CallKind.ReplyError, request.Source, 0, (uint)RingMeta.RequestSequence(meta)), fail);
         }
     }
 }

@@ -24,11 +24,6 @@ namespace Dvs.Hosting;
 /// </summary>
 internal sealed unsafe partial class NodeProxy
 {
-    private const int CallKindVCopyRequest = 20;
-    private const int CallKindVCopyData = 21;
-    private const int CallKindVCopyDone = 22;
-    private const int CallKindVCopyComplete = 23;
-    private const int CallKindVCopyOpen = 24;
     /// <summary>Copies into this node waiting for their data, at most (each a grant).</summary>
     private const int MaxCopyGrants = 4096;
     /// <summary>Bytes of copy data read ahead into bulk frames and not yet acknowledged, at most.</summary>
@@ -79,7 +74,7 @@ internal sealed unsafe partial class NodeProxy
             open[4] = _nodeId;
             open[5] = sourceEndpoint;
             SendFromRing(dst->OwnerNode,
-                new MessageHeader((ushort)dc.DcId, CallKindVCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
+                new MessageHeader((ushort)dc.DcId, CallKind.VCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
             return;
         }
         int index = dc.SlotIndexOf(sourceEndpoint);
@@ -101,7 +96,7 @@ internal sealed unsafe partial class NodeProxy
             Message m = request;
             m[4] = _nodeId;
             SendFromRing(slot->OwnerNode,
-                new MessageHeader((ushort)dc.DcId, CallKindVCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
+                new MessageHeader((ushort)dc.DcId, CallKind.VCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
             return;
         }
         CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.DeadSrcDst);
@@ -211,7 +206,7 @@ internal sealed unsafe partial class NodeProxy
                     break;
                 }
             }
-            var header = new MessageHeader((ushort)job.DcId, CallKindVCopyData, job.DestinationEndpoint, 0, (uint)job.Sequence);
+            var header = new MessageHeader((ushort)job.DcId, CallKind.VCopyData, job.DestinationEndpoint, 0, (uint)job.Sequence);
             SendStatus status;
             lock (session.Gate)
             {
@@ -240,7 +235,7 @@ internal sealed unsafe partial class NodeProxy
         done.Type = (int)job.Status;
         done[0] = job.RequesterNode;
         done[1] = job.SourceEndpoint;
-        var doneHeader = new MessageHeader((ushort)job.DcId, CallKindVCopyDone, job.DestinationEndpoint, 0, (uint)job.Sequence);
+        var doneHeader = new MessageHeader((ushort)job.DcId, CallKind.VCopyDone, job.DestinationEndpoint, 0, (uint)job.Sequence);
         SendStatus sent;
         lock (session.Gate)
         {
@@ -303,7 +298,7 @@ internal sealed unsafe partial class NodeProxy
         Message m = default;
         m.Source = job.SourceEndpoint;
         m.Type = (int)status;
-        Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKindVCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
+        Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKind.VCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
     }
 
     private void CompleteLocally(in DcView dc, int requester, int sourceEndpoint, int sequence, DvsError status)
@@ -328,7 +323,7 @@ internal sealed unsafe partial class NodeProxy
         CopyWriter writer = _writers[session.PeerNode] ??= new CopyWriter();
         switch (header.CallKind)
         {
-            case CallKindVCopyRequest:
+            case CallKind.VCopyRequest:
                 if (local)
                 {
                     StartCopy(dc, header.Destination, slot, m, (int)header.RequestSequence, (int)m[4]);
@@ -338,17 +333,17 @@ internal sealed unsafe partial class NodeProxy
                     Message fail = default;
                     fail.Source = header.Destination;
                     fail.Type = (int)DvsError.DeadSrcDst;
-                    Post(session.PeerNode, new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), fail);
+                    Post(session.PeerNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), fail);
                 }
                 return;
-            case CallKindVCopyOpen:
+            case CallKind.VCopyOpen:
                 OpenCopy(session, dc, header, m, local);
                 return;
-            case CallKindVCopyData:
+            case CallKind.VCopyData:
                 // Data comes as bulk frames (DeliverVCopyData); a message of this kind is malformed.
                 Count(NodeCounter.DropMalformed);
                 return;
-            case CallKindVCopyDone:
+            case CallKind.VCopyDone:
                 if (!_grants.Remove(session.PeerNode, dc.DcId, header.Destination, header.RequestSequence))
                 {
                     Count(NodeCounter.DropUnrequestedCopy);
@@ -369,10 +364,10 @@ internal sealed unsafe partial class NodeProxy
                     Message complete = default;
                     complete.Source = sourceEndpoint;
                     complete.Type = (int)status;
-                    Post(requesterNode, new MessageHeader(header.DcId, CallKindVCopyComplete, m.Source, 0, header.RequestSequence), complete);
+                    Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), complete);
                 }
                 return;
-            case CallKindVCopyComplete:
+            case CallKind.VCopyComplete:
                 if (slot != null)
                 {
                     DeliverReply(slot, in m, (int)header.RequestSequence, failed: m.Type != 0);
@@ -405,7 +400,7 @@ internal sealed unsafe partial class NodeProxy
             {
                 if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, request[2], request[3]))
                 {
-                    Post(owner, new MessageHeader(header.DcId, CallKindVCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
+                    Post(owner, new MessageHeader(header.DcId, CallKind.VCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
                     return;
                 }
                 error = DvsError.Again;
@@ -416,7 +411,7 @@ internal sealed unsafe partial class NodeProxy
         fail.Type = (int)error;
         if ((uint)requesterNode < SegmentLayout.MaxNodes && _sessions[requesterNode] is not null)
         {
-            Post(requesterNode, new MessageHeader(header.DcId, CallKindVCopyComplete, request.Source, 0, header.RequestSequence), fail);
+            Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, request.Source, 0, header.RequestSequence), fail);
         }
     }
 

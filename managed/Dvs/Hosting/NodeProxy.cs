@@ -31,16 +31,6 @@ namespace Dvs.Hosting;
 /// </remarks>
 internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDisposable
 {
-    private const int CallKindBind = 16;
-    private const int CallKindUnbind = 17;
-    private const int CallKindReplyError = SegmentLayout.KindReplyFailed;
-    /// <summary>Ends a peer's full announcement of its endpoints of one DC (see SyncPeer).</summary>
-    private const int CallKindDirectorySynced = 19;
-    /// <summary>To a restarted peer, in its sync: "you served this endpoint at this epoch before you restarted".</summary>
-    private const int CallKindOwnerStatus = 25;
-    /// <summary>To a restarted peer, in its sync: "I hold a current copy of your migration of this endpoint" (epoch = the copy's, word 0 = migration id).</summary>
-    private const int CallKindCopyStatus = 26;
-
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
     private readonly ILogger _log;
@@ -70,7 +60,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
     // service's restore.
     private readonly ProxyWorker _serviceWork;
     private readonly ProxyWorker _restoreWork;
-
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
     {
@@ -278,7 +267,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
     /// <summary>A request that cannot leave this node fails its caller here instead of hanging it.</summary>
     private static void FailLocalCaller(in DcView dc, int kind, in Message message, DvsError error)
     {
-        if (kind != SegmentLayout.KindSendRec && kind != CallKindVCopyRequest)
+        if (kind != SegmentLayout.KindSendRec && kind != CallKind.VCopyRequest)
         {
             return;
         }
@@ -347,7 +336,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         }
         switch (kind)
         {
-            case CallKindBind:
+            case CallKind.Bind:
                 // The owner is named in the message: a node redirecting to a migrated endpoint's new home.
                 int owner = m.Type;
                 if ((uint)owner < SegmentLayout.MaxNodes && owner != _nodeId)
@@ -355,26 +344,26 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
                     ApplyBind(dc, index, header.Destination, owner, header.Epoch);
                 }
                 return true;
-            case CallKindUnbind:
+            case CallKind.Unbind:
                 ApplyUnbind(dc, index, header.Destination, session.PeerNode);
                 return true;
-            case CallKindDirectorySynced:
+            case CallKind.DirectorySynced:
                 Interlocked.Or(ref _synced[session.PeerNode], 1UL << dcid);
                 return true;
-            case CallKindOwnerStatus:
+            case CallKind.OwnerStatus:
                 ApplyOwnerStatus(dcid, header.Destination, header.Epoch);
                 return true;
-            case CallKindCopyStatus:
+            case CallKind.CopyStatus:
                 _heldElsewhere[(dcid, header.Destination)] = (session.PeerNode, header.Epoch, (int)m[0]);
                 return true;
-            case CallKindVCopyRequest:
-            case CallKindVCopyData:
-            case CallKindVCopyDone:
-            case CallKindVCopyComplete:
-            case CallKindVCopyOpen:
+            case CallKind.VCopyRequest:
+            case CallKind.VCopyData:
+            case CallKind.VCopyDone:
+            case CallKind.VCopyComplete:
+            case CallKind.VCopyOpen:
                 DeliverVCopy(session, dc, header, m);
                 return true;
-            case >= CallKindMigrateOffer and <= CallKindMigrateHandover:
+            case >= CallKind.MigrateOffer and <= CallKind.MigrateHandover:
                 DeliverMigration(session, dc, header, m);
                 return true;
         }
@@ -427,10 +416,10 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
                 }
                 return true;
             case SegmentLayout.KindReply:
-            case CallKindReplyError:
+            case CallKind.ReplyError:
                 Count(NodeCounter.MessagesReceived);
                 ExpectReply();
-                DeliverReply(slot, in m, (int)header.RequestSequence, kind == CallKindReplyError, header.SourceIncarnation);
+                DeliverReply(slot, in m, (int)header.RequestSequence, kind == CallKind.ReplyError, header.SourceIncarnation);
                 return true;
             case SegmentLayout.KindNotify:
                 Count(NodeCounter.MessagesReceived);
@@ -482,7 +471,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         Message m = default;
         m.Source = failedEndpoint;
         m.Type = (int)error;
-        var header = new MessageHeader((ushort)dcid, CallKindReplyError, caller, 0, (uint)sequence, client);
+        var header = new MessageHeader((ushort)dcid, CallKind.ReplyError, caller, 0, (uint)sequence, client);
         Post(session.PeerNode, header, m);
     }
 

@@ -69,12 +69,9 @@ internal readonly unsafe struct DcView
     /// <param name="index">The slot index.</param>
     public EndpointRing InboundRing(int index) => new(Ring(index), RingCapacity, Slots + index);
 
-    /// <summary>
-    /// The bare header of slot <paramref name="index"/>'s ring. Only the migration code, until its
-    /// rewrite, still calls the shim with it; everything else goes through <see cref="InboundRing"/>.
-    /// </summary>
+    /// <summary>The bare header of slot <paramref name="index"/>'s ring (everyone uses <see cref="InboundRing"/>).</summary>
     /// <param name="index">The slot index.</param>
-    public RingHeader* Ring(int index) => (RingHeader*)(_rings + (ulong)index * RingStride);
+    private RingHeader* Ring(int index) => (RingHeader*)(_rings + (ulong)index * RingStride);
 
     /// <summary>The node's outbound ring (to its proxy) of a mapped segment.</summary>
     /// <param name="segmentBase">The mapping's base.</param>
