@@ -1,3 +1,5 @@
+// Longer than 500 lines: every section's checks with their file:line diagnostics; to be split
+// into one reader per section (noted on issue 11).
 using System.Globalization;
 using System.Net;
 using System.Text;

@@ -1,3 +1,5 @@
+// Longer than 500 lines: the composition root and the inbound delivery path (TryDeliver and
+// its kinds), kept together so the hot path stays in one method.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Dvs.Hosting.Links;

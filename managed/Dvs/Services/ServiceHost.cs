@@ -1,3 +1,5 @@
+// Longer than 500 lines: the serving loop and the migration hooks (pause, snapshot, package,
+// pre-copy log and delta, standby hand-over) all act on the serving thread's state.
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Dvs.Ipc;

@@ -1,3 +1,6 @@
+// Longer than 500 lines: one sans-IO state machine (window, acks, retransmission, bulk stream,
+// liveness, incarnations) whose parts share one sequence space and one lock; split, each part
+// would read the others' fields.
 using System.Runtime.CompilerServices;
 
 namespace Dvs.Transport;

@@ -1,3 +1,5 @@
+// Longer than 500 lines: the listener, the authenticated handshake, stream framing and the
+// reconnection of one channel, which share the per-peer connection table.
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
