@@ -130,6 +130,7 @@ public sealed unsafe partial class NodeHost : IDisposable
                 _proxy.SettleCopy(copy.Holder, dcid, endpoint, copy.Id, handOver: current);
                 if (current)
                 {
+                    _epochs.Raise(dcid, endpoint, copy.Epoch, copy.Holder);   // the holder's now: not this node's to bring back
                     _log.LogWarning("endpoint {Endpoint} of DC {Dc}: node {Holder} holds the current copy of its migration (epoch {Epoch}): "
                         + "handed over to it; service {Kind} not started here", endpoint, dcid, copy.Holder, copy.Epoch, kind);
                     throw new DvsException(DvsError.RmtProc,
@@ -154,7 +155,7 @@ public sealed unsafe partial class NodeHost : IDisposable
             }
         }
         Endpoint bound = node.Bind(dcid, endpoint, kind);
-        _epochs.Raise(dcid, endpoint, 0, NodeId);
+        _epochs.Raise(dcid, endpoint, 0, NodeId, kind);
         var host = new Services.ServiceHost(bound, service, kind, null, _log);
         _services.Add(host);
         return host;
@@ -171,7 +172,7 @@ public sealed unsafe partial class NodeHost : IDisposable
     private Services.ServiceHost StartLostService(int dcid, int endpoint, string kind, Services.IMigratableService service, uint newest)
     {
         uint epoch = newest + 1;
-        _epochs.Raise(dcid, endpoint, epoch, NodeId);
+        _epochs.Raise(dcid, endpoint, epoch, NodeId, kind);
         DvsError error = _services.Node!.CommitBind(dcid, endpoint, epoch, out Endpoint? rebound);
         if (error != DvsError.Ok)
         {
@@ -184,6 +185,34 @@ public sealed unsafe partial class NodeHost : IDisposable
         var renewed = new Services.ServiceHost(rebound, service, kind, null, _log, stateLost: true);
         _services.Add(renewed);
         return renewed;
+    }
+
+    /// <summary>
+    /// After a restart, once the hosted services started and the copies were settled: services this
+    /// node served when it went down that nothing here started (it got them by a migration, so its
+    /// ini does not name them) and nobody else serves. They come back empty, one epoch newer, and
+    /// say so (<see cref="HostService"/>'s lost-state path). Returns how many.
+    /// </summary>
+    public int RestoreLostServices()
+    {
+        int restored = 0;
+        foreach ((int dcid, int endpoint, uint _, string kind) in _epochs.Served(NodeId))
+        {
+            if (_services.Find(dcid, endpoint) is not null || _services.Node!.GetEndpointInfo(dcid, endpoint) is not (null or { State: "free" }))
+            {
+                continue;   // started from the ini, or served (announced) elsewhere
+            }
+            try
+            {
+                HostService(dcid, endpoint, kind);
+                restored++;
+            }
+            catch (DvsException e)
+            {
+                _log.LogWarning("endpoint {Endpoint} of DC {Dc}: service {Kind} not brought back: {Why}", endpoint, dcid, kind, e.Message);
+            }
+        }
+        return restored;
     }
 
     /// <summary>
@@ -203,6 +232,10 @@ public sealed unsafe partial class NodeHost : IDisposable
             bool current = CopyIsCurrent(_epochs.TryGet(dcid, endpoint, out uint used, out _), used,
                 _proxy.OwnedBefore(dcid, endpoint, out uint seen), seen, epoch);
             _proxy.SettleCopy(holder, dcid, endpoint, id, handOver: current);
+            if (current)
+            {
+                _epochs.Raise(dcid, endpoint, epoch, holder);
+            }
             _log.LogWarning("endpoint {Endpoint} of DC {Dc}: node {Holder} holds a {Which} copy of its migration (epoch {Epoch}): {Done}",
                 endpoint, dcid, holder, current ? "current" : "stale", epoch, current ? "handed over to it" : "aborted");
             handedOver += current ? 1 : 0;

@@ -156,6 +156,9 @@ internal sealed class NodeRunCommand : Command
             // Copies of this node's migrations that peers held when it went down, for endpoints no
             // service here claimed: the current ones are served by their holders, stale ones dropped.
             host.SettleMigrationCopies();
+            // Services this node had received by migration when it went down come back too (empty,
+            // newer, "state lost"): its ini does not name them.
+            host.RestoreLostServices();
             // One line on stdout once the host is up, so scripts and tests can wait for it; then one per service.
             await output.WriteLineAsync(
                 $"node {node.Name} (id {node.Id}) of cluster {config.Cluster.Name} running, segment {host.SegmentName}, "

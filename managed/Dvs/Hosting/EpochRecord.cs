@@ -19,7 +19,7 @@ internal sealed class EpochRecord
 {
     private const string Directory = "/dev/shm";
     private readonly string _path;
-    private readonly Dictionary<(int DcId, int Endpoint), (uint Epoch, int Owner)> _epochs = new();
+    private readonly Dictionary<(int DcId, int Endpoint), (uint Epoch, int Owner, string? Kind)> _epochs = new();
     private readonly Lock _lock = new();
 
     private EpochRecord(string path) => _path = path;
@@ -43,13 +43,13 @@ internal sealed class EpochRecord
         foreach (string line in lines)
         {
             string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 4 &&
+            if (words.Length is 4 or 5 &&
                 int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out int dc) &&
                 int.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out int endpoint) &&
                 uint.TryParse(words[2], NumberStyles.None, CultureInfo.InvariantCulture, out uint epoch) &&
                 int.TryParse(words[3], NumberStyles.None, CultureInfo.InvariantCulture, out int owner))
             {
-                record._epochs[(dc, endpoint)] = (epoch, owner);
+                record._epochs[(dc, endpoint)] = (epoch, owner, words.Length == 5 && words[4] != "-" ? words[4] : null);
             }
         }
         return record;
@@ -61,7 +61,7 @@ internal sealed class EpochRecord
         lock (_lock)
         {
             bool known = _epochs.TryGetValue((dcid, endpoint), out var entry);
-            (epoch, owner) = entry;
+            (epoch, owner, _) = entry;
             return known;
         }
     }
@@ -70,16 +70,33 @@ internal sealed class EpochRecord
     /// Records that <paramref name="owner"/> has the endpoint at <paramref name="epoch"/>, unless a
     /// newer epoch is recorded (the same epoch may change hands: a handover); persisted before it returns.
     /// </summary>
-    public void Raise(int dcid, int endpoint, uint epoch, int owner)
+    /// <param name="dcid">The DC.</param>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="epoch">The epoch used.</param>
+    /// <param name="owner">The node that has the endpoint at that epoch.</param>
+    /// <param name="kind">The service kind, when this node serves it (kept from before when null).</param>
+    public void Raise(int dcid, int endpoint, uint epoch, int owner, string? kind = null)
     {
         lock (_lock)
         {
-            if (_epochs.TryGetValue((dcid, endpoint), out var known) && (known.Epoch > epoch || known == (epoch, owner)))
+            bool recorded = _epochs.TryGetValue((dcid, endpoint), out var known);
+            kind ??= known.Kind;
+            if (recorded && (known.Epoch > epoch || known == (epoch, owner, kind)))
             {
                 return;
             }
-            _epochs[(dcid, endpoint)] = (epoch, owner);
+            _epochs[(dcid, endpoint)] = (epoch, owner, kind);
             Write();
+        }
+    }
+
+    /// <summary>The endpoints this node served last (its own entries with a service kind): what a restart must bring back.</summary>
+    public List<(int DcId, int Endpoint, uint Epoch, string Kind)> Served(int self)
+    {
+        lock (_lock)
+        {
+            return _epochs.Where(e => e.Value.Owner == self && e.Value.Kind is not null)
+                .Select(e => (e.Key.DcId, e.Key.Endpoint, e.Value.Epoch, e.Value.Kind!)).ToList();
         }
     }
 
@@ -103,9 +120,9 @@ internal sealed class EpochRecord
     private void Write()
     {
         var text = new StringBuilder();
-        foreach (((int dc, int endpoint), (uint epoch, int owner)) in _epochs)
+        foreach (((int dc, int endpoint), (uint epoch, int owner, string? kind)) in _epochs)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{dc} {endpoint} {epoch} {owner}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{dc} {endpoint} {epoch} {owner} {kind ?? "-"}\n");
         }
         try
         {

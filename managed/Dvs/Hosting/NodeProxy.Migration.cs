@@ -43,11 +43,11 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>The epochs this node used, kept across a crash; null when nobody set it (unit tests).</summary>
     internal EpochRecord? Epochs { get; set; }
 
-    private void RecordEpoch(int dcid, int endpoint, uint epoch, int owner)
+    private void RecordEpoch(int dcid, int endpoint, uint epoch, int owner, string? kind = null)
     {
         try
         {
-            Epochs?.Raise(dcid, endpoint, epoch, owner);
+            Epochs?.Raise(dcid, endpoint, epoch, owner, kind);
         }
         catch (DvsException e)
         {

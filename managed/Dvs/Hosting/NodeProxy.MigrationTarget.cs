@@ -401,7 +401,7 @@ internal sealed unsafe partial class NodeProxy
         }
         if (error == DvsError.Ok)
         {
-            RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId);
+            RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId, package.Kind);
         }
         if (incoming.StandbyIndex >= 0)
         {

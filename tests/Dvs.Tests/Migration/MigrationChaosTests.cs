@@ -179,6 +179,41 @@ public class MigrationChaosTests
     }
 
     [Test]
+    public void ATargetKilledAfterTheCommitBringsTheServiceBackEmptyAndSaysSo()
+    {
+        // node1's ini declares no service: it got it by the migration, and must bring it back
+        // after its restart (empty, newer, telling its clients), not leave it served by nobody.
+        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs);
+        using (ControlClient source = cluster.Control(0))
+        {
+            ControlResponse moved = source.Migrate(0, Server, 1);
+            Assert.That((moved.Ok, moved.Epoch), Is.EqualTo((true, (uint?)1)), moved.Message);
+        }
+        cluster.Host(1).Kill();
+        NodeProcess restarted = cluster.Restart(1);
+        using ControlClient owner = cluster.Control(1);
+        EndpointStatus? served = WaitForEndpoint(owner, e => e.State == "local", SettleBound);
+        (string state, int by, uint recreated, string? kind) = Where(served);
+        Assert.That((state, by, kind), Is.EqualTo(("local", 1, "kv")), "the restarted node1 serves the endpoint again");
+        Assert.That(recreated, Is.GreaterThanOrEqualTo(2u), "above epoch 1, which the other nodes have seen");
+        string? said = null;
+        SpinWait.SpinUntil(() => (said = StateLostLine(restarted.Stderr)) is not null, SettleBound);
+        Assert.That(said, Is.Not.Null, $"node1's log says the state of endpoint {Server} was lost; it says:{Environment.NewLine}{restarted.Stderr}");
+        using (ControlClient zero = cluster.Control(0))
+        using (ControlClient two = cluster.Control(2))
+        {
+            ExpectSeenAt(zero, "node0 (the old owner)", 1, recreated);
+            ExpectSeenAt(two, "node2", 1, recreated);
+        }
+        using Node node = cluster.Attach(2);
+        using Endpoint fresh = node.Bind(0, 98);
+        var first = new Message(KeyValueService.Get) { [0] = 120 };
+        Assert.That(fresh.SendRec(Server, ref first, CallTimeout), Is.EqualTo(DvsError.StateLost), "the first call to the re-created service");
+        var next = new Message(KeyValueService.Get) { [0] = 120 };
+        Assert.That(fresh.SendRec(Server, ref next, CallTimeout), Is.EqualTo(DvsError.Ok), "the next call");
+    }
+
+    [Test]
     public void ASourceKilledWithItsTargetPreparedHandsTheCopyOverWhenItRestarts()
     {
         using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs);
