@@ -255,7 +255,7 @@ internal sealed unsafe partial class NodeProxy
                 continue;
             }
             // A producer that saw MIGRATING may still be writing a claimed cell: wait for it.
-            if (Volatile.Read(ref ring.Header->Tail) == Volatile.Read(ref ring.Header->Head) || Stopwatch.GetTimestamp() > quiet)
+            if (ring.LooksEmpty || Stopwatch.GetTimestamp() > quiet)
             {
                 break;
             }

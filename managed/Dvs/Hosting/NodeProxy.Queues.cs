@@ -97,9 +97,12 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         int index = dc.SlotIndexOf(destination);
-        if (_stubCount != 0 && index >= 0)
+        // Per-sender order across a handover (see DrainStubBefore). A remote destination's own ring
+        // here is empty unless a sender put a message in it while it was still migrating: only
+        // then take the stub lock, not for every message of a node that once migrated something.
+        if (_stubCount != 0 && index >= 0 && !dc.InboundRing(index).LooksEmpty)
         {
-            DrainStubBefore(dcid, index);   // per-sender order across a handover (see DrainStubBefore)
+            DrainStubBefore(dcid, index);
         }
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
         int node = slot == null ? -1 : slot->OwnerNode;

@@ -59,6 +59,13 @@ internal readonly unsafe struct EndpointRing
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint PollRun(PolledMessage* output, uint max) => Shim.RingPollMany(Header, Capacity, output, max);
 
+    /// <summary>No cell claimed and not taken (two loads, no call): a cheap look before a lock or a poll.</summary>
+    public bool LooksEmpty
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Volatile.Read(ref Header->Tail) == Volatile.Read(ref Header->Head);
+    }
+
     /// <summary>Messages claimed and not yet taken (a snapshot).</summary>
     public uint Count
     {
