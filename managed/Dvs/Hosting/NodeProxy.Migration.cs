@@ -102,8 +102,7 @@ internal sealed unsafe partial class NodeProxy
             return DvsError.Migrate;  // already migrating
         }
         _autoRolledBack.TryRemove((dcid, endpoint), out _);
-        if (_copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)) ||
-            IsCopyDestination(dcid, endpoint))
+        if (_copies.Involves(dcid, endpoint))
         {
             return DvsError.OnCopy;   // in the middle of a vcopy
         }

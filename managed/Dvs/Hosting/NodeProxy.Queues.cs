@@ -93,7 +93,7 @@ internal sealed unsafe partial class NodeProxy
         EnsureSourceAnnounced(dc, message.Source);
         if (kind == SegmentLayout.KindVCopy)
         {
-            RouteVCopy(dc, destination, in message, sequence);
+            _copies.Route(dc, destination, in message, sequence);
             return;
         }
         int index = dc.SlotIndexOf(destination);

@@ -2,6 +2,7 @@
 // its kinds), kept together so the hot path stays in one method.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Dvs.Hosting.Copies;
 using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
@@ -31,7 +32,7 @@ namespace Dvs.Hosting;
 /// <para>A session is touched by both threads under its gate. Session callbacks only set flags or
 /// queue into outboxes; the outbound thread acts on them, so no thread ever holds two gates.</para>
 /// </remarks>
-internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDisposable
+internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICopyRoutes, IDisposable
 {
     private readonly NodeSegment _segment;
     private readonly NetworkOptions _options;
@@ -47,6 +48,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
     private readonly DatagramSender _datagrams;
     private readonly ReceiverLoop _receiver;
     private readonly SenderLoop _sender;
+    private readonly CopyService _copies;
     private readonly DcView?[] _dcs = new DcView?[SegmentLayout.MaxDcs];
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
@@ -89,7 +91,6 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
             BulkMtu = BulkMtuFor(options),
         };
         _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
-        _copyJobLimit = options.CopyJobLimit;
         _peerDown = OnPeerDown;
         _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
         _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log);
@@ -125,6 +126,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
         _receiver = new ReceiverLoop(_channel, new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops),
             _drops, _sessions, _datagrams, _counters, _proxySlot, log);
         _sender = new SenderLoop(this, _links, _peerIds, _datagrams, options.Mtu, _nodes, _counters, options.HeartbeatInterval, () => Metrics);
+        _copies = new CopyService(this, _nodeId, _dcs, _links, _nodes, _counters, options.CopyJobLimit);
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
             if (segment.TryGetDc(dcid, out DcView dc) == DvsError.Ok)
@@ -204,7 +206,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
 
     bool ISenderSteps.DrainOutbound() => DrainOutbound();
 
-    bool ISenderSteps.ProcessCopyJobs() => ProcessCopyJobs();
+    bool ISenderSteps.ProcessCopyJobs() => _copies.ProcessJobs();
 
     bool ISenderSteps.FlushOverflow() => FlushOverflow();
 
@@ -363,7 +365,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
             case CallKind.VCopyDone:
             case CallKind.VCopyComplete:
             case CallKind.VCopyOpen:
-                DeliverVCopy(session, dc, header, m);
+                _copies.Deliver(session, dc, header, m);
                 return true;
             case >= CallKind.MigrateOffer and <= CallKind.MigrateHandover:
                 DeliverMigration(session, dc, header, m);
@@ -524,8 +526,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, IDi
             _incoming[peer] = null;
         }
         Volatile.Write(ref _restarted[peer], true);
-        _writers[peer]?.Reset();   // a copy it was streaming into here will not finish
-        _grants.RemovePeer(peer);
+        _copies.PeerRestarted(peer);
         _nodes[peer].Incarnation = newIncarnation;
         Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeUp);
         Volatile.Write(ref _needsSync[peer], true);

@@ -1,4 +1,4 @@
-namespace Dvs.Hosting;
+namespace Dvs.Hosting.Copies;
 
 /// <summary>
 /// The remote copies a node asked a peer to stream into one of its endpoints: per copy (source

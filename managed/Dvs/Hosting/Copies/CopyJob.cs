@@ -1,4 +1,4 @@
-namespace Dvs.Hosting;
+namespace Dvs.Hosting.Copies;
 
 /// <summary>
 /// A vcopy this node serves because it owns the source: read from the source process in bulk frames

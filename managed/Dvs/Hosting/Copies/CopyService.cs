@@ -1,14 +1,13 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using Dvs.Hosting.Links;
 using Dvs.Interop;
 using Dvs.Ipc;
 using Dvs.Layout;
 using Dvs.Transport;
 
-namespace Dvs.Hosting;
+namespace Dvs.Hosting.Copies;
 
 /// <summary>
 /// VCopy across nodes. The requester's node routes the request to the source's node, which reads
@@ -22,58 +21,102 @@ namespace Dvs.Hosting;
 /// records a grant (source node, DC, destination endpoint, sequence, address range) before it asks
 /// the source's node for the data; data and "done" without a grant are dropped and counted.
 /// </summary>
-internal sealed unsafe partial class NodeProxy
+/// <remarks>
+/// Owns every copy's state: the jobs served here and their frame ring (outbound thread), the
+/// writers gathering data per peer (inbound thread, under that peer's session gate) and the grants
+/// (locked). It reaches the rest of the node host only through <see cref="ICopyRoutes"/> (the
+/// links' outboxes, the outbound path, reply delivery) and reads the DCs and links, which never
+/// change once the proxy is built.
+/// </remarks>
+internal sealed unsafe class CopyService
 {
     /// <summary>Copies into this node waiting for their data, at most (each a grant).</summary>
     private const int MaxCopyGrants = 4096;
     /// <summary>Bytes of copy data read ahead into bulk frames and not yet acknowledged, at most.</summary>
     private const int CopyRingBytes = 4 << 20;
 
+    private readonly ICopyRoutes _routes;
+    private readonly int _nodeId;
+    private readonly DcView?[] _dcs;
+    private readonly PeerLink?[] _links;
+    private readonly NodeEntry* _nodes;
+    private readonly ulong* _counters;
     private readonly ConcurrentQueue<CopyJob> _copyJobs = new();
     // Copies queued or being served; at most _copyJobLimit (past it a copy fails with Again).
     private int _copyJobCount;
     private readonly int _copyJobLimit;
-    // The bulk frames of the copies served here: slots of one pinned buffer, each reused once the
-    // session that carries it released it (acknowledged); allocated at the first remote copy.
-    private byte[]? _copyRing;
-    private int _copySlotBytes;
-    private (ReliableSession? Session, long Queued)[] _copySlots = [];
-    private int _copyNext;
+    // The bulk frames of the copies served here (outbound thread).
+    private readonly CopyFrameRing _frames = new(CopyRingBytes);
     private readonly CopyWriter?[] _writers = new CopyWriter?[SegmentLayout.MaxNodes];
     // The copies this node asked a peer to stream into it (issue 11.23).
     private readonly CopyGrants _grants = new(MaxCopyGrants);
 
     private long _copyPauseAt = long.MaxValue;
 
+    /// <param name="routes">The node host's ways out: peers' outboxes, the outbound path, local replies.</param>
+    /// <param name="nodeId">This node.</param>
+    /// <param name="dcs">The node's DCs by id (read only).</param>
+    /// <param name="links">The peers' links by node id (read only).</param>
+    /// <param name="nodes">The segment's node table (whether a peer is up).</param>
+    /// <param name="counters">The node's counters.</param>
+    /// <param name="jobLimit">Copies queued or served here at most; past it a copy fails with Again.</param>
+    public CopyService(ICopyRoutes routes, int nodeId, DcView?[] dcs, PeerLink?[] links, NodeEntry* nodes, ulong* counters, int jobLimit)
+    {
+        _routes = routes;
+        _nodeId = nodeId;
+        _dcs = dcs;
+        _links = links;
+        _nodes = nodes;
+        _counters = counters;
+        _copyJobLimit = jobLimit;
+    }
+
     /// <summary>
     /// Tests: a copy served here stops sending once this many of its bytes are out, as if
     /// back-pressured, until the value is raised again; so a test can catch a copy in its middle
     /// without racing it. long.MaxValue (the default): no pause.
     /// </summary>
-    internal long CopyPauseAt
+    internal long PauseAt
     {
         get => Volatile.Read(ref _copyPauseAt);
         set
         {
             Volatile.Write(ref _copyPauseAt, value);
-            Doorbell.Wake(&_proxySlot->WakeSeq);
+            _routes.WakeSender();
         }
     }
 
+    /// <summary>
+    /// Whether a copy served here reads from or writes to the endpoint, or a peer is streaming one
+    /// into it: a migration of the endpoint is refused (OnCopy) meanwhile. Any thread.
+    /// </summary>
+    public bool Involves(int dcid, int endpoint) =>
+        _copyJobs.Any(j => j.DcId == dcid && (j.SourceEndpoint == endpoint || j.DestinationEndpoint == endpoint)) ||
+        IsCopyDestination(dcid, endpoint);
+
+    /// <summary>A peer restarted: a copy it was streaming into here will not finish, and its grants go.</summary>
+    public void PeerRestarted(int peer)
+    {
+        _writers[peer]?.Reset();
+        _grants.RemovePeer(peer);
+    }
+
+    private void Count(NodeCounter counter, long by = 1) => Interlocked.Add(ref *(long*)&_counters[(int)counter], by);
+
     /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
-    private void RouteVCopy(in DcView dc, int sourceEndpoint, in Message request, int sequence)
+    public void Route(in DcView dc, int sourceEndpoint, in Message request, int sequence)
     {
         int destination = (int)request[1];
         int dstIndex = dc.SlotIndexOf(destination);
         EndpointSlot* dst = dstIndex < 0 ? null : dc.Slot(dstIndex);
         if (dst != null && dst->Endpoint == destination && Volatile.Read(ref dst->State) == SegmentLayout.SlotRemote &&
-            (uint)dst->OwnerNode < SegmentLayout.MaxNodes && _sessions[dst->OwnerNode] is not null)
+            (uint)dst->OwnerNode < SegmentLayout.MaxNodes && _links[dst->OwnerNode] is not null)
         {
             // The destination's node asks for the data itself (it accepts data only for copies it asked for).
             Message open = request;
             open[4] = _nodeId;
             open[5] = sourceEndpoint;
-            SendFromRing(dst->OwnerNode,
+            _routes.SendFromRing(dst->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKind.VCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
             return;
         }
@@ -86,7 +129,7 @@ internal sealed unsafe partial class NodeProxy
             return;
         }
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotRemote &&
-            (uint)slot->OwnerNode < SegmentLayout.MaxNodes && _sessions[slot->OwnerNode] is not null)
+            (uint)slot->OwnerNode < SegmentLayout.MaxNodes && _links[slot->OwnerNode] is not null)
         {
             if (!_grants.TryAdd(slot->OwnerNode, dc.DcId, destination, (uint)sequence, request[2], request[3]))
             {
@@ -95,7 +138,7 @@ internal sealed unsafe partial class NodeProxy
             }
             Message m = request;
             m[4] = _nodeId;
-            SendFromRing(slot->OwnerNode,
+            _routes.SendFromRing(slot->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKind.VCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
             return;
         }
@@ -127,11 +170,11 @@ internal sealed unsafe partial class NodeProxy
         }
         Count(NodeCounter.CopiesInProgress);
         _copyJobs.Enqueue(job);
-        Doorbell.Wake(&_proxySlot->WakeSeq);
+        _routes.WakeSender();
     }
 
     /// <summary>Advances the copies this node serves until a session's window fills; true if any work was done.</summary>
-    private bool ProcessCopyJobs()
+    public bool ProcessJobs()
     {
         bool worked = false;
         while (_copyJobs.TryPeek(out CopyJob? job))
@@ -188,9 +231,9 @@ internal sealed unsafe partial class NodeProxy
             }
             if (job.Offset >= Volatile.Read(ref _copyPauseAt))
             {
-                return false;   // paused by a test (CopyPauseAt)
+                return false;   // paused by a test (PauseAt)
             }
-            if (!TryTakeCopySlot(session, out Memory<byte> frame))
+            if (!_frames.TryTake(session, out Memory<byte> frame))
             {
                 return false;   // the slots still carry unacknowledged data: resume on a later pass
             }
@@ -213,8 +256,7 @@ internal sealed unsafe partial class NodeProxy
                 status = link.TrySendBulk(header, frame[..(sizeof(long) + want)]);
                 if (status == SendStatus.Ok)
                 {
-                    _copySlots[_copyNext] = (session, session.BulkQueued - 1);
-                    _copyNext = (_copyNext + 1) % _copySlots.Length;
+                    _frames.Sent(session);
                 }
             }
             if (status == SendStatus.BackPressured)
@@ -252,41 +294,6 @@ internal sealed unsafe partial class NodeProxy
         return true;
     }
 
-    /// <summary>
-    /// The next slot of the copy ring, sized for <paramref name="session"/>'s bulk frames, if the
-    /// frame it carried last was released (acknowledged). Outbound thread only.
-    /// </summary>
-    private bool TryTakeCopySlot(ReliableSession session, out Memory<byte> frame)
-    {
-        int slotBytes = session.BulkCapacity;
-        if (_copyRing is null || _copySlotBytes != slotBytes)
-        {
-            // First remote copy, or a peer with another frame size: no frame may still use the old
-            // slots (their sessions reference the bytes until acknowledged).
-            foreach ((ReliableSession? s, long queued) in _copySlots)
-            {
-                if (s is not null && s.BulkReleased <= queued)
-                {
-                    frame = default;
-                    return false;
-                }
-            }
-            int slots = Math.Max(2, CopyRingBytes / slotBytes);
-            _copyRing = GC.AllocateArray<byte>(slots * slotBytes, pinned: true);
-            _copySlots = new (ReliableSession?, long)[slots];
-            _copySlotBytes = slotBytes;
-            _copyNext = 0;
-        }
-        (ReliableSession? used, long number) = _copySlots[_copyNext];
-        if (used is not null && used.BulkReleased <= number)
-        {
-            frame = default;
-            return false;
-        }
-        frame = _copyRing.AsMemory(_copyNext * slotBytes, slotBytes);
-        return true;
-    }
-
     /// <summary>Reports a finished copy served here to its requester (here or on its node).</summary>
     private void Complete(in DcView dc, CopyJob job, DvsError status)
     {
@@ -298,7 +305,7 @@ internal sealed unsafe partial class NodeProxy
         Message m = default;
         m.Source = job.SourceEndpoint;
         m.Type = (int)status;
-        Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKind.VCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
+        _routes.Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKind.VCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
     }
 
     private void CompleteLocally(in DcView dc, int requester, int sourceEndpoint, int sequence, DvsError status)
@@ -311,11 +318,11 @@ internal sealed unsafe partial class NodeProxy
         Message m = default;
         m.Source = sourceEndpoint;
         m.Type = (int)status;
-        DeliverReply(dc.Slot(index), in m, sequence, failed: status != DvsError.Ok);
+        _routes.DeliverReply(dc.Slot(index), in m, sequence, failed: status != DvsError.Ok);
     }
 
     /// <summary>The vcopy kinds arriving from a peer (under its session lock).</summary>
-    private void DeliverVCopy(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
+    public void Deliver(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
     {
         int index = dc.SlotIndexOf(header.Destination);
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
@@ -333,7 +340,7 @@ internal sealed unsafe partial class NodeProxy
                     Message fail = default;
                     fail.Source = header.Destination;
                     fail.Type = (int)DvsError.DeadSrcDst;
-                    Post(session.PeerNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), fail);
+                    _routes.Post(session.PeerNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), fail);
                 }
                 return;
             case CallKind.VCopyOpen:
@@ -349,7 +356,7 @@ internal sealed unsafe partial class NodeProxy
                     Count(NodeCounter.DropUnrequestedCopy);
                     return;
                 }
-                FlushWriter(writer);
+                writer.Flush();
                 DvsError status = m.Type != 0 ? (DvsError)m.Type : writer.Status;
                 writer.Status = DvsError.Ok;
                 writer.ActiveDc = -1;
@@ -364,13 +371,13 @@ internal sealed unsafe partial class NodeProxy
                     Message complete = default;
                     complete.Source = sourceEndpoint;
                     complete.Type = (int)status;
-                    Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), complete);
+                    _routes.Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), complete);
                 }
                 return;
             case CallKind.VCopyComplete:
                 if (slot != null)
                 {
-                    DeliverReply(slot, in m, (int)header.RequestSequence, failed: m.Type != 0);
+                    _routes.DeliverReply(slot, in m, (int)header.RequestSequence, failed: m.Type != 0);
                 }
                 return;
         }
@@ -396,11 +403,11 @@ internal sealed unsafe partial class NodeProxy
                 return;
             }
             int owner = source->OwnerNode;
-            if (state == SegmentLayout.SlotRemote && (uint)owner < SegmentLayout.MaxNodes && _sessions[owner] is not null)
+            if (state == SegmentLayout.SlotRemote && (uint)owner < SegmentLayout.MaxNodes && _links[owner] is not null)
             {
                 if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, request[2], request[3]))
                 {
-                    Post(owner, new MessageHeader(header.DcId, CallKind.VCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
+                    _routes.Post(owner, new MessageHeader(header.DcId, CallKind.VCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
                     return;
                 }
                 error = DvsError.Again;
@@ -409,9 +416,9 @@ internal sealed unsafe partial class NodeProxy
         Message fail = default;
         fail.Source = sourceEndpoint;
         fail.Type = (int)error;
-        if ((uint)requesterNode < SegmentLayout.MaxNodes && _sessions[requesterNode] is not null)
+        if ((uint)requesterNode < SegmentLayout.MaxNodes && _links[requesterNode] is not null)
         {
-            Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, request.Source, 0, header.RequestSequence), fail);
+            _routes.Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, request.Source, 0, header.RequestSequence), fail);
         }
     }
 
@@ -420,7 +427,7 @@ internal sealed unsafe partial class NodeProxy
     /// then the bytes. Gathered with the contiguous ones before into one process_vm_writev of up to
     /// 64 KiB (inbound thread, under the peer's session lock).
     /// </summary>
-    private void DeliverVCopyData(ReliableSession session, in DcView dc, in MessageHeader header, ReadOnlySpan<byte> data)
+    public void DeliverData(ReliableSession session, in DcView dc, in MessageHeader header, ReadOnlySpan<byte> data)
     {
         CopyWriter writer = _writers[session.PeerNode] ??= new CopyWriter();
         int index = dc.SlotIndexOf(header.Destination);
@@ -449,23 +456,12 @@ internal sealed unsafe partial class NodeProxy
             }
             return;
         }
-        if (writer.Length > 0 && (writer.Pid != slot->OwnerPid || writer.Address + writer.Length != address ||
-            writer.Length + bytes.Length > CopyWriter.Capacity))
-        {
-            FlushWriter(writer);
-        }
-        if (writer.Length == 0)
-        {
-            writer.Pid = slot->OwnerPid;
-            writer.Address = address;
-        }
         if (writer.ActiveDc != dc.DcId || writer.ActiveEndpoint != header.Destination)
         {
             writer.ActiveEndpoint = header.Destination;
             writer.ActiveDc = dc.DcId;
         }
-        bytes.CopyTo(writer.Buffer.AsSpan(writer.Length));
-        writer.Length += bytes.Length;
+        writer.Append(slot->OwnerPid, address, bytes);
     }
 
     /// <summary>
@@ -484,22 +480,5 @@ internal sealed unsafe partial class NodeProxy
             }
         }
         return false;
-    }
-
-    private static void FlushWriter(CopyWriter writer)
-    {
-        if (writer.Length == 0)
-        {
-            return;
-        }
-        fixed (byte* buffer = writer.Buffer)
-        {
-            if (Shim.VCopy(Shim.GetPid(), (ulong)buffer, writer.Pid, (ulong)writer.Address, (ulong)writer.Length) != 0 &&
-                writer.Status == DvsError.Ok)
-            {
-                writer.Status = DvsError.Fault;
-            }
-        }
-        writer.Length = 0;
     }
 }
