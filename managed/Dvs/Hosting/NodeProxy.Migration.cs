@@ -148,11 +148,14 @@ internal sealed unsafe partial class NodeProxy
         {
             migration.Precopy = true;
             migration.StateBuffer = TakeStateBuffer();
-            MigrationPackage? header = host.BeginPrecopy(migration.StateBuffer, migration.NewEpoch, timeout);
+            MigrationPackage? header = host.BeginPrecopy(migration.StateBuffer, migration.NewEpoch, timeout, out bool stillWriting);
             if (header is null)
             {
                 _log.LogWarning("migration {Id}: the service on endpoint {Endpoint} took no snapshot within {Timeout}, or it failed", migration.Id, endpoint, timeout);
-                KeepMigrationBuffer(migration.StateBuffer);
+                if (!stillWriting)
+                {
+                    KeepMigrationBuffer(migration.StateBuffer);   // else the abandoned snapshot keeps it, then the GC
+                }
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotLocal);
                 return DvsError.TimedOut;
             }

@@ -309,9 +309,12 @@ public sealed class ServiceHost : IDisposable
     /// (table; nothing held), then serves on, logging what it executes until the pause
     /// (<see cref="TakeDelta"/>). Blocks until the snapshot is taken; null on timeout (nothing
     /// taken, nothing logged), or when the service's snapshot threw (logged here).
+    /// <paramref name="stillWriting"/>: the snapshot was abandoned while it ran, so it may still
+    /// write into <paramref name="into"/>; the caller must never reuse that buffer.
     /// </summary>
-    internal MigrationPackage? BeginPrecopy(IBufferWriter<byte> into, uint newEpoch, TimeSpan timeout)
+    internal MigrationPackage? BeginPrecopy(IBufferWriter<byte> into, uint newEpoch, TimeSpan timeout, out bool stillWriting)
     {
+        stillWriting = false;
         var request = new SnapshotRequest(into, newEpoch);
         Volatile.Write(ref _snapshotRequest, request);
         _endpoint.Interrupt();
@@ -327,6 +330,7 @@ public sealed class ServiceHost : IDisposable
         {
             _log.LogError("the snapshot of service {Kind} on endpoint {Endpoint} did not end within {Timeout}: migration given up",
                 Kind, _endpoint.Number, timeout);
+            stillWriting = true;
             return null;   // Done stays undisposed: the serving thread still sets it
         }
         request.Done.Wait();   // finished already (Outcome is Taken): Done is being set

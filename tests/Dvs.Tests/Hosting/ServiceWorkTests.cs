@@ -74,6 +74,9 @@ public class ServiceWorkTests
             Assert.That(start.Wait(TimeSpan.FromSeconds(10)), Is.True, "MigrateStart returned");
             Assert.That(start.Result, Is.EqualTo(DvsError.TimedOut));
             Assert.That(service.Entered.IsSet, Is.True, "the snapshot had started");
+            // The abandoned snapshot still writes into its buffer when it ends: that buffer must not
+            // serve the next migration (whose state it would corrupt), so it is not kept for reuse.
+            Assert.That(cluster.Host.KeptMigrationBuffers, Is.Zero, "a buffer a snapshot still writes into is not reused");
         }
         finally
         {
