@@ -44,6 +44,21 @@ internal sealed unsafe partial class NodeProxy
     }
 
     /// <summary>
+    /// Queues a message this node accepted already (a handover's) for <paramref name="peer"/>,
+    /// past the outbox's bound; only a peer with no link fails it (counted).
+    /// </summary>
+    private void PostAccepted(int peer, in MessageHeader header, in Message message)
+    {
+        if ((uint)peer >= SegmentLayout.MaxNodes || _links[peer] is not PeerLink link)
+        {
+            FailUndelivered(header, message, DvsError.NotConnected, NodeCounter.DropPeerDown);
+            return;
+        }
+        link.EnqueueAccepted(header, message);
+        WakeSender();
+    }
+
+    /// <summary>
     /// Makes the sender loop look again before it sleeps: another thread wakes it; the loop itself
     /// (a delivery it retried while polling queued a forward) only bumps the word it sleeps on.
     /// </summary>

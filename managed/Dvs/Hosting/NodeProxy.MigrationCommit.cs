@@ -241,7 +241,9 @@ internal sealed unsafe partial class NodeProxy
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
         var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
-        Post(migration.Target, header, default);
+        // HANDOVER and what follows it were accepted here (their senders were told they were sent):
+        // a full outbox takes them past its bound rather than lose them.
+        PostAccepted(migration.Target, header, default);
         EndpointRing ring = dc.InboundRing(index);
         long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         while (true)
@@ -271,7 +273,7 @@ internal sealed unsafe partial class NodeProxy
         {
             foreach (var late in _lateForward)
             {
-                Post(late.Peer, late.Header, late.Message);
+                PostAccepted(late.Peer, late.Header, late.Message);
             }
             _lateForward.Clear();
             _handingOver = (-1, -1);
@@ -290,7 +292,7 @@ internal sealed unsafe partial class NodeProxy
     {
         var forwarded = new MessageHeader((ushort)migration.DcId, (byte)RingMeta.Kind(meta), migration.Endpoint,
             migration.NewEpoch, (uint)RingMeta.RequestSequence(meta), incarnation);
-        Post(migration.Target, forwarded, held);
+        PostAccepted(migration.Target, forwarded, held);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Dvs.Hosting.Links;
 using Dvs.Ipc;
 using Dvs.Layout;
 using Dvs.Transport;
@@ -83,11 +84,16 @@ internal sealed unsafe partial class NodeProxy
         int meta;
         ulong incarnation;
         int forwarded = 0;
-        while (ring.TryPoll(&m, &meta, &incarnation))
+        int owner = slot->OwnerNode;
+        PeerLink? link = (uint)owner < SegmentLayout.MaxNodes ? _links[owner] : null;
+        // While the owner's outbox is full the rest waits in the ring (its senders were told the
+        // messages were sent: refusing one would lose it); a later pass goes on.
+        while ((link is null || !link.IsFull) && ring.TryPoll(&m, &meta, &incarnation))
         {
             forwarded++;
-            if (Post(slot->OwnerNode,
-                new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta), endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), m))
+            PostAccepted(owner,
+                new MessageHeader((ushort)dcid, (byte)RingMeta.Kind(meta), endpoint, slot->Epoch, (uint)RingMeta.RequestSequence(meta), incarnation), m);
+            if (link is not null)
             {
                 Count(NodeCounter.Forwarded);
             }

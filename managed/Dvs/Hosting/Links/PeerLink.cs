@@ -55,6 +55,9 @@ internal sealed class PeerLink
     /// <summary>Messages waiting in the outbox (any thread; a snapshot).</summary>
     public int Queued => Volatile.Read(ref _count);
 
+    /// <summary>The outbox refuses new messages (<see cref="Enqueue"/> returns Full) right now.</summary>
+    public bool IsFull => Volatile.Read(ref _count) >= Capacity;
+
     /// <summary>The outbound ring should wait: the outbox's remaining room is for the other producers.</summary>
     public bool HoldsBackRing => Volatile.Read(ref _count) >= _ringLimit;
 
@@ -71,6 +74,20 @@ internal sealed class PeerLink
             Volatile.Write(ref _count, _count + 1);
         }
         return LinkStatus.Queued;
+    }
+
+    /// <summary>
+    /// Puts a message at the end of the outbox past its bound: for messages this node accepted
+    /// already (a handover's held messages, whose senders were told they were sent), which may not
+    /// be refused. Their number is bounded by the ring and overflow they come from.
+    /// </summary>
+    public void EnqueueAccepted(in MessageHeader header, in Message message)
+    {
+        lock (_lock)
+        {
+            _outbox.Enqueue(new OutboxEntry(header, message));
+            Volatile.Write(ref _count, _count + 1);
+        }
     }
 
     /// <summary>

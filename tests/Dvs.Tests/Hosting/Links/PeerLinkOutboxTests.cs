@@ -77,6 +77,38 @@ public class PeerLinkOutboxTests
     }
 
     [Test]
+    public void MessagesAcceptedAlreadyGoPastAFullOutboxAndLeaveInOrderBehindIt()
+    {
+        SessionPair pair = Pair();
+        pair.Handshake();
+        var link = new PeerLink(pair.A.Session, 16);
+        long i = 0;
+        while (link.Post(HeaderOf(i), MessageOf(i)) == LinkStatus.Sent)
+        {
+            i++;
+        }
+        while (link.Enqueue(HeaderOf(++i), MessageOf(i)) == LinkStatus.Queued)
+        {
+        }
+        Assert.That(link.IsFull, Is.True);
+        // A handover's held messages: their senders were told they were sent; refusing them would lose them.
+        long last = i;
+        for (int k = 0; k < 8; k++)
+        {
+            link.EnqueueAccepted(HeaderOf(last + k), MessageOf(last + k));
+        }
+        Assert.That(link.Queued, Is.EqualTo(24), "past the bound of 16");
+        Assert.That(link.Enqueue(HeaderOf(last + 8), MessageOf(last + 8)), Is.EqualTo(LinkStatus.Full), "others are still refused");
+        pair.RunUntil(() =>
+        {
+            link.Flush((_, in _, in _) => Assert.Fail("nothing is dropped"), 4, out _);
+            return pair.B.Sink.Next == last + 8;
+        }, 10_000 * Ms, "all delivered");
+        Assert.That(pair.B.Sink.FirstError, Is.Null, "in order, none twice");
+        Assert.That(link.IsFull, Is.False);
+    }
+
+    [Test]
     public void WhenThePeerIsDownEveryQueuedMessageLeavesThroughTheHandler()
     {
         SessionPair pair = Pair();
