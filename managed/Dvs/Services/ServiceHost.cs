@@ -31,6 +31,9 @@ public sealed class ServiceHost : IDisposable
     private int _stopRequested;
     private readonly bool _external;
     private long _executed;
+    // Set when the pre-copy log has room again or the service must look at its flags (pause, stop).
+    private readonly ManualResetEventSlim _logRoom = new(false);
+    private volatile bool _precopyLogFull;
     private long _repeats;
     // A service re-created empty after its state was lost: the clients told so (StateLost) once each.
     private readonly HashSet<(int Client, ulong Incarnation)>? _told;
@@ -94,6 +97,16 @@ public sealed class ServiceHost : IDisposable
     /// </summary>
     public long Replayed { get; internal set; }
 
+    /// <summary>
+    /// Requests a pre-copy logs at most (executed after the snapshot, replayed on the target). At the
+    /// limit the service takes no more requests until the pause: they wait in its ring and travel
+    /// as held messages, so a slow transfer under load cannot grow the log without bound.
+    /// </summary>
+    internal int PrecopyLogLimit { get; set; } = 65_536;
+
+    /// <summary>The pre-copy's log reached <see cref="PrecopyLogLimit"/>: the service waits for the pause.</summary>
+    internal bool PrecopyLogFull => _precopyLogFull;
+
     /// <summary>Repeated requests answered from the exactly-once table.</summary>
     public long Repeats => Interlocked.Read(ref _repeats);
 
@@ -139,6 +152,11 @@ public sealed class ServiceHost : IDisposable
             if (Volatile.Read(ref _snapshotRequest) is not null && Interlocked.Exchange(ref _snapshotRequest, null) is { } snapshot)
             {
                 TakeSnapshot(snapshot);
+                continue;
+            }
+            if (_executedLog is { } log && log.Count >= PrecopyLogLimit)
+            {
+                WaitForLogRoom();
                 continue;
             }
             if (_external && (_endpoint.Flags & Layout.SlotFlags.MigrateRequest) != 0)
@@ -343,6 +361,22 @@ public sealed class ServiceHost : IDisposable
         return request.Header;
     }
 
+    /// <summary>
+    /// The pre-copy's log is full: wait (requests stay in the ring) until the pause, the end of the
+    /// pre-copy or a stop, each of which sets <see cref="_logRoom"/>; the loop then looks again.
+    /// </summary>
+    private void WaitForLogRoom()
+    {
+        if (!_precopyLogFull)
+        {
+            _precopyLogFull = true;
+            _log.LogInformation("service {Kind} on endpoint {Endpoint}: pre-copy log full ({Limit} requests), waiting for the pause",
+                Kind, _endpoint.Number, PrecopyLogLimit);
+        }
+        _logRoom.Wait(TimeSpan.FromMilliseconds(100));
+        _logRoom.Reset();   // a set that came before the flag it announces is seen by the next pass's checks
+    }
+
     private void TakeSnapshot(SnapshotRequest request)
     {
         try
@@ -351,6 +385,7 @@ public sealed class ServiceHost : IDisposable
             request.Header = PackageHeader(request.Epoch, []);
             if (Interlocked.CompareExchange(ref request.Outcome, SnapshotRequest.Taken, 0) == 0)
             {
+                _precopyLogFull = false;
                 _executedLog = new List<LoggedRequest>(256);
             }
         }
@@ -365,7 +400,11 @@ public sealed class ServiceHost : IDisposable
     /// A pre-copy that will not finish (rollback before the pause): stop logging, unless a later
     /// pre-copy already started its own log (a rollback that ran late).
     /// </summary>
-    internal void EndPrecopy(object? log) => Interlocked.CompareExchange(ref _executedLog, null, log as List<LoggedRequest>);
+    internal void EndPrecopy(object? log)
+    {
+        Interlocked.CompareExchange(ref _executedLog, null, log as List<LoggedRequest>);
+        _logRoom.Set();
+    }
 
     /// <summary>The log of the pre-copy under way (for <see cref="EndPrecopy"/>); set at the snapshot.</summary>
     internal object? PrecopyLog => Volatile.Read(ref _executedLog);
@@ -376,6 +415,7 @@ public sealed class ServiceHost : IDisposable
         _endpoint.DrainHeld(held);
         List<LoggedRequest> log = _executedLog ?? [];
         _executedLog = null;
+        _precopyLogFull = false;
         var requests = new Message[log.Count];
         for (int i = 0; i < log.Count; i++)
         {
@@ -435,6 +475,7 @@ public sealed class ServiceHost : IDisposable
         _paused.Reset();
         _pauseRequested = true;
         _endpoint.Interrupt();
+        _logRoom.Set();
         return _paused.Wait(timeout);
     }
 
@@ -539,6 +580,7 @@ public sealed class ServiceHost : IDisposable
         {
             _stopping = true;
             _endpoint?.Interrupt();
+            _logRoom.Set();
             _resume.Set();
             _attached?.Set();
         }
