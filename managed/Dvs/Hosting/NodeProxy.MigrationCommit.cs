@@ -169,6 +169,7 @@ internal sealed unsafe partial class NodeProxy
                 case CallKind.MigrateCommitted when migration.Phase == MigrationPhase.Committing:
                     if (e.Error == DvsError.Ok)
                     {
+                        FaultPoint.Reach(_faultPoint, FaultPoint.SourceCommitted);
                         Handover(migration);
                     }
                     else

@@ -98,6 +98,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 return;
             case CallKind.MigrateHandover:
+                FaultPoint.Reach(_faultPoint, FaultPoint.TargetHandover);
                 if (_incoming[peer] is IncomingMigration handover && handover.Id == id && (handover.Committed || handover.Orphaned))
                 {
                     _incoming[peer] = null;
@@ -160,7 +161,10 @@ internal sealed unsafe partial class NodeProxy
                     else if (applied == DvsError.Ok)
                     {
                         // Confirmed, and still executing nothing: HANDOVER lets it serve, ABORT drops it.
-                        RecordEpoch(incoming.Package!.DcId, incoming.Package.Endpoint, incoming.Package.Epoch, incoming.From);
+                        // The role is this node's from here (the commit point), so the record says so,
+                        // with the kind: a crash before HANDOVER must bring the service back here
+                        // (newer, state lost), as a crash after it does; an ABORT records the source's newer epoch.
+                        RecordEpoch(incoming.Package!.DcId, incoming.Package.Endpoint, incoming.Package.Epoch, _nodeId, incoming.Package.Kind);
                         incoming.Committed = true;
                     }
                 }

@@ -64,6 +64,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
     // service's restore.
     private readonly ProxyWorker _serviceWork;
     private readonly ProxyWorker _restoreWork;
+    // A chaos test's crash point for this node (FaultPoint), null outside tests.
+    private readonly string? _faultPoint;
 
     public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
     {
@@ -92,6 +94,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         };
         _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
         _peerDown = OnPeerDown;
+        _faultPoint = FaultPoint.ArmedFor(segment.NodeName);
         _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
         _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log);
         ulong known = 0;

@@ -60,6 +60,9 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>The next line the host writes to stdout that matches; null after <paramref name="timeout"/>.</summary>
     public string? WaitForLine(Func<string, bool> match, TimeSpan timeout) => _process.WaitForLine(match, timeout);
 
+    /// <summary>Whether the host's process ended within <paramref name="timeout"/> (a crash point, a kill).</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>kill -9: the host gets no chance to tell its peers or clean up.</summary>
     public void Kill() => _process.Kill();
 

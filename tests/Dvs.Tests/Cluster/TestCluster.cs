@@ -62,9 +62,11 @@ internal sealed class TestCluster : IDisposable
     /// <param name="faults">When set, a relay with these faults between every pair of hosts; pair k
     /// uses seed <c>faults.Seed + k</c>.</param>
     /// <param name="services">Hosted services, each written into the ini file of its node.</param>
+    /// <param name="crashPoints">Nodes whose first host kills itself at a point of the migration
+    /// protocol (Dvs.Hosting.FaultPoint); a restarted host is not armed.</param>
     public static TestCluster Start(int nodeCount = 3, IReadOnlyList<(string Name, int DcId)>? dcs = null,
         FaultOptions? faults = null, int heartbeatMs = 100, int peerDownMs = 5000,
-        IReadOnlyList<(int Node, ServiceConfig Service)>? services = null)
+        IReadOnlyList<(int Node, ServiceConfig Service)>? services = null, IReadOnlyList<(int Node, string Point)>? crashPoints = null)
     {
         string? failure = null;
         for (int attempt = 0; attempt < StartAttempts; attempt++)
@@ -72,7 +74,7 @@ internal sealed class TestCluster : IDisposable
             var cluster = new TestCluster(nodeCount, Guid.NewGuid().ToString("N")[..10]);
             try
             {
-                failure = cluster.TryStart(dcs ?? [("dc0", 0)], faults, heartbeatMs, peerDownMs, services ?? []);
+                failure = cluster.TryStart(dcs ?? [("dc0", 0)], faults, heartbeatMs, peerDownMs, services ?? [], crashPoints ?? []);
                 if (failure is null)
                 {
                     return cluster;
@@ -160,7 +162,7 @@ internal sealed class TestCluster : IDisposable
     }
 
     private string? TryStart(IReadOnlyList<(string Name, int DcId)> dcs, FaultOptions? faults, int heartbeatMs, int peerDownMs,
-        IReadOnlyList<(int Node, ServiceConfig Service)> services)
+        IReadOnlyList<(int Node, ServiceConfig Service)> services, IReadOnlyList<(int Node, string Point)> crashPoints)
     {
         KeyText = ClusterKey.Generate();
         ClusterKey.WriteFile(KeyFile, KeyText, overwrite: true);
@@ -212,7 +214,12 @@ internal sealed class TestCluster : IDisposable
         }
 
         var failures = new string?[NodeCount];
-        Parallel.For(0, NodeCount, id => _hosts[id] = NodeProcess.TryStart(NodeName(id), IniPath(id), out failures[id]));
+        Parallel.For(0, NodeCount, id =>
+        {
+            string[]? armed = crashPoints.Where(c => c.Node == id)
+                .Select(c => new[] { "env", $"{Dvs.Hosting.FaultPoint.Variable}={NodeName(id)}:{c.Point}" }).FirstOrDefault();
+            _hosts[id] = NodeProcess.TryStart(NodeName(id), IniPath(id), out failures[id], armed);
+        });
         return failures.FirstOrDefault(f => f is not null);
     }
 

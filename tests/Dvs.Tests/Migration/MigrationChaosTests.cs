@@ -190,7 +190,69 @@ public class MigrationChaosTests
             Assert.That((moved.Ok, moved.Epoch), Is.EqualTo((true, (uint?)1)), moved.Message);
         }
         cluster.Host(1).Kill();
-        NodeProcess restarted = cluster.Restart(1);
+        ExpectRecreatedEmptyOnNode1(cluster, cluster.Restart(1));
+    }
+
+    [Test]
+    public void ATargetKilledBetweenItsConfirmationAndTheHandoverComesBackNewerAndSaysTheStateWasLost()
+    {
+        // node1 confirms (COMMITTED: the commit point), node0 hands over and drops its copy, and
+        // node1 dies as HANDOVER arrives: the only copy is gone with it.
+        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs, crashPoints: [(1, FaultPoint.TargetHandover)]);
+        using (ControlClient source = cluster.Control(0))
+        {
+            ControlResponse moved = source.Migrate(0, Server, 1);
+            Assert.That((moved.Ok, moved.Epoch), Is.EqualTo((true, (uint?)1)), moved.Message);
+        }
+        Assert.That(cluster.Host(1).WaitForExit(SettleBound), Is.True, "node1 died at HANDOVER");
+        ExpectRecreatedEmptyOnNode1(cluster, cluster.Restart(1));
+    }
+
+    [Test]
+    public void ASourceKilledWhenItsTargetConfirmedHandsTheConfirmedCopyOverWhenItRestarts()
+    {
+        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs, crashPoints: [(0, FaultPoint.SourceCommitted)]);
+        var clients = new List<KvClients>();
+        try
+        {
+            clients.Add(KvClients.Start(cluster.NodeName(1), 0, 110, 2, Server, Step, retry: true));
+            clients.Add(KvClients.Start(cluster.NodeName(2), 0, 120, 2, Server, Step, retry: true));
+            AllProgress(clients);
+            using (ControlClient source = cluster.Control(0))
+            {
+                ControlResponse started = source.MigrateStart(0, Server, 1);
+                Assert.That((started.Ok, started.Phase), Is.EqualTo((true, "started")), started.Message);
+                // node1 confirms; node0 dies as the confirmation arrives, before it hands over.
+                Assert.That(() => source.MigrateCommit(0, Server), Throws.TypeOf<DvsException>(), "node0 dies during the commit");
+            }
+            Assert.That(cluster.Host(0).WaitForExit(SettleBound), Is.True, "node0 died at COMMITTED");
+            NodeProcess restarted = cluster.Restart(0);
+            string? line = restarted.WaitForLine(l => l.StartsWith("service ", StringComparison.Ordinal), NodeProcess.StartTimeout);
+            Assert.That(line, Does.Contain("not started").And.Contain("served by node 1 (epoch 1)"),
+                "node0 hands the confirmed copy over instead of starting the service");
+            using ControlClient target = cluster.Control(1);
+            EndpointStatus? served = WaitForEndpoint(target, e => e.State == "local", SettleBound);
+            Assert.That(Where(served), Is.EqualTo(("local", 1, 1u, "kv")), "node1 serves from the copy at epoch 1");
+            using (ControlClient restartedControl = cluster.Control(0))
+            using (ControlClient other = cluster.Control(2))
+            {
+                ExpectSeenAt(restartedControl, "the restarted node0", 1, 1);
+                ExpectSeenAt(other, "node2", 1, 1);
+            }
+            AllProgress(clients);
+            var counts = clients.SelectMany(c => c.Stop()).ToDictionary(p => p.Key, p => p.Value);
+            ExpectExecuted(cluster, 1, counts.Values.Sum(), counts);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    /// <summary>node1 lost the only copy: restarted, it serves the endpoint again, one epoch newer
+    /// than any seen, empty, says so in its log and to each client's first call.</summary>
+    private static void ExpectRecreatedEmptyOnNode1(TestCluster cluster, NodeProcess restarted)
+    {
         using ControlClient owner = cluster.Control(1);
         EndpointStatus? served = WaitForEndpoint(owner, e => e.State == "local", SettleBound);
         (string state, int by, uint recreated, string? kind) = Where(served);

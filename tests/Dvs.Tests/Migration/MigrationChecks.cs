@@ -23,8 +23,10 @@ internal static class MigrationChecks
     /// <summary>Three node hosts, the "kv" service on node 0.</summary>
     /// <param name="faults">A fault relay between every pair of hosts, when set.</param>
     /// <param name="peerDownMs">Silence after which a peer is down.</param>
-    public static TestCluster StartCluster(FaultOptions? faults = null, int peerDownMs = 5000) =>
-        TestCluster.Start(faults: faults, peerDownMs: peerDownMs, services: [(0, Kv)]);
+    /// <param name="crashPoints">Nodes whose first host kills itself at a point of the protocol.</param>
+    public static TestCluster StartCluster(FaultOptions? faults = null, int peerDownMs = 5000,
+        IReadOnlyList<(int Node, string Point)>? crashPoints = null) =>
+        TestCluster.Start(faults: faults, peerDownMs: peerDownMs, services: [(0, Kv)], crashPoints: crashPoints);
 
     /// <summary>Every endpoint of every client process makes its step of calls from now on.</summary>
     /// <param name="clients">The client processes.</param>
