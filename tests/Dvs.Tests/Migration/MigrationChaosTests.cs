@@ -212,41 +212,12 @@ public class MigrationChaosTests
     public void ASourceKilledWhenItsTargetConfirmedHandsTheConfirmedCopyOverWhenItRestarts()
     {
         using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs, crashPoints: [(0, FaultPoint.SourceCommitted)]);
-        var clients = new List<KvClients>();
-        try
+        ExpectTheCopyHandedOverWhenTheSourceRestarts(cluster, source =>
         {
-            clients.Add(KvClients.Start(cluster.NodeName(1), 0, 110, 2, Server, Step, retry: true));
-            clients.Add(KvClients.Start(cluster.NodeName(2), 0, 120, 2, Server, Step, retry: true));
-            AllProgress(clients);
-            using (ControlClient source = cluster.Control(0))
-            {
-                ControlResponse started = source.MigrateStart(0, Server, 1);
-                Assert.That((started.Ok, started.Phase), Is.EqualTo((true, "started")), started.Message);
-                // node1 confirms; node0 dies as the confirmation arrives, before it hands over.
-                Assert.That(() => source.MigrateCommit(0, Server), Throws.TypeOf<DvsException>(), "node0 dies during the commit");
-            }
+            // node1 confirms; node0 dies as the confirmation arrives, before it hands over.
+            Assert.That(() => source.MigrateCommit(0, Server), Throws.TypeOf<DvsException>(), "node0 dies during the commit");
             Assert.That(cluster.Host(0).WaitForExit(SettleBound), Is.True, "node0 died at COMMITTED");
-            NodeProcess restarted = cluster.Restart(0);
-            string? line = restarted.WaitForLine(l => l.StartsWith("service ", StringComparison.Ordinal), NodeProcess.StartTimeout);
-            Assert.That(line, Does.Contain("not started").And.Contain("served by node 1 (epoch 1)"),
-                "node0 hands the confirmed copy over instead of starting the service");
-            using ControlClient target = cluster.Control(1);
-            EndpointStatus? served = WaitForEndpoint(target, e => e.State == "local", SettleBound);
-            Assert.That(Where(served), Is.EqualTo(("local", 1, 1u, "kv")), "node1 serves from the copy at epoch 1");
-            using (ControlClient restartedControl = cluster.Control(0))
-            using (ControlClient other = cluster.Control(2))
-            {
-                ExpectSeenAt(restartedControl, "the restarted node0", 1, 1);
-                ExpectSeenAt(other, "node2", 1, 1);
-            }
-            AllProgress(clients);
-            var counts = clients.SelectMany(c => c.Stop()).ToDictionary(p => p.Key, p => p.Value);
-            ExpectExecuted(cluster, 1, counts.Values.Sum(), counts);
-        }
-        finally
-        {
-            clients.ForEach(c => c.Dispose());
-        }
+        });
     }
 
     /// <summary>node1 lost the only copy: restarted, it serves the endpoint again, one epoch newer
@@ -279,6 +250,19 @@ public class MigrationChaosTests
     public void ASourceKilledWithItsTargetPreparedHandsTheCopyOverWhenItRestarts()
     {
         using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs);
+        // The source dies with the service paused and node1 holding a current copy: nothing was
+        // executed since the pause, so the copy is the whole state.
+        ExpectTheCopyHandedOverWhenTheSourceRestarts(cluster, _ => cluster.Host(0).Kill());
+    }
+
+    /// <summary>
+    /// Clients on node1 and node2 call the service on node0, migr_start moves it towards node1,
+    /// then <paramref name="killSource"/> (given node0's control connection) gets node0 killed; its
+    /// restart must hand node1's copy over, not start the service: node1 serves at epoch 1, every
+    /// node agrees, and every call the clients made executed exactly once.
+    /// </summary>
+    private static void ExpectTheCopyHandedOverWhenTheSourceRestarts(TestCluster cluster, Action<ControlClient> killSource)
+    {
         var clients = new List<KvClients>();
         try
         {
@@ -291,10 +275,8 @@ public class MigrationChaosTests
             {
                 ControlResponse started = source.MigrateStart(0, Server, 1);
                 Assert.That((started.Ok, started.Phase), Is.EqualTo((true, "started")), started.Message);
+                killSource(source);
             }
-            // The source dies with the service paused and node1 holding a current copy: nothing
-            // was executed since the pause, so the copy is the whole state.
-            cluster.Host(0).Kill();
             NodeProcess restarted = cluster.Restart(0);
             string? line = restarted.WaitForLine(l => l.StartsWith("service ", StringComparison.Ordinal), NodeProcess.StartTimeout);
             Assert.That(line, Does.Contain("not started").And.Contain("served by node 1 (epoch 1)"), "node0 hands the copy over instead of starting the service");
