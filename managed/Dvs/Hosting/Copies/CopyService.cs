@@ -106,16 +106,15 @@ internal sealed unsafe class CopyService
     /// <summary>A vcopy request from a local requester (outbound ring): serve it or pass it on.</summary>
     public void Route(in DcView dc, int sourceEndpoint, in Message request, int sequence)
     {
-        int destination = (int)request[1];
+        var order = new VCopyOrder(request);
+        int destination = order.Destination;
         int dstIndex = dc.SlotIndexOf(destination);
         EndpointSlot* dst = dstIndex < 0 ? null : dc.Slot(dstIndex);
         if (dst != null && dst->Endpoint == destination && Volatile.Read(ref dst->State) == SegmentLayout.SlotRemote &&
             (uint)dst->OwnerNode < SegmentLayout.MaxNodes && _links[dst->OwnerNode] is not null)
         {
             // The destination's node asks for the data itself (it accepts data only for copies it asked for).
-            Message open = request;
-            open[4] = _nodeId;
-            open[5] = sourceEndpoint;
+            Message open = order.With(_nodeId, sourceEndpoint);
             _routes.SendFromRing(dst->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKind.VCopyOpen, destination, dst->Epoch, (uint)sequence), in open);
             return;
@@ -125,39 +124,38 @@ internal sealed unsafe class CopyService
         uint state = slot == null ? SegmentLayout.SlotFree : Volatile.Read(ref slot->State);
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotLocal)
         {
-            StartCopy(dc, sourceEndpoint, slot, request, sequence, _nodeId);
+            StartCopy(dc, sourceEndpoint, slot, order, sequence, _nodeId);
             return;
         }
         if (slot != null && slot->Endpoint == sourceEndpoint && state == SegmentLayout.SlotRemote &&
             (uint)slot->OwnerNode < SegmentLayout.MaxNodes && _links[slot->OwnerNode] is not null)
         {
-            if (!_grants.TryAdd(slot->OwnerNode, dc.DcId, destination, (uint)sequence, request[2], request[3]))
+            if (!_grants.TryAdd(slot->OwnerNode, dc.DcId, destination, (uint)sequence, order.DestinationAddress, order.Bytes))
             {
-                CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.Again);
+                CompleteLocally(dc, order.Requester, sourceEndpoint, sequence, DvsError.Again);
                 return;
             }
-            Message m = request;
-            m[4] = _nodeId;
+            Message m = order.With(_nodeId);
             _routes.SendFromRing(slot->OwnerNode,
                 new MessageHeader((ushort)dc.DcId, CallKind.VCopyRequest, sourceEndpoint, slot->Epoch, (uint)sequence), in m);
             return;
         }
-        CompleteLocally(dc, request.Source, sourceEndpoint, sequence, DvsError.DeadSrcDst);
+        CompleteLocally(dc, order.Requester, sourceEndpoint, sequence, DvsError.DeadSrcDst);
     }
 
     /// <summary>Queues the serving of a copy whose source is bound here; past the bound it fails with Again.</summary>
-    private void StartCopy(in DcView dc, int sourceEndpoint, EndpointSlot* source, in Message request, int sequence, int requesterNode)
+    private void StartCopy(in DcView dc, int sourceEndpoint, EndpointSlot* source, in VCopyOrder order, int sequence, int requesterNode)
     {
         var job = new CopyJob
         {
             DcId = dc.DcId,
             SourceEndpoint = sourceEndpoint,
             SourcePid = source->OwnerPid,
-            SourceAddress = request[0],
-            DestinationEndpoint = (int)request[1],
-            DestinationAddress = request[2],
-            Bytes = request[3],
-            Requester = request.Source,
+            SourceAddress = order.SourceAddress,
+            DestinationEndpoint = order.Destination,
+            DestinationAddress = order.DestinationAddress,
+            Bytes = order.Bytes,
+            Requester = order.Requester,
             RequesterNode = requesterNode,
             Sequence = sequence,
         };
@@ -272,11 +270,7 @@ internal sealed unsafe class CopyService
             job.Offset += want;
         }
         // Done goes to the destination's node after the data (same ordered stream); it reports to the requester.
-        Message done = default;
-        done.Source = job.Requester;
-        done.Type = (int)job.Status;
-        done[0] = job.RequesterNode;
-        done[1] = job.SourceEndpoint;
+        Message done = VCopyOutcome.Done(job.Requester, job.RequesterNode, job.SourceEndpoint, job.Status);
         var doneHeader = new MessageHeader((ushort)job.DcId, CallKind.VCopyDone, job.DestinationEndpoint, 0, (uint)job.Sequence);
         SendStatus sent;
         lock (session.Gate)
@@ -302,9 +296,7 @@ internal sealed unsafe class CopyService
             CompleteLocally(dc, job.Requester, job.SourceEndpoint, job.Sequence, status);
             return;
         }
-        Message m = default;
-        m.Source = job.SourceEndpoint;
-        m.Type = (int)status;
+        Message m = VCopyOutcome.Complete(job.SourceEndpoint, status);
         _routes.Post(job.RequesterNode, new MessageHeader((ushort)job.DcId, CallKind.VCopyComplete, job.Requester, 0, (uint)job.Sequence), m);
     }
 
@@ -315,9 +307,7 @@ internal sealed unsafe class CopyService
         {
             return;
         }
-        Message m = default;
-        m.Source = sourceEndpoint;
-        m.Type = (int)status;
+        Message m = VCopyOutcome.Complete(sourceEndpoint, status);
         _routes.DeliverReply(dc.Slot(index), in m, sequence, failed: status != DvsError.Ok);
     }
 
@@ -333,13 +323,12 @@ internal sealed unsafe class CopyService
             case CallKind.VCopyRequest:
                 if (local)
                 {
-                    StartCopy(dc, header.Destination, slot, m, (int)header.RequestSequence, (int)m[4]);
+                    var order = new VCopyOrder(m);
+                    StartCopy(dc, header.Destination, slot, order, (int)header.RequestSequence, order.RequesterNode);
                 }
                 else
                 {
-                    Message fail = default;
-                    fail.Source = header.Destination;
-                    fail.Type = (int)DvsError.DeadSrcDst;
+                    Message fail = VCopyOutcome.Complete(header.Destination, DvsError.DeadSrcDst);
                     _routes.Post(session.PeerNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), fail);
                 }
                 return;
@@ -357,27 +346,25 @@ internal sealed unsafe class CopyService
                     return;
                 }
                 writer.Flush();
-                DvsError status = m.Type != 0 ? (DvsError)m.Type : writer.Status;
+                DvsError status = VCopyOutcome.Status(m) != DvsError.Ok ? VCopyOutcome.Status(m) : writer.Status;
                 writer.Status = DvsError.Ok;
                 writer.ActiveDc = -1;
-                int requesterNode = (int)m[0];
-                int sourceEndpoint = (int)m[1];
+                int requesterNode = VCopyOutcome.RequesterNode(m);
+                int sourceEndpoint = VCopyOutcome.SourceEndpoint(m);
                 if (requesterNode == _nodeId)
                 {
                     CompleteLocally(dc, m.Source, sourceEndpoint, (int)header.RequestSequence, status);
                 }
                 else
                 {
-                    Message complete = default;
-                    complete.Source = sourceEndpoint;
-                    complete.Type = (int)status;
+                    Message complete = VCopyOutcome.Complete(sourceEndpoint, status);
                     _routes.Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, m.Source, 0, header.RequestSequence), complete);
                 }
                 return;
             case CallKind.VCopyComplete:
                 if (slot != null)
                 {
-                    _routes.DeliverReply(slot, in m, (int)header.RequestSequence, failed: m.Type != 0);
+                    _routes.DeliverReply(slot, in m, (int)header.RequestSequence, failed: VCopyOutcome.Status(m) != DvsError.Ok);
                 }
                 return;
         }
@@ -389,8 +376,9 @@ internal sealed unsafe class CopyService
     /// </summary>
     private void OpenCopy(ReliableSession session, in DcView dc, in MessageHeader header, in Message request, bool local)
     {
-        int requesterNode = (int)request[4];
-        int sourceEndpoint = (int)request[5];
+        var order = new VCopyOrder(request);
+        int requesterNode = order.RequesterNode;
+        int sourceEndpoint = order.SourceEndpoint;
         int index = dc.SlotIndexOf(sourceEndpoint);
         EndpointSlot* source = index < 0 ? null : dc.Slot(index);
         uint state = source == null ? SegmentLayout.SlotFree : Volatile.Read(ref source->State);
@@ -399,13 +387,13 @@ internal sealed unsafe class CopyService
         {
             if (state == SegmentLayout.SlotLocal)
             {
-                StartCopy(dc, sourceEndpoint, source, request, (int)header.RequestSequence, requesterNode);
+                StartCopy(dc, sourceEndpoint, source, order, (int)header.RequestSequence, requesterNode);
                 return;
             }
             int owner = source->OwnerNode;
             if (state == SegmentLayout.SlotRemote && (uint)owner < SegmentLayout.MaxNodes && _links[owner] is not null)
             {
-                if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, request[2], request[3]))
+                if (_grants.TryAdd(owner, dc.DcId, header.Destination, header.RequestSequence, order.DestinationAddress, order.Bytes))
                 {
                     _routes.Post(owner, new MessageHeader(header.DcId, CallKind.VCopyRequest, sourceEndpoint, source->Epoch, header.RequestSequence), request);
                     return;
@@ -413,12 +401,10 @@ internal sealed unsafe class CopyService
                 error = DvsError.Again;
             }
         }
-        Message fail = default;
-        fail.Source = sourceEndpoint;
-        fail.Type = (int)error;
+        Message fail = VCopyOutcome.Complete(sourceEndpoint, error);
         if ((uint)requesterNode < SegmentLayout.MaxNodes && _links[requesterNode] is not null)
         {
-            _routes.Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, request.Source, 0, header.RequestSequence), fail);
+            _routes.Post(requesterNode, new MessageHeader(header.DcId, CallKind.VCopyComplete, order.Requester, 0, header.RequestSequence), fail);
         }
     }
 
