@@ -157,9 +157,12 @@ internal sealed class NodeHarness : IDisposable
     }
 
     /// <summary>Operator or user work that blocks (a migration command): on a task, stepped until it ends.</summary>
-    public T Await<T>(Task<T> task, string what)
+    /// <param name="task">The work.</param>
+    /// <param name="what">For the failure message.</param>
+    /// <param name="each">The test's own work, before each step.</param>
+    public T Await<T>(Task<T> task, string what, Action? each = null)
     {
-        RunUntil(() => task.IsCompleted, what);
+        RunUntil(() => task.IsCompleted, what, each);
         return task.Result;
     }
 
