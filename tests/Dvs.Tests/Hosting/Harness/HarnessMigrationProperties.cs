@@ -29,7 +29,7 @@ public class HarnessMigrationProperties
     {
         Gen.Select(Gen.Int, Gen.Int[0, 30], Gen.Int[0, 30], Gen.Bool, Gen.Int[0, 1])
             .Sample((seed, before, after, onTarget, scenario) =>
-                OneWayAcrossMigration(seed, before, after, onTarget ? Target : Source, (MigrationScenario)scenario), iter: 8, threads: 1);
+                OneWayAcrossMigration(seed, before, after, onTarget ? Target : Source, (MigrationScenario)scenario), iter: 6, threads: 1);
     }
 
     [Test]

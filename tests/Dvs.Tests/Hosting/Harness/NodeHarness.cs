@@ -21,6 +21,9 @@ internal sealed class NodeHarness : IDisposable
 
     private readonly Random _random;
     private readonly Clock _clock;
+    private readonly string _stem;
+    private readonly int _nodeCount;
+    private readonly int _ringCapacity;
     private int _idleSteps;
 
     /// <param name="seed">Seeds the network's faults and the scheduler.</param>
@@ -34,37 +37,14 @@ internal sealed class NodeHarness : IDisposable
         _random = new Random(seed);
         Network = new LossyNetwork(seed, drop, duplicate, reorder, latency: Ms / 20);
         _clock = new Clock(() => Network.Now);
-        string stem = "hn" + Guid.NewGuid().ToString("N")[..8];
+        _stem = "hn" + Guid.NewGuid().ToString("N")[..8];
+        _nodeCount = nodes;
+        _ringCapacity = ringCapacity;
         try
         {
             for (int id = 0; id < nodes; id++)
             {
-                LossyNetwork.Channel channel = Network.Connect(id);
-                var network = new NetworkOptions
-                {
-                    Listen = new IPEndPoint(IPAddress.Loopback, 40000 + id),
-                    ClusterKey = TwoNodes.Key,
-                    HeartbeatInterval = TimeSpan.FromMilliseconds(10),
-                    PeerDownAfter = TimeSpan.FromMilliseconds(100),
-                };
-                for (int peer = 0; peer < nodes; peer++)
-                {
-                    if (peer != id)
-                    {
-                        network.Peers.Add(new PeerOptions { NodeId = peer, Name = $"n{peer}", Address = new IPEndPoint(IPAddress.Loopback, 40000 + peer) });
-                    }
-                }
-                NodeHost host = NodeHost.StartStepped(new NodeHostOptions
-                {
-                    NodeName = $"{stem}-{id}",
-                    NodeId = id,
-                    Dcs = [new DcOptions { DcId = Dc, Name = "dc0", Nodes = (1UL << nodes) - 1 }],
-                    Network = network,
-                    RingCapacity = ringCapacity,
-                    MigrationTimeout = TimeSpan.FromSeconds(20),
-                }, channel, _clock);
-                host.RegisterServiceKind(KeyValueService.KindName, () => new KeyValueService());
-                Nodes.Add(new HarnessNode(id, host, channel));
+                Nodes.Add(StartNode(id));
             }
             RunUntil(() => Nodes.All(a => Nodes.All(b => a == b || a.Node.GetPeerState(b.Id) == "up")), "every node sees the others up");
         }
@@ -73,6 +53,51 @@ internal sealed class NodeHarness : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>Node <paramref name="id"/>'s host, stepped, on this harness's network and clock.</summary>
+    private HarnessNode StartNode(int id)
+    {
+        LossyNetwork.Channel channel = Network.Connect(id);
+        var network = new NetworkOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 40000 + id),
+            ClusterKey = TwoNodes.Key,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(10),
+            PeerDownAfter = TimeSpan.FromMilliseconds(100),
+        };
+        for (int peer = 0; peer < _nodeCount; peer++)
+        {
+            if (peer != id)
+            {
+                network.Peers.Add(new PeerOptions { NodeId = peer, Name = $"n{peer}", Address = new IPEndPoint(IPAddress.Loopback, 40000 + peer) });
+            }
+        }
+        NodeHost host = NodeHost.StartStepped(new NodeHostOptions
+        {
+            NodeName = $"{_stem}-{id}",
+            NodeId = id,
+            Dcs = [new DcOptions { DcId = Dc, Name = "dc0", Nodes = (1UL << _nodeCount) - 1 }],
+            Network = network,
+            RingCapacity = _ringCapacity,
+            MigrationTimeout = TimeSpan.FromSeconds(20),
+        }, channel, _clock);
+        host.RegisterServiceKind(KeyValueService.KindName, () => new KeyValueService());
+        return new HarnessNode(id, host, channel);
+    }
+
+    /// <summary>
+    /// Node <paramref name="id"/> (killed, or not) comes back as a new incarnation of the same node:
+    /// a new host on the same name, nothing bound; what was in flight towards it still arrives
+    /// (its peers' sessions see the new incarnation and reset). Its old host is stopped cleanly
+    /// (it keeps no epoch record: a node that lost its state, not one that crashed mid-migration).
+    /// </summary>
+    public HarnessNode Restart(int id)
+    {
+        Nodes[id].Dispose();
+        Network.Silenced.Remove(id);
+        Nodes[id] = StartNode(id);
+        return Nodes[id];
     }
 
     public LossyNetwork Network { get; }
