@@ -27,7 +27,8 @@ public sealed unsafe partial class NodeHost : IDisposable
     private readonly ILogger _log;
     private readonly Hosting.EpochRecord _epochs;
 
-    private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log)
+    private NodeHost(NodeSegment segment, NodeHostOptions options, ILogger log, Transport.IDatagramChannel? channel = null,
+        Transport.Clock? clock = null)
     {
         _segment = segment;
         _reapInterval = options.ReapInterval;
@@ -38,7 +39,9 @@ public sealed unsafe partial class NodeHost : IDisposable
         _epochs = Hosting.EpochRecord.Load(segment.NodeName);
         try
         {
-            _proxy = options.Network is null ? null : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log);
+            // A channel given: the node-host harness runs the proxy's passes itself (stepped).
+            _proxy = options.Network is null ? null
+                : new Hosting.NodeProxy(segment, options.Network, options.Cluster, log, channel, clock, stepped: channel is not null);
             if (_proxy is not null)
             {
                 _proxy.Services = _services;
@@ -47,7 +50,10 @@ public sealed unsafe partial class NodeHost : IDisposable
             }
             _services.Node = Node.Attach(segment.NodeName);
             // Only now: a peer's first frame may already need the services, the metrics, the node.
-            _proxy?.Start();
+            if (channel is null)
+            {
+                _proxy?.Start();
+            }
         }
         catch
         {
@@ -80,6 +86,30 @@ public sealed unsafe partial class NodeHost : IDisposable
         options.Validate();   // before the segment is touched: a bad option is named, nothing is left behind
         return new NodeHost(NodeSegment.Create(options), options, log ?? NullLogger.Instance);
     }
+
+    /// <summary>
+    /// The node-host harness (tests): a host whose proxy talks over <paramref name="channel"/> on
+    /// <paramref name="clock"/>'s time and runs no threads of its own: the harness runs its passes
+    /// (<see cref="Proxy"/>). <paramref name="options"/> must name a network (its peers; its
+    /// addresses and transport are not used).
+    /// </summary>
+    /// <param name="options">The host's options.</param>
+    /// <param name="channel">The network the proxy uses (it owns it).</param>
+    /// <param name="clock">The time the proxy reads.</param>
+    /// <param name="log">The host's log.</param>
+    internal static NodeHost StartStepped(NodeHostOptions options, Transport.IDatagramChannel channel, Transport.Clock clock, ILogger? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Network is null)
+        {
+            throw new ArgumentException("a stepped host needs a network", nameof(options));
+        }
+        return new NodeHost(NodeSegment.Create(options), options, log ?? NullLogger.Instance, channel, clock);
+    }
+
+    /// <summary>The proxy (null without network); the harness runs its passes.</summary>
+    internal Hosting.NodeProxy? Proxy => _proxy;
 
     /// <summary>The UDP endpoint the proxy listens on; null for a host without network.</summary>
     public System.Net.IPEndPoint? ListenEndPoint => _proxy?.LocalEndPoint;

@@ -324,9 +324,10 @@ internal sealed unsafe partial class NodeProxy
                 m[0] = total;
                 m[1] = migration.Header.Length;
                 m[2] = migration.Precopy ? 1 : 0;
-                if (link.TrySendNow(header, m) != SendStatus.Ok)
+                SendStatus offered = link.TrySendNow(header, m);
+                if (offered != SendStatus.Ok)
                 {
-                    return false;
+                    return offered == SendStatus.PeerDown && TargetDown(migration);
                 }
                 migration.OfferSent = true;
                 worked = true;
@@ -349,9 +350,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 if (status != SendStatus.Ok)
                 {
-                    migration.Sent = true;
-                    migration.Ready.TrySetResult(DvsError.NotConnected);
-                    return true;
+                    return TargetDown(migration);
                 }
                 migration.Offset += chunk.Length;
                 worked = true;
@@ -359,9 +358,10 @@ internal sealed unsafe partial class NodeProxy
             header.CallKind = CallKind.MigratePrepare;
             header.RequestSequence = 0;
             Message prepare = default;
-            if (link.TrySendNow(header, prepare) != SendStatus.Ok)
+            SendStatus prepared = link.TrySendNow(header, prepare);
+            if (prepared != SendStatus.Ok)
             {
-                return worked;
+                return prepared == SendStatus.PeerDown ? TargetDown(migration) : worked;
             }
             migration.Sent = true;
         }
@@ -382,9 +382,10 @@ internal sealed unsafe partial class NodeProxy
                 header.CallKind = CallKind.MigrateDelta;
                 Message m = default;
                 m[0] = delta.Length;
-                if (link.TrySendNow(header, m) != SendStatus.Ok)
+                SendStatus offered = link.TrySendNow(header, m);
+                if (offered != SendStatus.Ok)
                 {
-                    return false;
+                    return offered == SendStatus.PeerDown && DeltaTargetDown(migration);
                 }
                 migration.DeltaOfferSent = true;
                 worked = true;
@@ -402,11 +403,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 if (status != SendStatus.Ok)
                 {
-                    // The target is down: a commit that follows goes nowhere and times out; a
-                    // migr_start is told now.
-                    migration.DeltaSent = true;
-                    migration.DeltaReady.TrySetResult(DvsError.NotConnected);
-                    return true;
+                    return DeltaTargetDown(migration);
                 }
                 migration.DeltaOffset += n;
                 worked = true;
@@ -417,13 +414,34 @@ internal sealed unsafe partial class NodeProxy
                 header.Flags = 0;
                 header.RequestSequence = 0;
                 Message prepare = default;
-                if (link.TrySendNow(header, prepare) != SendStatus.Ok)
+                SendStatus prepared = link.TrySendNow(header, prepare);
+                if (prepared != SendStatus.Ok)
                 {
-                    return worked;
+                    return prepared == SendStatus.PeerDown ? DeltaTargetDown(migration) : worked;
                 }
             }
             migration.DeltaSent = true;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// The package cannot go, its target is down: migr_start is told now (it rolls back). The
+    /// peer-down event fails only migrations listed by then; one listed just after it (the target
+    /// went down while the service paused) would wait out its whole timeout.
+    /// </summary>
+    private static bool TargetDown(OutgoingMigration migration)
+    {
+        migration.Sent = true;
+        migration.Ready.TrySetResult(DvsError.NotConnected);
+        return true;
+    }
+
+    /// <summary>The delta cannot go, its target is down: a commit that follows goes nowhere and times out; a migr_start is told now.</summary>
+    private static bool DeltaTargetDown(OutgoingMigration migration)
+    {
+        migration.DeltaSent = true;
+        migration.DeltaReady.TrySetResult(DvsError.NotConnected);
         return true;
     }
 }

@@ -53,7 +53,7 @@ internal sealed unsafe partial class NodeProxy
             }
             migration.CommitAfterDelta = true;
         }
-        migration.CommitTimeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        migration.CommitTimeoutTicks = timeout.Ticks;
         _toCommit.Enqueue(migration);
         Doorbell.Wake(&_proxySlot->WakeSeq);
         // The outbound thread ends the wait itself at its own deadline (a rollback); this bound
@@ -118,7 +118,7 @@ internal sealed unsafe partial class NodeProxy
             SendCommit(commit);
             worked = true;
         }
-        long now = Stopwatch.GetTimestamp();
+        long now = _clock.NowTicks;
         foreach (OutgoingMigration migration in _outgoing.Values)
         {
             if (migration.Phase == MigrationPhase.Committing && now > migration.CommitDeadline)
@@ -199,7 +199,7 @@ internal sealed unsafe partial class NodeProxy
         var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
         Post(migration.Target, header, default);
         migration.Phase = MigrationPhase.Committing;
-        migration.CommitDeadline = Stopwatch.GetTimestamp() + migration.CommitTimeoutTicks;
+        migration.CommitDeadline = _clock.NowTicks + migration.CommitTimeoutTicks;
         _log.LogInformation("migration {Id}: COMMIT sent to node {Target}; serving here until it confirms", migration.Id, migration.Target);
     }
 

@@ -334,7 +334,7 @@ internal sealed unsafe partial class NodeProxy
 
     private void MigrationBuffersUsed()
     {
-        Volatile.Write(ref _migrationBuffersUsedAt, MonotonicClock.NowTicks);
+        Volatile.Write(ref _migrationBuffersUsedAt, _clock.NowTicks);
         _migrationBuffersKept = true;
     }
 

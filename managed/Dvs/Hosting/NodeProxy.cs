@@ -66,10 +66,24 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
     private readonly ProxyWorker _restoreWork;
     // A chaos test's crash point for this node (FaultPoint), null outside tests.
     private readonly string? _faultPoint;
+    private readonly Clock _clock;
 
-    public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log)
+    /// <summary>Builds the proxy of the node of <paramref name="segment"/>; <see cref="Start"/> starts its threads.</summary>
+    /// <param name="segment">The node's segment.</param>
+    /// <param name="options">The network: transport, peers, key, limits.</param>
+    /// <param name="clusterName">In every frame's MAC.</param>
+    /// <param name="log">The host's log.</param>
+    /// <param name="channel">The network to use instead of the one <paramref name="options"/> names (the
+    /// node-host harness: an in-memory network); the proxy owns it.</param>
+    /// <param name="clock">The time instead of the machine's monotonic clock (the harness: virtual time).</param>
+    /// <param name="stepped">The harness runs the proxy's passes and its workers' work itself
+    /// (<see cref="SenderPass"/>, <see cref="ReceiverPass"/>, <see cref="RunWorkers"/>) instead of
+    /// <see cref="Start"/>ing threads.</param>
+    public NodeProxy(NodeSegment segment, NetworkOptions options, string clusterName, ILogger log,
+        IDatagramChannel? channel = null, Clock? clock = null, bool stepped = false)
     {
         _segment = segment;
+        _clock = clock ?? Clock.Monotonic;
         _options = options;
         _log = log;
         SegmentHeader* header = segment.Header;
@@ -95,12 +109,12 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         _migrationBufferKeepTicks = options.MigrationBufferKeep.Ticks;
         _peerDown = OnPeerDown;
         _faultPoint = FaultPoint.ArmedFor(segment.NodeName);
-        _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log);
-        _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log);
+        _serviceWork = new ProxyWorker($"dvs-service-{segment.NodeName}", log, stepped);
+        _restoreWork = new ProxyWorker($"dvs-restore-{segment.NodeName}", log, stepped);
         ulong known = 0;
-        long now = MonotonicClock.NowTicks;
+        long now = _clock.NowTicks;
         var ids = new List<int>();
-        _channel = ChannelFactory.Open(options, new TcpAuthentication(credentials, _nodeId, options.Mtu));
+        _channel = channel ?? ChannelFactory.Open(options, new TcpAuthentication(credentials, _nodeId, options.Mtu));
         try
         {
             foreach (PeerOptions peer in options.Peers)
@@ -127,8 +141,9 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         _peerIds = ids.ToArray();
         _datagrams = new DatagramSender(_channel, _counters, log);
         _receiver = new ReceiverLoop(_channel, new FrameReader(credentials, _nodeId, known, FrameDescriptor.MaxFrameLength, _drops),
-            _drops, _sessions, _datagrams, _counters, _proxySlot, log);
-        _sender = new SenderLoop(this, _links, _peerIds, _datagrams, options.Mtu, _nodes, _counters, options.HeartbeatInterval, () => Metrics);
+            _drops, _sessions, _datagrams, _counters, _proxySlot, log, _clock);
+        _sender = new SenderLoop(this, _links, _peerIds, _datagrams, options.Mtu, _nodes, _counters, options.HeartbeatInterval, () => Metrics,
+            _clock);
         _copies = new CopyService(this, _nodeId, _dcs, _links, _nodes, _counters, options.CopyJobLimit);
         for (int dcid = 0; dcid < SegmentLayout.MaxDcs; dcid++)
         {
@@ -166,6 +181,22 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         _outbound.Start();
         _inbound.Start();
     }
+
+    /// <summary>
+    /// The node-host harness, for a proxy built stepped and never started: one pass of the
+    /// outbound thread (it never idles). Returns whether a step did something.
+    /// </summary>
+    internal bool SenderPass()
+    {
+        _senderThreadId = Environment.CurrentManagedThreadId;
+        return _sender.RunOnce(out _, out _);
+    }
+
+    /// <summary>The harness: one pass of the inbound thread, without waiting. Returns how many datagrams came.</summary>
+    internal int ReceiverPass() => _receiver.PollOnce(0);
+
+    /// <summary>The harness, for a stepped proxy: runs the work its workers were given (restores, stops). Returns how much ran.</summary>
+    internal int RunWorkers() => _restoreWork.RunPending() + _serviceWork.RunPending();
 
     /// <summary>Tests: a thread of the proxy runs.</summary>
     internal bool IsRunning => _outbound?.IsAlive == true || _inbound?.IsAlive == true;
@@ -215,7 +246,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
 
     void ISenderSteps.Idle(uint observed, long deadline)
     {
-        TrimMigrationBuffers(MonotonicClock.NowTicks);
+        TrimMigrationBuffers(_clock.NowTicks);
         IdleWait(observed, deadline);
     }
 
@@ -252,7 +283,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
                 Thread.Yield();
             }
         }
-        long now = MonotonicClock.NowTicks;
+        long now = _clock.NowTicks;
         int ms = deadline == long.MaxValue ? 100 : (int)Math.Clamp((deadline - now + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond, 0, 100);
         if (HasOverflow)
         {

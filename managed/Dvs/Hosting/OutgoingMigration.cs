@@ -21,7 +21,7 @@ internal sealed class OutgoingMigration
     /// <summary>The epoch the target serves at after the commit; a rollback serves at one more.</summary>
     public uint NewEpoch;
     public MigrationPhase Phase;
-    /// <summary>Committing: when the source stops waiting for COMMITTED and rolls back (Stopwatch ticks).</summary>
+    /// <summary>Committing: when the source stops waiting for COMMITTED and rolls back (ticks of the proxy's clock).</summary>
     public long CommitDeadline;
     public long CommitTimeoutTicks;
     /// <summary>The package without the state (MemoryPack), sent first.</summary>

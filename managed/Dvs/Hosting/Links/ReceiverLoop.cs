@@ -28,6 +28,7 @@ internal sealed unsafe class ReceiverLoop
     private readonly ulong* _counters;
     private readonly EndpointSlot* _proxySlot;
     private readonly ILogger _log;
+    private readonly Clock _clock;
     private volatile bool _stopping;
 
     /// <param name="channel">The network (the receiver is its only reader).</param>
@@ -38,9 +39,11 @@ internal sealed unsafe class ReceiverLoop
     /// <param name="counters">The node's counters (in the segment).</param>
     /// <param name="proxySlot">The proxy's slot: its doorbell wakes the sender loop.</param>
     /// <param name="log">For failed receives.</param>
+    /// <param name="clock">The time the sessions' timers run on.</param>
     public ReceiverLoop(IDatagramChannel channel, FrameReader reader, DropCounters drops, ReliableSession?[] sessions,
-        DatagramSender sender, ulong* counters, EndpointSlot* proxySlot, ILogger log)
+        DatagramSender sender, ulong* counters, EndpointSlot* proxySlot, ILogger log, Clock clock)
     {
+        _clock = clock;
         _channel = channel;
         _reader = reader;
         _drops = drops;
@@ -55,24 +58,37 @@ internal sealed unsafe class ReceiverLoop
     public void Stop() => _stopping = true;
 
     /// <summary>The inbound thread's body, until <see cref="Stop"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run()
     {
         while (!_stopping)
         {
-            int n = ReceiveBatch();
-            if (n <= 0)
-            {
-                continue;
-            }
-            long now = MonotonicClock.NowTicks;
-            for (int i = 0; i < n; i++)
-            {
-                Receive(_inBatch[i], _inBatch.Peer(i), now);
-            }
-            SendAcks();
-            WakeSender();
+            PollOnce(100);
         }
+    }
+
+    /// <summary>
+    /// One pass: waits up to <paramref name="timeoutMilliseconds"/> for a batch, hands its frames
+    /// to their sessions, sends the acks due and wakes the sender loop. The thread's loop, and the
+    /// node-host harness (timeout 0), which runs the passes of several hosts from one thread.
+    /// </summary>
+    /// <param name="timeoutMilliseconds">How long to wait for a datagram (0: not at all).</param>
+    /// <returns>How many datagrams came.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int PollOnce(int timeoutMilliseconds)
+    {
+        int n = ReceiveBatch(timeoutMilliseconds);
+        if (n <= 0)
+        {
+            return 0;
+        }
+        long now = _clock.NowTicks;
+        for (int i = 0; i < n; i++)
+        {
+            Receive(_inBatch[i], _inBatch.Peer(i), now);
+        }
+        SendAcks();
+        WakeSender();
+        return n;
     }
 
     /// <summary>
@@ -83,19 +99,19 @@ internal sealed unsafe class ReceiverLoop
     /// <param name="datagram">The frame.</param>
     public void ReceiveInjected(ReadOnlySpan<byte> datagram)
     {
-        Receive(datagram, InjectedSender, MonotonicClock.NowTicks);
+        Receive(datagram, InjectedSender, _clock.NowTicks);
         SendAcks();
         WakeSender();
     }
 
-    /// <summary>Blocks for the next batch (up to 100 ms); 0 when none came or the receive failed.</summary>
-    private int ReceiveBatch()
+    /// <summary>Blocks for the next batch (up to <paramref name="timeoutMilliseconds"/>); 0 when none came or the receive failed.</summary>
+    private int ReceiveBatch(int timeoutMilliseconds)
     {
         try
         {
             // Blocking: with several node hosts and their applications on two cores, a spinning
             // receiver slowed round trips (p50 215 -> 323 us).
-            return _channel.Receive(_inBatch, 100);
+            return _channel.Receive(_inBatch, timeoutMilliseconds);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or DvsException)
         {

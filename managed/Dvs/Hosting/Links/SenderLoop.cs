@@ -24,6 +24,7 @@ internal sealed unsafe class SenderLoop
     private readonly ulong* _counters;
     private readonly long _rttSampleTicks;
     private readonly Func<NodeMetrics?> _metrics;
+    private readonly Clock _clock;
     // When each peer's RTT was last put into the histogram: one sample per heartbeat interval at most.
     private readonly long[] _rttRecordedAt = new long[SegmentLayout.MaxNodes];
     private volatile bool _stopping;
@@ -37,9 +38,11 @@ internal sealed unsafe class SenderLoop
     /// <param name="counters">The node's counters.</param>
     /// <param name="rttSampleInterval">How often a peer's RTT goes into the histogram at most.</param>
     /// <param name="metrics">The host's instruments, once it set them (null before, and in unit tests).</param>
+    /// <param name="clock">The time the sessions' timers run on.</param>
     public SenderLoop(ISenderSteps steps, PeerLink?[] links, int[] peerIds, DatagramSender sender, int mtu, NodeEntry* nodes,
-        ulong* counters, TimeSpan rttSampleInterval, Func<NodeMetrics?> metrics)
+        ulong* counters, TimeSpan rttSampleInterval, Func<NodeMetrics?> metrics, Clock clock)
     {
+        _clock = clock;
         _steps = steps;
         _links = links;
         _peerIds = peerIds;
@@ -60,23 +63,37 @@ internal sealed unsafe class SenderLoop
     {
         while (!_stopping)
         {
-            uint observed = _steps.BeginPass();
-            bool worked = _steps.AnnounceDirectoryChanges();
-            worked |= _steps.ApplyPeerEvents();
-            worked |= _steps.ProcessMigrations();
-            // What waits in the peers' outboxes (a migration's commit and forwards among it) goes
-            // before the outbound ring's new messages.
-            worked |= _steps.FlushLinks();
-            worked |= _steps.DrainOutbound();
-            worked |= _steps.ProcessCopyJobs();
-            worked |= _steps.FlushOverflow();
-            long deadline = PollSessions();
+            bool worked = RunOnce(out uint observed, out long deadline);
             if (worked || _stopping)
             {
                 continue;
             }
             _steps.Idle(observed, deadline);
         }
+    }
+
+    /// <summary>
+    /// One pass: the proxy's steps, then the sessions' timers; never idles. The thread's loop, and
+    /// the node-host harness, which runs the passes of several hosts from one thread.
+    /// </summary>
+    /// <param name="observed">The doorbell word to idle on (see <see cref="ISenderSteps.BeginPass"/>).</param>
+    /// <param name="deadline">The sessions' next timer (ticks; long.MaxValue: none).</param>
+    /// <returns>Whether a step did something (pass again before idling).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool RunOnce(out uint observed, out long deadline)
+    {
+        observed = _steps.BeginPass();
+        bool worked = _steps.AnnounceDirectoryChanges();
+        worked |= _steps.ApplyPeerEvents();
+        worked |= _steps.ProcessMigrations();
+        // What waits in the peers' outboxes (a migration's commit and forwards among it) goes
+        // before the outbound ring's new messages.
+        worked |= _steps.FlushLinks();
+        worked |= _steps.DrainOutbound();
+        worked |= _steps.ProcessCopyJobs();
+        worked |= _steps.FlushOverflow();
+        deadline = PollSessions();
+        return worked;
     }
 
     /// <summary>Runs every session's timers and sends what they produce; returns the next deadline.</summary>
@@ -87,7 +104,7 @@ internal sealed unsafe class SenderLoop
         foreach (int id in _peerIds)
         {
             ReliableSession session = _links[id]!.Session;
-            long now = MonotonicClock.NowTicks;
+            long now = _clock.NowTicks;
             while (true)
             {
                 int produced;
