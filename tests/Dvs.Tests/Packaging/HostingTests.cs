@@ -94,6 +94,29 @@ public class HostingTests
     }
 
     [Test]
+    public async Task AttachingToANodeHostOfAnotherLayoutVersionFailsStartUpWithTheClearError()
+    {
+        string name = ConfigDir.UniqueNodeName();
+        using NodeHost nodeHost = NodeHost.Start(new NodeHostOptions { NodeName = name });
+        using Node raw = nodeHost.Attach();
+        // Simulate a host built against another layout: bump the version in the live header.
+        uint saved = SwapLayoutVersion(raw, v => v + 1);
+        try
+        {
+            HostApplicationBuilder builder = Builder([]);
+            builder.Services.AddDvsNode(name, o => o.AttachTimeout = TimeSpan.Zero);
+            using IHost host = builder.Build();
+
+            var e = (await Assert.ThrowsAsync<DvsException>(() => host.StartAsync()))!;
+            Assert.That(e.Message, Does.Contain("layout version " + (saved + 1)).And.Contain("this build uses " + saved));
+        }
+        finally
+        {
+            SwapLayoutVersion(raw, _ => saved);
+        }
+    }
+
+    [Test]
     public async Task AMissingSectionStopsStartUpAndLeavesNothing()
     {
         string name = ConfigDir.UniqueNodeName();
@@ -181,6 +204,15 @@ public class HostingTests
     };
 
     internal static string Segment(string nodeName) => $"/dev/shm/dvs-{nodeName}";
+
+    // Sets the layout version in a live segment's header; returns the one it had.
+    private static unsafe uint SwapLayoutVersion(Node node, Func<uint, uint> change)
+    {
+        Dvs.Layout.SegmentHeader* header = node.Segment.Header;
+        uint before = header->LayoutVersion;
+        header->LayoutVersion = change(before);
+        return before;
+    }
 
     private static HostApplicationBuilder Builder(Dictionary<string, string?> configuration)
     {
