@@ -27,6 +27,10 @@ internal static class DvsCommandLine
         };
         // The assembly is Dvs.Cli (see the csproj), but the command people type is dvs.
         root.HelpName = "dvs";
+        foreach (VersionOption version in root.Options.OfType<VersionOption>())
+        {
+            version.Action = new VersionAction();
+        }
         return root;
     }
 

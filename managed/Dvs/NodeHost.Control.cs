@@ -40,7 +40,7 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);
         }
-        return Finish(new MigrationResult(error, error == DvsError.Ok ? "started" : phase, 0, NodeId, toNode, clock.Elapsed, bytes), "start");
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "started" : phase, 0, NodeId, toNode, clock.Elapsed, bytes), dcid, endpoint, "start");
     }
 
     /// <summary>migr_commit, with the new epoch. Blocks up to <see cref="MigrationTimeout"/>.</summary>
@@ -61,7 +61,7 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);   // the target died before commit: rolled back
         }
-        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, target, clock.Elapsed, 0), "commit");
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, target, clock.Elapsed, 0), dcid, endpoint, "commit");
     }
 
     /// <summary>migr_rollback. Blocks up to <see cref="MigrationTimeout"/>.</summary>
@@ -74,13 +74,15 @@ public sealed partial class NodeHost
         {
             Count(NodeCounter.MigrationsRolledBack);
         }
-        return Finish(new MigrationResult(error, error == DvsError.Ok ? "rolled back" : "rollback", 0, NodeId, target, clock.Elapsed, 0), "rollback");
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "rolled back" : "rollback", 0, NodeId, target, clock.Elapsed, 0), dcid, endpoint, "rollback");
     }
 
-    // Every migration result goes into the duration histogram; a failure is logged with its phase
-    // (the command line prints it too, but a host's log is where an operator looks afterwards).
-    private MigrationResult Finish(MigrationResult result, string step = "migrate")
+    // Every migration result goes into the duration histogram and is one activity (DvsTelemetry); a
+    // failure is logged with its phase (the command line prints it too, but a host's log is where
+    // an operator looks afterwards).
+    private MigrationResult Finish(MigrationResult result, int dcid, int endpoint, string step = "migrate")
     {
+        DvsTelemetry.RecordMigration(result, step, dcid, endpoint);
         if (result.Error != DvsError.Ok)
         {
             _log.LogWarning("migration {Step} of node {From} -> node {To} failed in phase {Phase}: {Error} after {Elapsed} ms",

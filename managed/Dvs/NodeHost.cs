@@ -232,13 +232,16 @@ public sealed unsafe partial class NodeHost : IDisposable
             {
                 continue;   // started from the ini, or served (announced) elsewhere
             }
+            using System.Diagnostics.Activity? failover = DvsTelemetry.StartFailover(dcid, endpoint, kind, NodeId);
             try
             {
                 HostService(dcid, endpoint, kind);
                 restored++;
+                failover?.SetStatus(System.Diagnostics.ActivityStatusCode.Ok);
             }
             catch (DvsException e)
             {
+                failover?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
                 _log.LogWarning("endpoint {Endpoint} of DC {Dc}: service {Kind} not brought back: {Why}", endpoint, dcid, kind, e.Message);
             }
         }
@@ -306,14 +309,14 @@ public sealed unsafe partial class NodeHost : IDisposable
         if (error != DvsError.Ok)
         {
             Count(NodeCounter.MigrationsRolledBack);
-            return Finish(new MigrationResult(error, phase, 0, NodeId, toNode, clock.Elapsed, bytes));
+            return Finish(new MigrationResult(error, phase, 0, NodeId, toNode, clock.Elapsed, bytes), dcid, endpoint);
         }
         error = _proxy.MigrateCommit(dcid, endpoint, MigrationTimeout, out uint epoch);
         if (error == DvsError.Ok)
         {
             Count(NodeCounter.MigrationsCommitted);
         }
-        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, toNode, clock.Elapsed, bytes));
+        return Finish(new MigrationResult(error, error == DvsError.Ok ? "done" : "commit", epoch, NodeId, toNode, clock.Elapsed, bytes), dcid, endpoint);
     }
 
     /// <summary>migr_start: pause, pack and transfer; the target is ready but does not serve yet.</summary>

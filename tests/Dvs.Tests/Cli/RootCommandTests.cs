@@ -42,6 +42,22 @@ public class RootCommandTests
     }
 
     [Test]
+    public void VersionPrintsThePackagesVersion()
+    {
+        // One version for every package (Directory.Build.props); the informational version is it alone.
+        string expected = typeof(Dvs.Cli.DvsCommandLine).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+
+        CliResult r = CliRun.Run("--version");
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Output.Trim(), Is.EqualTo(expected));
+        Assert.That(expected, Does.Match(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"));
+        Assert.That(typeof(Endpoint).Assembly.GetName().Version!.ToString(3), Is.EqualTo(expected.Split('-')[0]), "the library has the same version");
+    }
+
+    [Test]
     public void ABadDemoOptionIsAUsageError()
     {
         CliResult r = CliRun.Run("demo", "--wait", "sometimes");
