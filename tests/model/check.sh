@@ -1,29 +1,43 @@
 #!/usr/bin/env bash
-# Checks the migration model (migration.pml) with spin: one line per property,
-# "model: <property> passed|failed", and a non-zero exit status if any failed.
+# Checks a protocol model with spin: one line per property, "model: <property> passed|failed",
+# and a non-zero exit status if any failed.
 #
-#   tests/model/check.sh                      every property
+#   tests/model/check.sh                      every property of the migration model (migration.pml)
 #   tests/model/check.sh no_loss epochs       some of them
 #   tests/model/check.sh --current-commit lost_after_confirm
 #                                             the variant that commits on PREPARED (the code
 #                                             before the redesign): this one must fail
+#   tests/model/check.sh --model replication  every property of the replication model (replication.pml)
+#   tests/model/check.sh --model replication --variant ASYNC no_loss
+#                                             a variant that breaks one rule (-DASYNC): must fail
 #   MODEL_FLAGS="-DCRASHES=2" tests/model/check.sh   a larger configuration (slower)
 #
-# Safety properties are invariants: an exhaustive search (-DSAFETY). The liveness properties
-# (migration_ends, clients_answered) are checked with -DLIVENESS (bounded losses) for acceptance
-# cycles under weak fairness (pan -a -f). On a failure, spin's trail (the counterexample) is
-# replayed to stderr.
+# Safety properties are invariants: an exhaustive search (-DSAFETY). The liveness properties are
+# checked with -DLIVENESS (bounded losses) for acceptance cycles under weak fairness (pan -a -f).
+# On a failure, spin's trail (the counterexample) is replayed to stderr.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-safety=(no_loss no_duplicate order one_server epochs lost_after_confirm)
-liveness=(migration_ends clients_answered)
-
-variant=() label=""
-if [[ ${1:-} == --current-commit ]]; then
-    variant=(-DCURRENT_COMMIT) label=" (current commit)"
-    shift
-fi
+model=migration variant=() label=""
+while (($# > 0)); do
+    case $1 in
+        --model) model=$2; shift 2 ;;
+        --current-commit) variant+=(-DCURRENT_COMMIT) label+=" (current commit)"; shift ;;
+        --variant) variant+=("-D$2") label+=" ($2)"; shift 2 ;;
+        *) break ;;
+    esac
+done
+case $model in
+    migration)
+        safety=(no_loss no_duplicate order one_server epochs lost_after_confirm)
+        liveness=(migration_ends clients_answered)
+        combined="" ;;
+    replication)
+        safety=(no_loss no_duplicate order one_primary no_stale_primary)
+        liveness=(failover_ends clients_answered)
+        combined=safety ;;
+    *) echo "model: no model '$model' (migration, replication)" >&2; exit 2 ;;
+esac
 props=("$@")
 ((${#props[@]} > 0)) || props=("${safety[@]}" "${liveness[@]}")
 
@@ -43,12 +57,12 @@ build() {
     local kind=$1 dir="$work/$1"
     [[ -x $dir/pan ]] && return 0
     [[ -d $dir ]] && return 1    # built once already, and failed
-    mkdir -p "$dir" && cp "$here/migration.pml" "$dir/"
+    mkdir -p "$dir" && cp "$here/$model.pml" "$dir/"
     local defs=("${variant[@]}" "${extra[@]}") cflags=(-DSAFETY)
     if [[ $kind == liveness ]]; then
-        defs+=(-DLIVENESS) cflags=()
+        defs+=(-DLIVENESS) cflags=(-DNFAIR=3)
     fi
-    (cd "$dir" && spin "${defs[@]}" -a migration.pml >spin.log 2>&1) || { cat "$dir/spin.log" >&2; return 1; }
+    (cd "$dir" && spin "${defs[@]}" -a "$model.pml" >spin.log 2>&1) || { cat "$dir/spin.log" >&2; return 1; }
     # Bounded memory (MiB) and a state vector large enough for the model.
     (cd "$dir" && cc -O1 -w -DVECTORSZ=512 -DMEMLIM=2048 "${cflags[@]}" -o pan pan.c 2>"$dir/cc.log") || { cat "$dir/cc.log" >&2; return 1; }
 }
@@ -58,7 +72,7 @@ for prop in "${props[@]}"; do
     kind=safety run=()
     if [[ " ${liveness[*]} " == *" $prop "* ]]; then
         kind=liveness run=(-a -f)
-    elif [[ " ${safety[*]} " != *" $prop "* ]]; then
+    elif [[ " ${safety[*]} " != *" $prop "* && $prop != "$combined" ]]; then
         echo "model: $prop is not a property of the model (${safety[*]} ${liveness[*]})" >&2
         failed=1
         continue
@@ -83,12 +97,12 @@ for prop in "${props[@]}"; do
         {
             echo "---- pan"
             grep -vE "^\s*$" "$out" | head -n 20
-            if [[ -f $dir/migration.pml.trail ]]; then
+            if [[ -f $dir/$model.pml.trail ]]; then
                 echo "---- counterexample (spin -t; message types and roles: tests/model/README.md)"
                 defs=("${variant[@]}" "${extra[@]}")
                 [[ $kind == liveness ]] && defs+=(-DLIVENESS)
-                (cd "$dir" && spin "${defs[@]}" -t migration.pml 2>&1) | grep -vE "^\s*$|^ltl |^Never claim moves" | head -n 200
-                rm -f "$dir/migration.pml.trail"
+                (cd "$dir" && spin "${defs[@]}" -t "$model.pml" 2>&1) | grep -vE "^\s*$|^ltl |^Never claim moves" | head -n 200
+                rm -f "$dir/$model.pml.trail"
             fi
         } >&2
     fi

@@ -1,8 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
-
 namespace Dvs.Tests.Model;
 
 /// <summary>
@@ -14,12 +9,7 @@ namespace Dvs.Tests.Model;
 [TestFixture]
 public class MigrationModelTests
 {
-    private const string ModelDirKey = "DvsModelDir";
-
-    /// <summary>Every check takes seconds; this only guards against a hung verifier.</summary>
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(10);
-
-    private static readonly Lazy<(int ExitCode, string Output)> AllProperties = new(() => RunCheck());
+    private static readonly Lazy<(int ExitCode, string Output)> AllProperties = new(() => ModelCheck.Run());
 
     [TestCase("no_loss")]
     [TestCase("no_duplicate")]
@@ -32,7 +22,7 @@ public class MigrationModelTests
     public void PropertyHolds(string property)
     {
         (int exitCode, string output) = AllProperties.Value;
-        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith($"model: {property} ", StringComparison.Ordinal));
+        string? line = ModelCheck.LineOf(output, property);
         Assert.That(line, Is.Not.Null, () => $"check.sh reported nothing for {property} (exit code {exitCode}):\n{output}");
         TestContext.Out.WriteLine(line);
         Assert.That(line, Does.StartWith($"model: {property} passed"), () => $"spin found a violation of {property}:\n{output}");
@@ -46,64 +36,10 @@ public class MigrationModelTests
     [Test]
     public void CommittingOnPreparedLosesTheService()
     {
-        (int exitCode, string output) = RunCheck("--current-commit", "lost_after_confirm");
+        (int exitCode, string output) = ModelCheck.Run("--current-commit", "lost_after_confirm");
         TestContext.Out.WriteLine(output);
         Assert.That(output, Does.Contain("model: lost_after_confirm (current commit) failed"), () => output);
         Assert.That(exitCode, Is.EqualTo(1), () => output);
         Assert.That(output, Does.Contain("counterexample"), () => $"no trail replayed:\n{output}");
-    }
-
-    private static string? ModelDir() =>
-        typeof(MigrationModelTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == ModelDirKey)?.Value;
-
-    /// <summary>Runs check.sh; stdout and stderr together, in arrival order.</summary>
-    private static (int ExitCode, string Output) RunCheck(params string[] args)
-    {
-        string? dir = ModelDir();
-        if (string.IsNullOrEmpty(dir) || !File.Exists(Path.Combine(dir, "check.sh")))
-        {
-            return (-1, $"no tests/model/check.sh at '{dir}' (the {ModelDirKey} metadata of the test assembly)");
-        }
-        var psi = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(dir, "check.sh"));
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            return (-1, $"cannot run bash for tests/model/check.sh: {e.Message}");
-        }
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(Limit))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            lock (output)
-            {
-                return (-1, $"check.sh {string.Join(' ', args)} did not finish within {Limit}; killed.\n{output}");
-            }
-        }
-        process.WaitForExit(); // drains the asynchronous readers
-        lock (output)
-        {
-            return (process.ExitCode, output.ToString());
-        }
     }
 }
