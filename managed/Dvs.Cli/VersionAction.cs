@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Reflection;
 
 namespace Dvs.Cli;
 
@@ -11,8 +10,7 @@ namespace Dvs.Cli;
 internal sealed class VersionAction : SynchronousCommandLineAction
 {
     /// <summary>The informational version of this build, e.g. <c>0.1.0</c>.</summary>
-    public static string Version { get; } = typeof(VersionAction).Assembly
-        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+    public static string Version => DvsVersion.Current;
 
     /// <inheritdoc />
     public override int Invoke(ParseResult parseResult)

@@ -104,6 +104,7 @@ public sealed partial class NodeHost
             Name = NodeName,
             Incarnation = Incarnation,
             Segment = SegmentName,
+            Build = _segment.BuildInfo,
         };
         foreach (PeerOptions peer in _peerOptions.OrderBy(p => p.NodeId))
         {

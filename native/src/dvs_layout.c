@@ -25,7 +25,7 @@ static const dvs_layout_field_t dvs_fields[] = {
     F(dvs_segment_header_t, message_size), F(dvs_segment_header_t, outbound_offset),
     F(dvs_segment_header_t, proxy_offset), F(dvs_segment_header_t, nodes_offset),
     F(dvs_segment_header_t, counters_offset), F(dvs_segment_header_t, outbound_capacity),
-    F(dvs_segment_header_t, proxy_pid),
+    F(dvs_segment_header_t, proxy_pid), F(dvs_segment_header_t, build_info),
     S(dvs_dc_t),
     F(dvs_dc_t, dcid), F(dvs_dc_t, state), F(dvs_dc_t, nr_procs), F(dvs_dc_t, nr_tasks), F(dvs_dc_t, nr_sysprocs),
     F(dvs_dc_t, nr_slots), F(dvs_dc_t, nodes), F(dvs_dc_t, slots_offset), F(dvs_dc_t, rings_offset),

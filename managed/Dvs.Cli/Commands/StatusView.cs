@@ -29,7 +29,7 @@ internal static class StatusView
     /// <summary>Everything of <paramref name="status"/>, as one renderable.</summary>
     public static IRenderable Render(NodeStatus status) => new Rows(
         new Markup(Markup.Escape(
-            $"node {status.Name} (id {status.NodeId}), incarnation {status.Incarnation:x}, segment {status.Segment}")),
+            $"node {status.Name} (id {status.NodeId}), incarnation {status.Incarnation:x}, segment {status.Segment}, dvs {status.Build}")),
         Nodes(status),
         Endpoints(status),
         Counters(status));

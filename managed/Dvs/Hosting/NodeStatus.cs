@@ -13,6 +13,9 @@ public sealed class NodeStatus
     /// <summary>The shared-memory segment's name.</summary>
     public string Segment { get; set; } = "";
 
+    /// <summary>The Dvs version of the host that made the segment (its header's build info).</summary>
+    public string Build { get; set; } = "";
+
     /// <summary>The configured peers and what this node knows of them.</summary>
     public List<PeerStatus> Peers { get; set; } = [];
 

@@ -43,6 +43,9 @@ internal sealed unsafe partial class NodeSegment : IDisposable
         return new NodeSegment(nodeName, baseAddress, size);
     }
 
+    /// <summary>The Dvs version of the host that made the segment (its header's build info).</summary>
+    public string BuildInfo => ReadName(Header->BuildInfo, 32);
+
     public static NodeSegment Create(NodeHostOptions options)
     {
         string name = SegmentNameOf(options.NodeName);
@@ -84,7 +87,10 @@ internal sealed unsafe partial class NodeSegment : IDisposable
             rc = Shim.SegmentCreate(name, &cfg, out baseAddress, out size);
         }
         Shim.ThrowIfFailed(rc, $"create node segment {name}");
-        return new NodeSegment(options.NodeName, baseAddress, size);
+        var segment = new NodeSegment(options.NodeName, baseAddress, size);
+        // Informational only (status, a post-mortem of a segment): written by the host, no reader waits on it.
+        WriteName(segment.Header->BuildInfo, 32, DvsVersion.Current);
+        return segment;
     }
 
     /// <summary>

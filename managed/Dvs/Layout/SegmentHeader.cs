@@ -31,4 +31,6 @@ internal unsafe struct SegmentHeader
     [FieldOffset(176)] public ulong CountersOffset;
     [FieldOffset(184)] public uint OutboundCapacity;
     [FieldOffset(188)] public int ProxyPid;
+    /// <summary>The Dvs version of the host that made the segment (informational, NUL-terminated).</summary>
+    [FieldOffset(192)] public fixed byte BuildInfo[32];
 }

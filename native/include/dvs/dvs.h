@@ -134,7 +134,8 @@ typedef struct dvs_segment_header {
     uint64_t counters_offset;   /* 176 dvs_counters_t: the node host's counters */
     uint32_t outbound_capacity; /* 184 cells of the outbound ring */
     int32_t  proxy_pid;         /* 188 the process running the proxy (0: none, DVS_PROXY_FAILED: it failed) */
-    uint8_t  reserved[64];      /* 192 .. 256 */
+    char     build_info[32];    /* 192 the Dvs version of the host that made the segment (informational, NUL-terminated) */
+    uint8_t  reserved[32];      /* 224 .. 256 */
 } dvs_segment_header_t;
 
 /* A distributed container as seen by this node. */

@@ -44,6 +44,7 @@ public class ControlServerTests
             Assert.That((r.Ok, r.DvsError), Is.EqualTo((true, DvsError.Ok)));
             NodeStatus status = r.Status!;
             Assert.That((status.NodeId, status.Name, status.Incarnation), Is.EqualTo((2, host.NodeName, host.Incarnation)));
+            Assert.That(status.Build, Is.EqualTo(DvsVersion.Current).And.Not.Empty, "the segment header's build info");
             List<EndpointStatus> endpoints = status.Dcs.Single(d => d.DcId == 0).Endpoints;
             Assert.That(endpoints.Select(e => (e.Endpoint, e.State, e.Owner, e.Epoch)), Is.EquivalentTo(new[] { (7, "local", 2, 0u), (10, "local", 2, 0u) }));
             Assert.That(endpoints.Single(e => e.Endpoint == 7).Service, Is.Null);

@@ -22,6 +22,7 @@ public class LayoutAgreementTests
             ["cluster_name"] = "ClusterName", ["cell_size"] = "CellSize", ["message_size"] = "MessageSize",
             ["outbound_offset"] = "OutboundOffset", ["proxy_offset"] = "ProxyOffset", ["nodes_offset"] = "NodesOffset",
             ["counters_offset"] = "CountersOffset", ["outbound_capacity"] = "OutboundCapacity", ["proxy_pid"] = "ProxyPid",
+            ["build_info"] = "BuildInfo",
         }),
         ["dvs_dc_t"] = (typeof(DcDescriptor), new()
         {
