@@ -99,6 +99,22 @@ internal sealed unsafe class EndpointBinding
     [MethodImpl(MethodImplOptions.NoInlining)]
     private DvsError ResolveSlow(uint state, EndpointSlot* slot, int destination, ref bool remote)
     {
+        if (state == SegmentLayout.SlotBinding)
+        {
+            // A bind under way takes microseconds (a migrated endpoint binding on its new node,
+            // whose local senders sent through the node host until now): a Send must not fail for it.
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 1000;
+            var spin = new SpinWait();
+            while ((state = Volatile.Read(ref slot->State)) == SegmentLayout.SlotBinding &&
+                   System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            {
+                spin.SpinOnce();
+            }
+            if (state == SegmentLayout.SlotLocal && slot->Endpoint == destination)
+            {
+                return DvsError.Ok;
+            }
+        }
         if (state == SegmentLayout.SlotFree || state == SegmentLayout.SlotBinding)
         {
             return DvsError.NotBind;
