@@ -284,6 +284,7 @@ internal sealed unsafe partial class NodeProxy
                 SlotReclaimer.Clear(dc, index);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
                 Doorbell.Ring(slot);
+                FenceOwnerChange(dc.DcId, endpoint, -1, peer, epoch);   // nothing sent before: straight to the owner
                 return;
             }
             if (state == SegmentLayout.SlotRemote)
@@ -292,10 +293,15 @@ internal sealed unsafe partial class NodeProxy
                 {
                     return;   // older news than what this node knows (a late redirect)
                 }
+                int before = slot->Endpoint == endpoint ? slot->OwnerNode : -1;
                 slot->Endpoint = endpoint;
                 slot->OwnerNode = peer;
                 slot->Epoch = epoch;
                 Doorbell.Ring(slot);
+                if (before != peer)
+                {
+                    FenceOwnerChange(dc.DcId, endpoint, before, peer, epoch);   // behind what went to the old owner
+                }
                 return;
             }
             if (state == SegmentLayout.SlotLocal && slot->Endpoint == endpoint && epoch > slot->Epoch)

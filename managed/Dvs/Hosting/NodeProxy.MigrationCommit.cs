@@ -99,6 +99,7 @@ internal sealed unsafe partial class NodeProxy
     private bool ProcessMigrations()
     {
         bool worked = ApplyMigrationEvents();
+        worked |= ProcessFences();
         while (_toRollback.TryDequeue(out OutgoingMigration? rollback))
         {
             DoRollback(rollback, DvsError.Canceled);
@@ -240,6 +241,7 @@ internal sealed unsafe partial class NodeProxy
         // Every delivery that saw MIGRATING has put its message into the ring or the overflow by now;
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
+        EndFenceWaits(migration.DcId, index);   // what it held for fences follows the endpoint, behind the ring's
         var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
         Post(migration.Target, header, default);
         EndpointRing ring = dc.InboundRing(index);
