@@ -32,6 +32,8 @@ internal sealed unsafe partial class NodeProxy
     private readonly List<FenceWait> _fenceWaits = new();
     private readonly Lock _fenceLock = new();
     private volatile int _fenceWaitCount;
+    // Endpoints whose local senders may go direct again once nothing waits in their overflow (under _fenceLock).
+    private readonly List<(int DcId, int Index)> _fencedSlots = new();
 
     /// <summary>One migrated endpoint's wait: which origins' FENCEs are still due, and what each sent directly meanwhile.</summary>
     private sealed class FenceWait
@@ -155,6 +157,11 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>Under _fenceLock: <paramref name="origin"/>'s held messages into the endpoint's ring (or its overflow), in order.</summary>
     private void Release(FenceWait wait, int origin)
     {
+        if (origin == _nodeId && (wait.Due & (1UL << origin)) != 0)
+        {
+            _fencedSlots.Add((wait.DcId, wait.Index));   // the outbound thread clears the flag (ProcessFences)
+            Doorbell.Wake(&_proxySlot->WakeSeq);
+        }
         wait.Due &= ~(1UL << origin);
         if (wait.Held[origin] is not { } held || _dcs[wait.DcId] is not DcView dc)
         {
@@ -183,13 +190,14 @@ internal sealed unsafe partial class NodeProxy
             Post(fence.Via, new MessageHeader((ushort)fence.DcId, CallKind.Fence, fence.Endpoint, fence.Epoch, 0), m);
             worked = true;
         }
-        if (_fenceWaitCount == 0)
+        if (_fenceWaitCount == 0 && _fencedSlots.Count == 0)
         {
             return worked;
         }
         long now = Stopwatch.GetTimestamp();
         lock (_fenceLock)
         {
+            worked |= ClearFencedFlags();
             for (int i = _fenceWaits.Count - 1; i >= 0; i--)
             {
                 FenceWait wait = _fenceWaits[i];
@@ -217,6 +225,39 @@ internal sealed unsafe partial class NodeProxy
             _fenceWaitCount = _fenceWaits.Count;
         }
         return worked;
+    }
+
+    /// <summary>
+    /// Under _fenceLock: this node's senders may write into a migrated endpoint's ring themselves
+    /// again once its own FENCE is back and nothing waits for the ring in the overflow (their
+    /// earlier messages, and what came the old way, are in the ring then).
+    /// </summary>
+    private bool ClearFencedFlags()
+    {
+        bool cleared = false;
+        for (int i = _fencedSlots.Count - 1; i >= 0; i--)
+        {
+            (int dcid, int index) = _fencedSlots[i];
+            if (_dcs[dcid] is not DcView dc)
+            {
+                _fencedSlots.RemoveAt(i);
+                continue;
+            }
+            if (HasOverflow)
+            {
+                lock (_overflowLock)
+                {
+                    if (_overflow.TryGetValue((dcid << 16) | index, out Queue<HeldMessage>? waiting) && waiting.Count > 0)
+                    {
+                        continue;
+                    }
+                }
+            }
+            Interlocked.And(ref dc.Slot(index)->Flags, ~(uint)SlotFlags.Fenced);
+            _fencedSlots.RemoveAt(i);
+            cleared = true;
+        }
+        return cleared;
     }
 
     /// <summary>The endpoint leaves this node (a handover): what its waits hold goes into its ring first, to follow it.</summary>

@@ -400,7 +400,8 @@ internal sealed unsafe partial class NodeProxy
             }
             else
             {
-                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+                // Fenced: this node's senders wait until its own FENCE is back (NodeProxy.Fences).
+                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, SlotFlags.Fenced, out endpoint);
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
             _stubCount = _stubs.Count;

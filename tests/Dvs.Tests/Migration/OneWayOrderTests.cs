@@ -26,12 +26,10 @@ public class OneWayOrderTests
         StreamWhileMigrating(senderNode: 2, firstSender: 20);
 
     /// <summary>
-    /// Not fixed yet (docs/protocol.md, "Where the code differs"): the target's local senders write
-    /// into the endpoint's ring themselves once it is bound there, so the node host cannot hold
-    /// them behind their older messages still coming back through the old owner.
+    /// The target's own senders: their earlier messages come back through the old owner, and they
+    /// wait (the slot's Fenced flag) until the node host's own FENCE is back.
     /// </summary>
     [Test]
-    [Explicit("known hole: the target's own senders, see docs/protocol.md")]
     public void OneWaySendsFromTheTargetStayInOrderAcrossCommits() =>
         StreamWhileMigrating(senderNode: 1, firstSender: 22);
 
