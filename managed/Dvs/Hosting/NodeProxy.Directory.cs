@@ -284,7 +284,12 @@ internal sealed unsafe partial class NodeProxy
                 SlotReclaimer.Clear(dc, index);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
                 Doorbell.Ring(slot);
-                FenceOwnerChange(dc.DcId, endpoint, -1, peer, epoch);   // nothing sent before: straight to the owner
+                if (epoch > 0)
+                {
+                    // Nothing sent before: straight to the owner, whose wait (it is a migrated
+                    // endpoint: epoch 0 never moved) expects one from every node of the DC.
+                    FenceOwnerChange(dc.DcId, endpoint, -1, peer, epoch);
+                }
                 return;
             }
             if (state == SegmentLayout.SlotRemote)

@@ -82,9 +82,11 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>
     /// A one-way message or request from <paramref name="origin"/> for a local endpoint: held
     /// (true) while its FENCE is due. <paramref name="accepted"/> false: the hold is full, the
-    /// session holds the message back and retries.
+    /// session holds the message back and retries (never with <paramref name="mustAccept"/>: this
+    /// node's own messages, bounded by its outbound ring).
     /// </summary>
-    private bool HoldForFence(int origin, int dcid, int index, in Message message, int meta, ulong incarnation, out bool accepted)
+    private bool HoldForFence(int origin, int dcid, int index, in Message message, int meta, ulong incarnation, out bool accepted,
+        bool mustAccept = false)
     {
         accepted = true;
         lock (_fenceLock)
@@ -95,7 +97,7 @@ internal sealed unsafe partial class NodeProxy
                 {
                     continue;
                 }
-                if (wait.HeldCount >= FenceHoldLimit)
+                if (wait.HeldCount >= FenceHoldLimit && !mustAccept)
                 {
                     accepted = false;
                     return true;
@@ -288,7 +290,7 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>A local sender's message that reached the outbound ring while its destination was remote, now bound here.</summary>
     private void DeliverRoutedHere(in DcView dc, int index, EndpointSlot* slot, in Message message, int meta, ulong incarnation)
     {
-        if (_fenceWaitCount == 0 || !HoldForFence(_nodeId, dc.DcId, index, in message, meta, incarnation, out _))
+        if (_fenceWaitCount == 0 || !HoldForFence(_nodeId, dc.DcId, index, in message, meta, incarnation, out _, mustAccept: true))
         {
             DeliverOrQueue(dc, index, slot, in message, meta, incarnation, mustAccept: true);
         }
