@@ -56,8 +56,13 @@ internal sealed unsafe partial class NodeProxy
     /// FENCE from every peer of the DC that is up but <paramref name="via"/>, and from this node
     /// (its own goes through <paramref name="via"/> once the slot is local: FenceOwnerChange).
     /// </summary>
-    private void AwaitFences(in DcView dc, int index, int endpoint, int via, uint epoch)
+    private void AwaitFences(int dcid, int endpoint, int via, uint epoch)
     {
+        if (_dcs[dcid] is not DcView dc)
+        {
+            return;
+        }
+        int index = dc.SlotIndexOf(endpoint);
         ulong due = 1UL << _nodeId;
         foreach (int peer in _peerIds)
         {
@@ -68,7 +73,6 @@ internal sealed unsafe partial class NodeProxy
         }
         lock (_fenceLock)
         {
-            int dcid = dc.DcId;
             _fenceWaits.RemoveAll(w => w.DcId == dcid && w.Index == index);
             _fenceWaits.Add(new FenceWait
             {
@@ -76,6 +80,22 @@ internal sealed unsafe partial class NodeProxy
                 Deadline = Stopwatch.GetTimestamp() + (long)(_options.PeerDownAfter.TotalSeconds * Stopwatch.Frequency),
             });
             _fenceWaitCount = _fenceWaits.Count;
+        }
+    }
+
+    /// <summary>
+    /// The migrated endpoint is bound (its slot local, flag Fenced): this node's own FENCE goes to
+    /// the old owner, behind every local message routed there before. Not bound: no wait.
+    /// </summary>
+    private void FencedBindDone(int dcid, int endpoint, int via, uint epoch, bool bound)
+    {
+        if (bound)
+        {
+            FenceOwnerChange(dcid, endpoint, via, _nodeId, epoch);
+        }
+        else if (_dcs[dcid] is DcView dc)
+        {
+            EndFenceWaits(dcid, dc.SlotIndexOf(endpoint));
         }
     }
 

@@ -373,11 +373,9 @@ internal sealed unsafe partial class NodeProxy
         Endpoint? endpoint = null;
         DvsError error;
         var stragglers = new List<HeldMessage>();
-        if (incoming.StandbyIndex < 0 && _dcs[package.DcId] is DcView fenced)
+        if (incoming.StandbyIndex < 0)
         {
-            // Before the slot turns local: from now on what the DC sends here directly waits for
-            // its sender's FENCE through the old owner.
-            AwaitFences(fenced, fenced.SlotIndexOf(package.Endpoint), package.Endpoint, incoming.From, package.Epoch);
+            AwaitFences(package.DcId, package.Endpoint, incoming.From, package.Epoch);   // before the slot turns local
         }
         lock (_stubLock)
         {
@@ -409,13 +407,8 @@ internal sealed unsafe partial class NodeProxy
         if (error == DvsError.Ok)
         {
             RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId, package.Kind);
-            // This node's own FENCE, once the slot is local: behind every local message routed to the old owner.
-            FenceOwnerChange(package.DcId, package.Endpoint, incoming.From, _nodeId, package.Epoch);
         }
-        else
-        {
-            EndFenceWaits(package.DcId, _dcs[package.DcId] is DcView failed ? failed.SlotIndexOf(package.Endpoint) : -1);
-        }
+        FencedBindDone(package.DcId, package.Endpoint, incoming.From, package.Epoch, error == DvsError.Ok);
         if (incoming.StandbyIndex >= 0)
         {
             if (error == DvsError.Ok && _dcs[package.DcId] is DcView target)
