@@ -13,6 +13,9 @@ public sealed unsafe partial class Endpoint
     /// <summary>The request sequence of the latest request taken from <paramref name="source"/>.</summary>
     internal int RequestSequenceOf(int source) => _receiver.RequestSequenceOf(source);
 
+    /// <summary>Whether the latest message taken was a request (SendRec), not a one-way Send.</summary>
+    internal bool LastTakenWasRequest => _receiver.LastTakenWasRequest;
+
     /// <summary>The incarnation of the client that sent the latest request taken from <paramref name="source"/> (0: unknown).</summary>
     internal ulong RequestIncarnationOf(int source) => _receiver.RequestIncarnationOf(source);
 

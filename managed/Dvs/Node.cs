@@ -232,7 +232,7 @@ public sealed unsafe class Node : IDisposable
     }
 
     /// <summary>Fills a slot held in BINDING for its new local owner, then makes it LOCAL and tells who waits.</summary>
-    private void Publish(in DcView dc, int index, int endpoint, int pid, ulong startTime, uint epoch, string name)
+    private void Publish(in DcView dc, int index, int endpoint, int pid, ulong startTime, uint epoch, string name, uint flags = 0)
     {
         EndpointSlot* slot = dc.Slot(index);
         slot->OwnerPid = pid;
@@ -240,7 +240,7 @@ public sealed unsafe class Node : IDisposable
         slot->OwnerNode = _segment.Header->NodeId;
         slot->Endpoint = endpoint;
         slot->Epoch = epoch;
-        slot->Flags = 0;
+        slot->Flags = flags;
         slot->Sent = 0;
         slot->Received = 0;
         slot->Replies = 0;
@@ -259,8 +259,13 @@ public sealed unsafe class Node : IDisposable
     internal DvsError CommitBind(int dcid, int endpoint, uint epoch, out Endpoint? bound) =>
         CommitBind(dcid, endpoint, epoch, _pid, _startTime, createEndpoint: true, out bound);
 
+    /// <summary>As above, with <paramref name="flags"/> set on the slot before it turns local (a sender never sees it local without them).</summary>
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, Layout.SlotFlags flags, out Endpoint? bound) =>
+        CommitBind(dcid, endpoint, epoch, _pid, _startTime, createEndpoint: true, out bound, flags);
+
     /// <summary>As above, for another local process (a standby that restores the service itself).</summary>
-    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, int pid, ulong startTime, bool createEndpoint, out Endpoint? bound)
+    internal DvsError CommitBind(int dcid, int endpoint, uint epoch, int pid, ulong startTime, bool createEndpoint, out Endpoint? bound,
+        Layout.SlotFlags flags = Layout.SlotFlags.None)
     {
         bound = null;
         DvsError error = Locate(dcid, endpoint, out DcView dc, out int index);
@@ -275,7 +280,7 @@ public sealed unsafe class Node : IDisposable
         {
             return DvsError.SlotUsed;
         }
-        Publish(dc, index, endpoint, pid, startTime, epoch, $"ep{endpoint}");
+        Publish(dc, index, endpoint, pid, startTime, epoch, $"ep{endpoint}", (uint)flags);
         if (createEndpoint)
         {
             bound = new Endpoint(this, dc, index, endpoint, _pid, Wait);

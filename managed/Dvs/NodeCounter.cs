@@ -57,4 +57,8 @@ public enum NodeCounter
     /// <summary>Ring cells claimed by a producer that died before publishing them, which the node
     /// host's reaper unblocked so the ring's consumer moves on (the dead producer's message is lost).</summary>
     RingCellsUnblocked = 36,
+    /// <summary>A migrated endpoint's new owner waited the peer-down time for a sender's FENCE
+    /// (docs/protocol.md) and delivered that sender's direct messages without it (none lost; their
+    /// order relative to those still on the old path is not guaranteed).</summary>
+    FencesTimedOut = 37,
 }

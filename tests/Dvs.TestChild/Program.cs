@@ -29,6 +29,9 @@
 //         endpoint made <step> more calls since, prints "progress <total calls>"; "stop" (or the
 //         end of stdin) -> each finishes its call, then "done <total> counts <ep>:<n>,...". A failed
 //         or wrong call prints "FAIL ..." at once and the role exits 1 at stop.
+//   kvclient <node> <dc> <firstEp> <threads> <server> <step> oneway
+//       : the same, but each endpoint streams one-way Sends of Advance (type 4: key = its endpoint
+//         number, word 1 = 1, 2, 3...); the service counts any number out of order (see KvClients.cs)
 //   claimstall <node> <dc> <ep>
 //       : claims a cell of endpoint <ep>'s inbound ring (or of the node's outbound ring when <ep>
 //         is -1) the way a send does, prints "claimed" and waits to be killed without publishing
@@ -84,7 +87,7 @@ switch (role)
     }
     case "kvclient":
         return KvClients(args[1], dc, int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), long.Parse(args[6]),
-            retry: args.Length > 7 && args[7] == "retry");
+            retry: args.Length > 7 && args[7] == "retry", oneWay: args.Length > 7 && args[7] == "oneway");
     case "kvserver":
     {
         using Node node = Node.Attach(args[1]);
@@ -337,9 +340,10 @@ int Caller(string nodeName, int dcid, int ep, int server)
 // retry: a call that failed because the server's node died (a crash, not a migration) is retried
 // as the same request (RetrySendRec) until the server is back, for up to a minute: the service's
 // exactly-once table still answers each call at most once.
-int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, long step, bool retry)
+int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, long step, bool retry, bool oneWay)
 {
     const int Increment = 3;   // Dvs.Services.KeyValueService.Increment
+    const int Advance = 4;     // Dvs.Services.KeyValueService.Advance
     using Node node = Node.Attach(nodeName, WaitStrategy.Blocking);
     var endpoints = new Endpoint[threads];
     for (int t = 0; t < threads; t++)
@@ -369,6 +373,29 @@ int KvClients(string nodeName, int dcid, int firstEp, int threads, int server, l
                 while (!Volatile.Read(ref stop))
                 {
                     long expected = counts[index] + 1;
+                    if (oneWay)
+                    {
+                        var numbered = new Message(Advance) { [0] = self.Number, [1] = expected };
+                        DvsError sent = self.Send(server, in numbered, callTimeout);
+                        if (sent != DvsError.Ok)
+                        {
+                            string failed = $"endpoint {self.Number} send {expected}: {sent}";
+                            Interlocked.CompareExchange(ref failure, failed, null);
+                            Console.WriteLine($"FAIL {failed}");
+                            Console.Out.Flush();
+                            progressed.Set();
+                            return;
+                        }
+                        Volatile.Write(ref counts[index], expected);
+                        progressed.Set();
+                        if (expected % 8 == 0)
+                        {
+                            // Paced: an unpaced flood fills the paused service's queues on the old
+                            // owner, which holds back the target's whole session, its COMMITTED too.
+                            Thread.Sleep(1);
+                        }
+                        continue;
+                    }
                     var m = new Message(Increment) { [0] = self.Number };
                     DvsError e = self.SendRec(server, ref m, callTimeout);
                     var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);

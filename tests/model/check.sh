@@ -11,6 +11,10 @@
 #   tests/model/check.sh --model replication --variant ASYNC no_loss
 #                                             a variant that breaks one rule (-DASYNC): must fail
 #   MODEL_FLAGS="-DCRASHES=2" tests/model/check.sh   a larger configuration (slower)
+#   tests/model/check.sh fence_fifo           the FENCE model (fence.pml): per-sender FIFO and
+#                                             exactly-once of one-way messages across a commit
+#   tests/model/check.sh --no-fence fence_fifo
+#                                             the same without the FENCE: this one must fail
 #
 # Safety properties are invariants: an exhaustive search (-DSAFETY). The liveness properties are
 # checked with -DLIVENESS (bounded losses) for acceptance cycles under weak fairness (pan -a -f).
@@ -18,28 +22,32 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-model=migration variant=() label=""
+model=migration variant=() label="" fence_variant=() fence_label=""
 while (($# > 0)); do
     case $1 in
         --model) model=$2; shift 2 ;;
         --current-commit) variant+=(-DCURRENT_COMMIT) label+=" (current commit)"; shift ;;
+        --no-fence) fence_variant=(-DNOFENCE) fence_label=" (no fence)"; shift ;;
         --variant) variant+=("-D$2") label+=" ($2)"; shift 2 ;;
         *) break ;;
     esac
 done
+# others: properties checked by a model of their own (fence.pml), asked for with the migration's.
 case $model in
     migration)
         safety=(no_loss no_duplicate order one_server epochs lost_after_confirm)
         liveness=(migration_ends clients_answered)
+        others=(fence_fifo)
         combined="" ;;
     replication)
         safety=(no_loss no_duplicate order one_primary no_stale_primary)
         liveness=(failover_ends clients_answered)
+        others=()
         combined=safety ;;
     *) echo "model: no model '$model' (migration, replication)" >&2; exit 2 ;;
 esac
 props=("$@")
-((${#props[@]} > 0)) || props=("${safety[@]}" "${liveness[@]}")
+((${#props[@]} > 0)) || props=("${safety[@]}" "${liveness[@]}" "${others[@]}")
 
 for tool in spin cc; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -68,12 +76,46 @@ build() {
 }
 
 failed=0
+
+# The FENCE model: its assertions (exhaustive search, no claim).
+check_fence() {
+    local dir="$work/fence" start took states
+    mkdir -p "$dir" && cp "$here/fence.pml" "$dir/"
+    if ! (cd "$dir" && spin "${fence_variant[@]}" -a fence.pml >spin.log 2>&1 && cc -O1 -w -DSAFETY -o pan pan.c 2>cc.log); then
+        echo "model: fence_fifo$fence_label failed (the model did not build)"
+        cat "$dir/spin.log" "$dir/cc.log" >&2
+        return 1
+    fi
+    start=$(date +%s.%N)
+    (cd "$dir" && ./pan -m20000 >fence_fifo.out 2>&1)
+    took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+    states=$(awk '/states, stored/ { print $1; exit }' "$dir/fence_fifo.out")
+    if grep -q "errors: 0" "$dir/fence_fifo.out" && ! grep -q "max search depth too small" "$dir/fence_fifo.out"; then
+        echo "model: fence_fifo$fence_label passed ($states states, ${took} s)"
+        return 0
+    fi
+    echo "model: fence_fifo$fence_label failed ($states states, ${took} s)"
+    {
+        echo "---- pan"
+        grep -vE "^\s*$" "$dir/fence_fifo.out" | head -n 20
+        if [[ -f $dir/fence.pml.trail ]]; then
+            echo "---- counterexample (spin -t)"
+            (cd "$dir" && spin "${fence_variant[@]}" -t fence.pml 2>&1) | grep -vE "^\s*$" | head -n 100
+        fi
+    } >&2
+    return 1
+}
+
 for prop in "${props[@]}"; do
+    if [[ $prop == fence_fifo && $model == migration ]]; then
+        check_fence || failed=1
+        continue
+    fi
     kind=safety run=()
     if [[ " ${liveness[*]} " == *" $prop "* ]]; then
         kind=liveness run=(-a -f)
     elif [[ " ${safety[*]} " != *" $prop "* && $prop != "$combined" ]]; then
-        echo "model: $prop is not a property of the model (${safety[*]} ${liveness[*]})" >&2
+        echo "model: $prop is not a property of the model (${safety[*]} ${liveness[*]} ${others[*]})" >&2
         failed=1
         continue
     fi

@@ -89,7 +89,7 @@ internal sealed unsafe class EndpointBinding
         }
         EndpointSlot* slot = Dc.Slot(index);
         uint state = Volatile.Read(ref slot->State);
-        if (state == SegmentLayout.SlotLocal && slot->Endpoint == destination)
+        if (state == SegmentLayout.SlotLocal && slot->Endpoint == destination && (slot->Flags & (uint)SlotFlags.Fenced) == 0)
         {
             return DvsError.Ok;
         }
@@ -99,6 +99,26 @@ internal sealed unsafe class EndpointBinding
     [MethodImpl(MethodImplOptions.NoInlining)]
     private DvsError ResolveSlow(uint state, EndpointSlot* slot, int destination, ref bool remote)
     {
+        if (state == SegmentLayout.SlotBinding)
+        {
+            // A bind under way takes microseconds (a migrated endpoint binding on its new node,
+            // whose local senders sent through the node host until now): a Send must not fail for it.
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 1000;
+            var spin = new SpinWait();
+            while ((state = Volatile.Read(ref slot->State)) == SegmentLayout.SlotBinding &&
+                   System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            {
+                spin.SpinOnce();
+            }
+        }
+        if (state == SegmentLayout.SlotLocal && slot->Endpoint == destination)
+        {
+            if ((Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Fenced) != 0)
+            {
+                WaitOutFence(slot);
+            }
+            return DvsError.Ok;
+        }
         if (state == SegmentLayout.SlotFree || state == SegmentLayout.SlotBinding)
         {
             return DvsError.NotBind;
@@ -124,6 +144,22 @@ internal sealed unsafe class EndpointBinding
         // Migrating: the owner is paused and its ring holds new messages in arrival order; they
         // move with the endpoint (or are served here again on rollback).
         return state == SegmentLayout.SlotMigrating ? DvsError.Ok : DvsError.ProcSts;
+    }
+
+    /// <summary>
+    /// The destination was just migrated here and this node's earlier messages to it are still
+    /// coming back through its old owner: wait until the node host says they are in (it clears
+    /// the flag; docs/protocol.md, "The fence"). Bounded: past it the message goes in unfenced.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WaitOutFence(EndpointSlot* slot)
+    {
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + 10 * System.Diagnostics.Stopwatch.Frequency;
+        var spin = new SpinWait();
+        while ((Volatile.Read(ref slot->Flags) & (uint)SlotFlags.Fenced) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+        {
+            spin.SpinOnce();
+        }
     }
 
     /// <summary>The owner process of <paramref name="endpoint"/> (0 when remote).</summary>

@@ -60,6 +60,9 @@ internal sealed unsafe class EndpointReceiver
         Doorbell.Wake(&_self->WakeSeq);
     }
 
+    /// <summary>Whether the latest message taken was a request (SendRec), not a one-way Send.</summary>
+    public bool LastTakenWasRequest { get; private set; }
+
     /// <summary>The request sequence of the latest request taken from <paramref name="source"/>.</summary>
     /// <param name="source">The client.</param>
     public int RequestSequenceOf(int source)
@@ -318,7 +321,8 @@ internal sealed unsafe class EndpointReceiver
 
     private void Accept(in Message message, int meta, ulong incarnation)
     {
-        if (RingMeta.IsRequest(meta))
+        LastTakenWasRequest = RingMeta.IsRequest(meta);
+        if (LastTakenWasRequest)
         {
             int from = _dc.SlotIndexOf(message.Source);
             if (from >= 0)

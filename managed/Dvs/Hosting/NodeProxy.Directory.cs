@@ -284,6 +284,12 @@ internal sealed unsafe partial class NodeProxy
                 SlotReclaimer.Clear(dc, index);
                 Interlocked.Exchange(ref slot->State, SegmentLayout.SlotRemote);
                 Doorbell.Ring(slot);
+                if (epoch > 0)
+                {
+                    // Nothing sent before: straight to the owner, whose wait (it is a migrated
+                    // endpoint: epoch 0 never moved) expects one from every node of the DC.
+                    FenceOwnerChange(dc.DcId, endpoint, -1, peer, epoch);
+                }
                 return;
             }
             if (state == SegmentLayout.SlotRemote)
@@ -292,10 +298,15 @@ internal sealed unsafe partial class NodeProxy
                 {
                     return;   // older news than what this node knows (a late redirect)
                 }
+                int before = slot->Endpoint == endpoint ? slot->OwnerNode : -1;
                 slot->Endpoint = endpoint;
                 slot->OwnerNode = peer;
                 slot->Epoch = epoch;
                 Doorbell.Ring(slot);
+                if (before != peer)
+                {
+                    FenceOwnerChange(dc.DcId, endpoint, before, peer, epoch);   // behind what went to the old owner
+                }
                 return;
             }
             if (state == SegmentLayout.SlotLocal && slot->Endpoint == endpoint && epoch > slot->Epoch)

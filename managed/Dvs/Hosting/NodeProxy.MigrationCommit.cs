@@ -99,6 +99,7 @@ internal sealed unsafe partial class NodeProxy
     private bool ProcessMigrations()
     {
         bool worked = ApplyMigrationEvents();
+        worked |= ProcessFences();
         while (_toRollback.TryDequeue(out OutgoingMigration? rollback))
         {
             DoRollback(rollback, DvsError.Canceled);
@@ -241,6 +242,7 @@ internal sealed unsafe partial class NodeProxy
         // Every delivery that saw MIGRATING has put its message into the ring or the overflow by now;
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
+        EndFenceWaits(migration.DcId, index);   // what it held for fences follows the endpoint, behind the ring's
         var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
         // HANDOVER and what follows it were accepted here (their senders were told they were sent):
         // a full outbox takes them past its bound rather than lose them.

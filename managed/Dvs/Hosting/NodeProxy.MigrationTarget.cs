@@ -377,6 +377,10 @@ internal sealed unsafe partial class NodeProxy
         Endpoint? endpoint = null;
         DvsError error;
         var stragglers = new List<HeldMessage>();
+        if (incoming.StandbyIndex < 0)
+        {
+            AwaitFences(package.DcId, package.Endpoint, incoming.From, package.Epoch);   // before the slot turns local
+        }
         lock (_stubLock)
         {
             // Coming back to a node it left: what local senders put in the stub's ring since then
@@ -398,7 +402,8 @@ internal sealed unsafe partial class NodeProxy
             }
             else
             {
-                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, out endpoint);
+                // Fenced: this node's senders wait until its own FENCE is back (NodeProxy.Fences).
+                error = node is null ? DvsError.NoProxy : node.CommitBind(package.DcId, package.Endpoint, package.Epoch, SlotFlags.Fenced, out endpoint);
             }
             _stubs.RemoveAll(st => st.DcId == package.DcId && st.Endpoint == package.Endpoint);
             _stubCount = _stubs.Count;
@@ -407,6 +412,7 @@ internal sealed unsafe partial class NodeProxy
         {
             RecordEpoch(package.DcId, package.Endpoint, package.Epoch, _nodeId, package.Kind);
         }
+        FencedBindDone(package.DcId, package.Endpoint, incoming.From, package.Epoch, error == DvsError.Ok);
         if (incoming.StandbyIndex >= 0)
         {
             if (error == DvsError.Ok && _dcs[package.DcId] is DcView target)

@@ -404,6 +404,13 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
             case >= CallKind.MigrateOffer and <= CallKind.MigrateHandover:
                 DeliverMigration(session, dc, header, m);
                 return true;
+            case CallKind.Fence:
+                if (!DeliverFence(session.PeerNode, dc, index, header, in m))
+                {
+                    Count(NodeCounter.InboundBackPressure);
+                    return false;
+                }
+                return true;
         }
         uint slotState = Volatile.Read(ref slot->State);
         if ((slotState != SegmentLayout.SlotLocal && slotState != SegmentLayout.SlotMigrating) || slot->Endpoint != header.Destination)
@@ -434,6 +441,20 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
             case SegmentLayout.KindSend:
             case SegmentLayout.KindSendRec:
                 int meta = RingMeta.Pack(kind, (int)header.RequestSequence);
+                if (_fenceWaitCount != 0)
+                {
+                    FlushRun(session);
+                    if (HoldForFence(session.PeerNode, dcid, index, in m, meta, header.SourceIncarnation, out bool accepted))
+                    {
+                        if (!accepted)
+                        {
+                            Count(NodeCounter.InboundBackPressure);
+                            return false;
+                        }
+                        Count(NodeCounter.MessagesReceived);
+                        return true;   // its sender's FENCE is due: behind what still comes the old way
+                    }
+                }
                 if (slotState != SegmentLayout.SlotLocal)
                 {
                     FlushRun(session);   // a migrating endpoint takes messages one by one (see WaitForDeliveryPasses)
@@ -544,6 +565,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         // The peer restarted: what it announced before is gone, and so is our side of the stream.
         Volatile.Write(ref _synced[peer], 0UL);
         ForgetRemoteEndpoints(peer, ReplyWord.PeerDied);
+        ReleaseFencesOf(peer);   // its FENCEs, and those coming through it, will not come
         // A copy of its migration that this node holds: if it is current, its new incarnation is
         // told (COPY-STATUS in the sync) and hands it over or aborts it; a stale one is dropped.
         if (_incoming[peer] is IncomingMigration copy && copy.IsCurrent)

@@ -18,4 +18,10 @@ internal enum SlotFlags : uint
     Packaged = 8,
     /// <summary>Host to service: committed elsewhere, stop serving.</summary>
     Committed = 16,
+    /// <summary>
+    /// Host to local senders: bound here by a migration; wait before sending to it until the
+    /// node host's own FENCE came back through the old owner (what they sent before went that
+    /// way, and must arrive first). Cleared by the node host.
+    /// </summary>
+    Fenced = 32,
 }

@@ -7,7 +7,10 @@ namespace Dvs.Services;
 /// A small key-value server, the service kind "kv" (demo, tests, benchmarks). Requests: type
 /// <see cref="Get"/> (word 0 = key) replies word 0 = value; <see cref="Put"/> (key, value) replies
 /// the old value; <see cref="Increment"/> (key) adds one and replies the new value, so a client
-/// that increments its own key sees 1, 2, 3... exactly when nothing is lost or executed twice.
+/// that increments its own key sees 1, 2, 3... exactly when nothing is lost or executed twice;
+/// <see cref="Advance"/> (key, n), meant as a one-way Send numbered 1, 2, 3... by its sender, sets
+/// the key to n and counts, under key <see cref="OutOfOrderKey"/>(key), every n that is not the
+/// key's value + 1 (a message lost, repeated or reordered).
 /// Word 6 of every reply is the number of requests executed so far. <see cref="Ballast"/> pads the
 /// snapshot (a migration benchmark's state size). Deterministic: migrations pre-copy it.
 /// </summary>
@@ -17,6 +20,10 @@ public sealed class KeyValueService : IMigratableService
     public const int Get = 1;
     public const int Put = 2;
     public const int Increment = 3;
+    public const int Advance = 4;
+
+    /// <summary>The key under which <see cref="Advance"/> counts the out-of-order numbers of <paramref name="key"/>.</summary>
+    public static long OutOfOrderKey(long key) => key | (1L << 48);
 
     private KeyValueState _state = new();
 
@@ -49,6 +56,14 @@ public sealed class KeyValueService : IMigratableService
                 break;
             case Increment:
                 reply[0] = _state.Values[key] = _state.Values.GetValueOrDefault(key) + 1;
+                break;
+            case Advance:
+                reply[0] = _state.Values.GetValueOrDefault(key);
+                if (request[1] != reply[0] + 1)
+                {
+                    _state.Values[OutOfOrderKey(key)] = _state.Values.GetValueOrDefault(OutOfOrderKey(key)) + 1;
+                }
+                _state.Values[key] = request[1];
                 break;
             default:
                 reply.Type = (int)DvsError.BadRequest;

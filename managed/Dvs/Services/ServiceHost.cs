@@ -10,7 +10,7 @@ namespace Dvs.Services;
 
 /// <summary>
 /// Runs an <see cref="IMigratableService"/> on an endpoint: one thread taking requests
-/// (ReceiveRequest), answering repeats from the exactly-once table, executing the rest and
+/// (any message: a one-way Send is executed without a reply), answering repeats from the exactly-once table, executing the rest and
 /// replying. A migration pauses it at a message boundary, takes its state, table and held
 /// requests, and either abandons it (commit: the endpoint lives on elsewhere) or resumes it
 /// (rollback: the held requests are served first).
@@ -167,7 +167,9 @@ public sealed class ServiceHost : IDisposable
                 }
                 continue;
             }
-            DvsError error = _endpoint.ReceiveRequest(out Message request, DvsTimeout.FromMilliseconds(100));
+            // Any message, not only requests: a one-way Send is executed too (no reply, no table
+            // entry), in its sender's order among its requests.
+            DvsError error = _endpoint.Receive(Dvs.EndpointNumber.Any, out Message request, DvsTimeout.FromMilliseconds(100));
             if (error is DvsError.TimedOut or DvsError.Intr)
             {
                 continue;
@@ -183,6 +185,15 @@ public sealed class ServiceHost : IDisposable
                     continue;
                 }
                 return;
+            }
+            if (request.IsNotify)
+            {
+                continue;   // a service has no use for notifications
+            }
+            if (!_endpoint.LastTakenWasRequest)
+            {
+                ExecuteOneWay(in request);
+                continue;
             }
             int sequence = _endpoint.RequestSequenceOf(request.Source);
             ulong incarnation = _endpoint.RequestIncarnationOf(request.Source);
@@ -213,6 +224,21 @@ public sealed class ServiceHost : IDisposable
             _executedLog?.Add(new LoggedRequest(request.Source, incarnation, sequence, request));
             _endpoint.Reply(request.Source, in reply);
         }
+    }
+
+    /// <summary>A one-way Send: executed for its effect (a pre-copy logs it with sequence 0 for the replay), no reply.</summary>
+    private void ExecuteOneWay(in Message message)
+    {
+        try
+        {
+            _service.Execute(in message);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "service {Kind} failed on a one-way message from {Client}", Kind, message.Source);
+        }
+        Interlocked.Increment(ref _executed);
+        _executedLog?.Add(new LoggedRequest(message.Source, 0, 0, message));
     }
 
     /// <summary>
@@ -460,7 +486,10 @@ public sealed class ServiceHost : IDisposable
             {
                 reply = new Message((int)DvsError.Generic);   // what the old node replied for it too
             }
-            table.Record(delta.LogClients[i], delta.LogIncarnations[i], delta.LogSequences[i], in reply);
+            if (delta.LogSequences[i] != 0)   // 0: a one-way message, which has no reply to keep
+            {
+                table.Record(delta.LogClients[i], delta.LogIncarnations[i], delta.LogSequences[i], in reply);
+            }
         }
         for (int i = 0; i < heldMessages.Length; i++)
         {

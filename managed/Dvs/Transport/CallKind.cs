@@ -51,6 +51,12 @@ internal static class CallKind
     /// <summary>The role is the target's: serve, held requests first (after COMMITTED reached the source).</summary>
     public const byte MigrateHandover = 39;
 
+    /// <summary>
+    /// FENCE: the node in word 0 sends to this endpoint's new owner (epoch in word 1) directly
+    /// from now on; it travels the old path (old owner, its stub) behind what that node sent there.
+    /// </summary>
+    public const byte Fence = 40;
+
     /// <summary>Header flags of DATA and READY: the pre-copy's delta stage.</summary>
     public const byte DeltaStage = 1;
     /// <summary>Header flags of COMMITTED: the target serves now (it bound the endpoint on HANDOVER).</summary>

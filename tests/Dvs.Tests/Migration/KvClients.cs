@@ -27,11 +27,13 @@ internal sealed class KvClients : IDisposable
     /// call once this returns (the server is visible there).</summary>
     /// <param name="step">Calls each endpoint makes after a mark before the progress line.</param>
     /// <param name="retry">Retry a call failed by the death of the server's node as the same request (RetrySendRec) until it is back.</param>
-    public static KvClients Start(string nodeName, int dc, int firstEp, int threads, int server, int step, bool retry = false)
+    /// <param name="oneWay">Stream one-way Sends of Advance numbered 1, 2, 3... instead of calls (the count is what was sent).</param>
+    public static KvClients Start(string nodeName, int dc, int firstEp, int threads, int server, int step, bool retry = false, bool oneWay = false)
     {
         string child = ClusterProcess.BuiltProgram("DvsTestChild");
+        string mode = oneWay ? "oneway" : retry ? "retry" : "once";
         var process = new ClusterProcess($"kvclient {nodeName}", child,
-            ["kvclient", nodeName, Str(dc), Str(firstEp), Str(threads), Str(server), Str(step), retry ? "retry" : "once"], redirectInput: true);
+            ["kvclient", nodeName, Str(dc), Str(firstEp), Str(threads), Str(server), Str(step), mode], redirectInput: true);
         var clients = new KvClients(process, nodeName);
         string line = clients.NextLine(l => l == "ready" || l.StartsWith("FAIL", StringComparison.Ordinal), "ready");
         if (line != "ready")

@@ -4,9 +4,10 @@ namespace Dvs.Tests.Hosting.Harness;
 /// A one-way sender and its receiver for the harness's properties: the sender sends 0, 1, 2, ...
 /// (word 0) with NoWait, trying again later when a ring is full; the receiver, when the test has
 /// one, takes what came with NoWait. Both draw from the test's seeded random, so they keep the
-/// rings full part of the time.
+/// rings full part of the time. With <paramref name="kvKey"/> the messages are a kv service's
+/// Advance of that key to 1, 2, 3... instead (a hosted service executes one-way messages).
 /// </summary>
-internal sealed class OneWayClient(Endpoint sender, int destination, int count, Random random)
+internal sealed class OneWayClient(Endpoint sender, int destination, int count, Random random, long? kvKey = null)
 {
     public int Sent { get; private set; }
 
@@ -23,8 +24,9 @@ internal sealed class OneWayClient(Endpoint sender, int destination, int count, 
         {
             return;
         }
-        var m = new Message(1);
-        m[0] = Sent;
+        Message m = kvKey is long key
+            ? new Message(Dvs.Services.KeyValueService.Advance) { [0] = key, [1] = Sent + 1 }
+            : new Message(1) { [0] = Sent };
         DvsError error = sender.Send(destination, in m, DvsTimeout.NoWait);
         if (error == DvsError.Ok)
         {

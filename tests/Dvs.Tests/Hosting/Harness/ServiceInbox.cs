@@ -1,21 +1,21 @@
-using Dvs.Ipc;
 using Dvs.Services;
 
 namespace Dvs.Tests.Hosting.Harness;
 
 /// <summary>
-/// The one-way messages queued at a hosted service (it serves requests only, and sets the others
-/// aside): paused, drained and resumed with them, as a migration's package takes them.
+/// What a hosted kv service executed of one sender's one-way messages (Advance of the sender's key
+/// to 1, 2, 3...): the last number, and how many came out of order (lost, repeated or reordered:
+/// the kv counts them). Read with the service paused at a message boundary.
 /// </summary>
 internal static class ServiceInbox
 {
-    /// <summary>Word 0 of the one-way messages from <paramref name="source"/> queued at <paramref name="service"/>.</summary>
-    public static List<long> From(ServiceHost service, int source)
+    /// <summary>The last number executed for <paramref name="key"/>, and the out-of-order count.</summary>
+    public static (long Last, long OutOfOrder) Of(ServiceHost service, long key)
     {
         Assert.That(service.Pause(TimeSpan.FromSeconds(20)), Is.True, "the service pauses");
-        var held = new List<HeldMessage>();
-        service.Endpoint.DrainHeld(held);
-        service.Resume(held.ToList());
-        return held.Where(h => h.Message.Source == source).Select(h => h.Message[0]).ToList();
+        var kv = (KeyValueService)service.Service;
+        (long, long) seen = (kv[key], kv[KeyValueService.OutOfOrderKey(key)]);
+        service.Resume(null);
+        return seen;
     }
 }
