@@ -10,7 +10,11 @@ namespace Dvs.Services;
 /// </summary>
 public interface IMigratableService
 {
-    /// <summary>Executes one request and returns its reply.</summary>
+    /// <summary>
+    /// Executes one message and returns its reply: a request (SendRec), whose reply goes back to
+    /// its caller, or a one-way Send, executed for its effect (the reply is dropped; a one-way
+    /// message has no exactly-once entry: its sender cannot replay it).
+    /// </summary>
     Message Execute(in Message request);
 
     /// <summary>The whole state, serialized (MemoryPack recommended).</summary>
