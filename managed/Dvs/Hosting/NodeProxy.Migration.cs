@@ -327,7 +327,7 @@ internal sealed unsafe partial class NodeProxy
                 SendStatus offered = link.TrySendNow(header, m);
                 if (offered != SendStatus.Ok)
                 {
-                    return offered == SendStatus.PeerDown && TargetDown(migration);
+                    return offered == SendStatus.PeerDown && TargetDown(migration, offered);
                 }
                 migration.OfferSent = true;
                 worked = true;
@@ -350,7 +350,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 if (status != SendStatus.Ok)
                 {
-                    return TargetDown(migration);
+                    return TargetDown(migration, status);
                 }
                 migration.Offset += chunk.Length;
                 worked = true;
@@ -361,7 +361,7 @@ internal sealed unsafe partial class NodeProxy
             SendStatus prepared = link.TrySendNow(header, prepare);
             if (prepared != SendStatus.Ok)
             {
-                return prepared == SendStatus.PeerDown ? TargetDown(migration) : worked;
+                return prepared == SendStatus.PeerDown ? TargetDown(migration, prepared) : worked;
             }
             migration.Sent = true;
         }
@@ -385,7 +385,7 @@ internal sealed unsafe partial class NodeProxy
                 SendStatus offered = link.TrySendNow(header, m);
                 if (offered != SendStatus.Ok)
                 {
-                    return offered == SendStatus.PeerDown && DeltaTargetDown(migration);
+                    return offered == SendStatus.PeerDown && DeltaTargetDown(migration, offered);
                 }
                 migration.DeltaOfferSent = true;
                 worked = true;
@@ -403,7 +403,7 @@ internal sealed unsafe partial class NodeProxy
                 }
                 if (status != SendStatus.Ok)
                 {
-                    return DeltaTargetDown(migration);
+                    return DeltaTargetDown(migration, status);
                 }
                 migration.DeltaOffset += n;
                 worked = true;
@@ -417,7 +417,7 @@ internal sealed unsafe partial class NodeProxy
                 SendStatus prepared = link.TrySendNow(header, prepare);
                 if (prepared != SendStatus.Ok)
                 {
-                    return prepared == SendStatus.PeerDown ? DeltaTargetDown(migration) : worked;
+                    return prepared == SendStatus.PeerDown ? DeltaTargetDown(migration, prepared) : worked;
                 }
             }
             migration.DeltaSent = true;
@@ -428,20 +428,34 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>
     /// The package cannot go, its target is down: migr_start is told now (it rolls back). The
     /// peer-down event fails only migrations listed by then; one listed just after it (the target
-    /// went down while the service paused) would wait out its whole timeout.
+    /// went down while the service paused) would wait out its whole timeout. A target that just
+    /// restarted is up in the node table a round trip before its session is (its first frames do
+    /// not count until it knows this node's incarnation): then the send waits for the session.
     /// </summary>
-    private static bool TargetDown(OutgoingMigration migration)
+    private bool TargetDown(OutgoingMigration migration, SendStatus status)
     {
+        if (SessionComingUp(migration.Target, status))
+        {
+            return false;
+        }
         migration.Sent = true;
         migration.Ready.TrySetResult(DvsError.NotConnected);
         return true;
     }
 
     /// <summary>The delta cannot go, its target is down: a commit that follows goes nowhere and times out; a migr_start is told now.</summary>
-    private static bool DeltaTargetDown(OutgoingMigration migration)
+    private bool DeltaTargetDown(OutgoingMigration migration, SendStatus status)
     {
+        if (SessionComingUp(migration.Target, status))
+        {
+            return false;
+        }
         migration.DeltaSent = true;
         migration.DeltaReady.TrySetResult(DvsError.NotConnected);
         return true;
     }
+
+    /// <summary>The session refused with PeerDown, but the node table has the target up: it restarted and its session comes up next.</summary>
+    private bool SessionComingUp(int target, SendStatus status) =>
+        status == SendStatus.PeerDown && Volatile.Read(ref _nodes[target].State) == SegmentLayout.NodeUp;
 }
