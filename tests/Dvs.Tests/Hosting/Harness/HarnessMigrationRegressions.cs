@@ -42,6 +42,10 @@ public class HarnessMigrationRegressions
             h[0].Proxy.ReceiverPass();
         }
         Assert.That(h[0].Node.GetPeerState(1), Is.EqualTo("up"), "node 0 saw node 1's new incarnation");
+        // Node 0's sender applies the peer events still pending (node 1 went down, then restarted)
+        // before the migration exists: they fail the migrations listed by then.
+        h[0].Proxy.SenderPass();
+        h[0].Proxy.SenderPass();
 
         // The migration is listed and node 0's sender tries its OFFER, with nobody else stepped.
         Task<DvsError> start = Task.Run(() => h[0].Host.MigrateStart(NodeHarness.Dc, Server, 1));
