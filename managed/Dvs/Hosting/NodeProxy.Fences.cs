@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Dvs.Ipc;
 using Dvs.Layout;
 using Dvs.Transport;
@@ -77,7 +76,7 @@ internal sealed unsafe partial class NodeProxy
             _fenceWaits.Add(new FenceWait
             {
                 DcId = dcid, Index = index, Endpoint = endpoint, Via = via, Epoch = epoch, Due = due,
-                Deadline = Stopwatch.GetTimestamp() + (long)(_options.PeerDownAfter.TotalSeconds * Stopwatch.Frequency),
+                Deadline = _clock.NowTicks + _options.PeerDownAfter.Ticks,
             });
             _fenceWaitCount = _fenceWaits.Count;
         }
@@ -216,7 +215,7 @@ internal sealed unsafe partial class NodeProxy
         {
             return worked;
         }
-        long now = Stopwatch.GetTimestamp();
+        long now = _clock.NowTicks;
         lock (_fenceLock)
         {
             worked |= ClearFencedFlags();

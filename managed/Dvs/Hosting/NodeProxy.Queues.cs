@@ -106,17 +106,18 @@ internal sealed unsafe partial class NodeProxy
         }
         EndpointSlot* slot = index < 0 ? null : dc.Slot(index);
         int node = slot == null ? -1 : slot->OwnerNode;
-        if (slot != null && Volatile.Read(ref slot->State) is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating &&
-            slot->Endpoint == destination && kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec)
-        {
-            // Bound here since its sender looked (a migration's target): delivered here, behind what
-            // this node sent the old owner before (its own FENCE), not dropped.
-            DeliverRoutedHere(dc, index, slot, in message, meta, ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route)));
-            return;
-        }
-        if (slot == null || Volatile.Read(ref slot->State) != SegmentLayout.SlotRemote || slot->Endpoint != destination ||
+        uint state = slot == null ? SegmentLayout.SlotFree : Volatile.Read(ref slot->State);
+        if (slot == null || state != SegmentLayout.SlotRemote || slot->Endpoint != destination ||
             (uint)node >= SegmentLayout.MaxNodes || _sessions[node] is null)
         {
+            if (slot != null && state is SegmentLayout.SlotLocal or SegmentLayout.SlotMigrating && slot->Endpoint == destination &&
+                kind is SegmentLayout.KindSend or SegmentLayout.KindSendRec)
+            {
+                // Bound here since its sender looked (a migration's target): delivered here, behind
+                // what this node sent the old owner before (its own FENCE), not dropped.
+                DeliverRoutedHere(dc, index, slot, in message, meta, ClientIncarnation.Make(_incarnation, ClientIncarnation.BindCountOfRoute(route)));
+                return;
+            }
             FailLocalCaller(dc, kind, in message, DvsError.DstDied);
             Count(NodeCounter.DropUnknownEndpoint);
             return;

@@ -22,11 +22,7 @@ public class MigrationModelTests
     [TestCase("fence_fifo")]
     public void PropertyHolds(string property)
     {
-        (int exitCode, string output) = AllProperties.Value;
-        string? line = ModelCheck.LineOf(output, property);
-        Assert.That(line, Is.Not.Null, () => $"check.sh reported nothing for {property} (exit code {exitCode}):\n{output}");
-        TestContext.Out.WriteLine(line);
-        Assert.That(line, Does.StartWith($"model: {property} passed"), () => $"spin found a violation of {property}:\n{output}");
+        ModelCheck.ExpectPassed(AllProperties.Value, property);
     }
 
     /// <summary>
@@ -37,11 +33,7 @@ public class MigrationModelTests
     [Test]
     public void CommittingOnPreparedLosesTheService()
     {
-        (int exitCode, string output) = ModelCheck.Run("--current-commit", "lost_after_confirm");
-        TestContext.Out.WriteLine(output);
-        Assert.That(output, Does.Contain("model: lost_after_confirm (current commit) failed"), () => output);
-        Assert.That(exitCode, Is.EqualTo(1), () => output);
-        Assert.That(output, Does.Contain("counterexample"), () => $"no trail replayed:\n{output}");
+        ModelCheck.ExpectFailed(ModelCheck.Run("--current-commit", "lost_after_confirm"), "lost_after_confirm (current commit)");
     }
 
     /// <summary>
@@ -51,10 +43,6 @@ public class MigrationModelTests
     [Test]
     public void WithoutTheFenceOneWayMessagesAreReordered()
     {
-        (int exitCode, string output) = ModelCheck.Run("--no-fence", "fence_fifo");
-        TestContext.Out.WriteLine(output);
-        Assert.That(output, Does.Contain("model: fence_fifo (no fence) failed"), () => output);
-        Assert.That(exitCode, Is.EqualTo(1), () => output);
-        Assert.That(output, Does.Contain("counterexample"), () => $"no trail replayed:\n{output}");
+        ModelCheck.ExpectFailed(ModelCheck.Run("--no-fence", "fence_fifo"), "fence_fifo (no fence)");
     }
 }

@@ -74,4 +74,27 @@ internal static class ModelCheck
     /// <param name="property">The property, with its variant label if any (e.g. "no_loss (ASYNC)").</param>
     public static string? LineOf(string output, string property) =>
         output.Split('\n').FirstOrDefault(l => l.StartsWith($"model: {property} ", StringComparison.Ordinal));
+
+    /// <summary>Asserts that check.sh reported <paramref name="label"/> as passed (and writes its line).</summary>
+    /// <param name="run">check.sh's exit code and output.</param>
+    /// <param name="label">The property, with its variant label if any.</param>
+    public static void ExpectPassed((int ExitCode, string Output) run, string label)
+    {
+        string? line = LineOf(run.Output, label);
+        Assert.That(line, Is.Not.Null, () => $"check.sh reported nothing for {label} (exit code {run.ExitCode}):\n{run.Output}");
+        TestContext.Out.WriteLine(line);
+        Assert.That(line, Does.StartWith($"model: {label} passed"), () => $"spin found a violation of {label}:\n{run.Output}");
+    }
+
+    /// <summary>Asserts that check.sh reported <paramref name="label"/> as failed, exit code 1, with
+    /// the counterexample replayed.</summary>
+    /// <param name="run">check.sh's exit code and output.</param>
+    /// <param name="label">The property, with its variant label.</param>
+    public static void ExpectFailed((int ExitCode, string Output) run, string label)
+    {
+        TestContext.Out.WriteLine(run.Output);
+        Assert.That(run.Output, Does.Contain($"model: {label} failed"), () => run.Output);
+        Assert.That(run.ExitCode, Is.EqualTo(1), () => run.Output);
+        Assert.That(run.Output, Does.Contain("counterexample"), () => $"no trail replayed:\n{run.Output}");
+    }
 }

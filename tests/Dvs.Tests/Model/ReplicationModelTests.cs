@@ -22,11 +22,7 @@ public class ReplicationModelTests
     [TestCase("clients_answered")]
     public void PropertyHolds(string property)
     {
-        (int exitCode, string output) = AllProperties.Value;
-        string? line = ModelCheck.LineOf(output, property);
-        Assert.That(line, Is.Not.Null, () => $"check.sh reported nothing for {property} (exit code {exitCode}):\n{output}");
-        TestContext.Out.WriteLine(line);
-        Assert.That(line, Does.StartWith($"model: {property} passed"), () => $"spin found a violation of {property}:\n{output}");
+        ModelCheck.ExpectPassed(AllProperties.Value, property);
     }
 
     /// <summary>
@@ -43,13 +39,9 @@ public class ReplicationModelTests
     [TestCase("DUPS=1 CRASHES=0")]
     public void SafetyHoldsIn(string configuration)
     {
-        (int exitCode, string output) = ModelCheck.Run(["--model", "replication", .. Variants(configuration), "safety"]);
-        string label = $"safety{Label(configuration)}";
-        string? line = ModelCheck.LineOf(output, label);
-        Assert.That(line, Is.Not.Null, () => $"check.sh reported nothing for {label} (exit code {exitCode}):\n{output}");
-        TestContext.Out.WriteLine(line);
-        Assert.That(line, Does.StartWith($"model: {label} passed"), () => $"spin found a violation:\n{output}");
-        Assert.That(exitCode, Is.Zero, () => output);
+        (int ExitCode, string Output) run = ModelCheck.Run(["--model", "replication", .. Variants(configuration), "safety"]);
+        ModelCheck.ExpectPassed(run, $"safety{Label(configuration)}");
+        Assert.That(run.ExitCode, Is.Zero, () => run.Output);
     }
 
     /// <summary>
@@ -73,12 +65,8 @@ public class ReplicationModelTests
     [TestCase("LOOSE_HANDOVER", "no_stale_primary", "SWITCHOVER=1 CRASHES=0", TestName = "R14 a late HANDOVER over a candidacy makes a stale primary answer")]
     public void BrokenRuleFails(string rule, string property, string configuration)
     {
-        (int exitCode, string output) = ModelCheck.Run(["--model", "replication", .. Variants(rule), .. Variants(configuration), property]);
-        TestContext.Out.WriteLine(output);
-        string label = $"{property}{Label(rule)}{Label(configuration)}";
-        Assert.That(output, Does.Contain($"model: {label} failed"), () => output);
-        Assert.That(exitCode, Is.EqualTo(1), () => output);
-        Assert.That(output, Does.Contain("counterexample"), () => $"no trail replayed:\n{output}");
+        ModelCheck.ExpectFailed(ModelCheck.Run(["--model", "replication", .. Variants(rule), .. Variants(configuration), property]),
+            $"{property}{Label(rule)}{Label(configuration)}");
     }
 
     /// <summary>check.sh's options for space-separated -D flags.</summary>
