@@ -312,19 +312,15 @@ internal sealed unsafe partial class NodeProxy
     private bool SendPackage(OutgoingMigration migration)
     {
         PeerLink link = _links[migration.Target]!;
-        var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         long total = migration.Header.Length + (long)migration.State.Length;
         bool worked = false;
         lock (link.Gate)
         {
             if (!migration.OfferSent)
             {
-                header.CallKind = CallKind.MigrateOffer;
-                Message m = default;
-                m[0] = total;
-                m[1] = migration.Header.Length;
-                m[2] = migration.Precopy ? 1 : 0;
-                SendStatus offered = link.TrySendNow(header, m);
+                MigrationMessage offer = MigrationMessage.Offer(migration.DcId, migration.Endpoint, migration.Id, total,
+                    migration.Header.Length, migration.Precopy);
+                SendStatus offered = link.TrySendNow(offer.Header, offer.Message);
                 if (offered != SendStatus.Ok)
                 {
                     return offered == SendStatus.PeerDown && TargetDown(migration, offered);
@@ -332,7 +328,6 @@ internal sealed unsafe partial class NodeProxy
                 migration.OfferSent = true;
                 worked = true;
             }
-            header.CallKind = CallKind.MigrateData;
             int capacity = link.Session.BulkCapacity;
             while (migration.Offset < total)
             {
@@ -342,8 +337,8 @@ internal sealed unsafe partial class NodeProxy
                     ? migration.Header.AsMemory((int)migration.Offset)
                     : migration.State[(int)(migration.Offset - migration.Header.Length)..];
                 chunk = chunk[..Math.Min(chunk.Length, capacity)];
-                header.RequestSequence = (uint)migration.Offset;
-                SendStatus status = link.TrySendBulk(header, chunk);
+                MessageHeader data = MigrationMessage.DataHeader(migration.DcId, migration.Endpoint, migration.Id, migration.Offset, deltaStage: false);
+                SendStatus status = link.TrySendBulk(data, chunk);
                 if (status == SendStatus.BackPressured)
                 {
                     return worked;
@@ -355,10 +350,8 @@ internal sealed unsafe partial class NodeProxy
                 migration.Offset += chunk.Length;
                 worked = true;
             }
-            header.CallKind = CallKind.MigratePrepare;
-            header.RequestSequence = 0;
-            Message prepare = default;
-            SendStatus prepared = link.TrySendNow(header, prepare);
+            MigrationMessage prepare = MigrationMessage.Order(CallKind.MigratePrepare, migration.DcId, migration.Endpoint, migration.Id);
+            SendStatus prepared = link.TrySendNow(prepare.Header, prepare.Message);
             if (prepared != SendStatus.Ok)
             {
                 return prepared == SendStatus.PeerDown ? TargetDown(migration, prepared) : worked;
@@ -373,16 +366,13 @@ internal sealed unsafe partial class NodeProxy
     {
         PeerLink link = _links[migration.Target]!;
         byte[] delta = migration.Delta!;
-        var header = new MessageHeader((ushort)migration.DcId, 0, migration.Endpoint, (uint)migration.Id, 0);
         bool worked = false;
         lock (link.Gate)
         {
             if (!migration.DeltaOfferSent)
             {
-                header.CallKind = CallKind.MigrateDelta;
-                Message m = default;
-                m[0] = delta.Length;
-                SendStatus offered = link.TrySendNow(header, m);
+                MigrationMessage offer = MigrationMessage.DeltaOffer(migration.DcId, migration.Endpoint, migration.Id, delta.Length);
+                SendStatus offered = link.TrySendNow(offer.Header, offer.Message);
                 if (offered != SendStatus.Ok)
                 {
                     return offered == SendStatus.PeerDown && DeltaTargetDown(migration, offered);
@@ -390,13 +380,11 @@ internal sealed unsafe partial class NodeProxy
                 migration.DeltaOfferSent = true;
                 worked = true;
             }
-            header.CallKind = CallKind.MigrateData;
-            header.Flags = CallKind.DeltaStage;
             while (migration.DeltaOffset < delta.Length)
             {
                 int n = Math.Min(delta.Length - migration.DeltaOffset, link.Session.BulkCapacity);
-                header.RequestSequence = (uint)migration.DeltaOffset;
-                SendStatus status = link.TrySendBulk(header, delta.AsMemory(migration.DeltaOffset, n));
+                MessageHeader data = MigrationMessage.DataHeader(migration.DcId, migration.Endpoint, migration.Id, migration.DeltaOffset, deltaStage: true);
+                SendStatus status = link.TrySendBulk(data, delta.AsMemory(migration.DeltaOffset, n));
                 if (status == SendStatus.BackPressured)
                 {
                     return worked;
@@ -410,11 +398,8 @@ internal sealed unsafe partial class NodeProxy
             }
             if (!migration.CommitAfterDelta)
             {
-                header.CallKind = CallKind.MigratePrepareDelta;
-                header.Flags = 0;
-                header.RequestSequence = 0;
-                Message prepare = default;
-                SendStatus prepared = link.TrySendNow(header, prepare);
+                MigrationMessage prepare = MigrationMessage.Order(CallKind.MigratePrepareDelta, migration.DcId, migration.Endpoint, migration.Id);
+                SendStatus prepared = link.TrySendNow(prepare.Header, prepare.Message);
                 if (prepared != SendStatus.Ok)
                 {
                     return prepared == SendStatus.PeerDown ? DeltaTargetDown(migration, prepared) : worked;

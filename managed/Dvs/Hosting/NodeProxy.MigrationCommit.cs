@@ -23,7 +23,7 @@ internal sealed unsafe partial class NodeProxy
 {
     private readonly ConcurrentQueue<OutgoingMigration> _toCommit = new();
     private readonly ConcurrentQueue<OutgoingMigration> _toRollback = new();
-    private readonly ConcurrentQueue<(int Kind, int Id, DvsError Error, byte Flags)> _migrationEvents = new();
+    private readonly ConcurrentQueue<MigrationMessage> _migrationEvents = new();
     // Why the last started migration of an endpoint rolled back on its own (its target died): the
     // answer to an operator's migr_commit that comes after.
     private readonly ConcurrentDictionary<(int DcId, int Endpoint), (DvsError Why, int Target)> _autoRolledBack = new();
@@ -145,7 +145,7 @@ internal sealed unsafe partial class NodeProxy
     private bool ApplyMigrationEvents()
     {
         bool worked = false;
-        while (_migrationEvents.TryDequeue(out var e))
+        while (_migrationEvents.TryDequeue(out MigrationMessage e))
         {
             worked = true;
             if (!_outgoing.TryGetValue(e.Id, out OutgoingMigration? migration))
@@ -154,21 +154,21 @@ internal sealed unsafe partial class NodeProxy
             }
             switch (e.Kind)
             {
-                case CallKind.MigrateReady when e.Flags == CallKind.DeltaStage:
-                    migration.DeltaReady.TrySetResult(e.Error);
+                case CallKind.MigrateReady when e.DeltaStage:
+                    migration.DeltaReady.TrySetResult(e.Status);
                     break;
                 case CallKind.MigrateReady:
-                    if (migration.Phase == MigrationPhase.Transferring && e.Error == DvsError.Ok)
+                    if (migration.Phase == MigrationPhase.Transferring && e.Status == DvsError.Ok)
                     {
                         migration.Phase = MigrationPhase.Prepared;
                     }
-                    migration.Ready.TrySetResult(e.Error);
+                    migration.Ready.TrySetResult(e.Status);
                     break;
-                case CallKind.MigrateCommitted when e.Flags == CallKind.ServingFlag:
-                    migration.Serving.TrySetResult(e.Error);
+                case CallKind.MigrateCommitted when e.Serving:
+                    migration.Serving.TrySetResult(e.Status);
                     break;
                 case CallKind.MigrateCommitted when migration.Phase == MigrationPhase.Committing:
-                    if (e.Error == DvsError.Ok)
+                    if (e.Status == DvsError.Ok)
                     {
                         FaultPoint.Reach(_faultPoint, FaultPoint.SourceCommitted);
                         Handover(migration);
@@ -176,7 +176,7 @@ internal sealed unsafe partial class NodeProxy
                     else
                     {
                         // NOCOPY (the target restarted and holds nothing) or a copy it could not bind.
-                        DoRollback(migration, e.Error);
+                        DoRollback(migration, e.Status);
                     }
                     break;
             }
@@ -197,8 +197,8 @@ internal sealed unsafe partial class NodeProxy
             DoRollback(migration, DvsError.NotConnected);
             return;
         }
-        var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateCommit, migration.Endpoint, (uint)migration.Id, 0);
-        Post(migration.Target, header, default);
+        MigrationMessage commit = MigrationMessage.Order(CallKind.MigrateCommit, migration.DcId, migration.Endpoint, migration.Id);
+        Post(migration.Target, commit.Header, commit.Message);
         migration.Phase = MigrationPhase.Committing;
         migration.CommitDeadline = _clock.NowTicks + migration.CommitTimeoutTicks;
         _log.LogInformation("migration {Id}: COMMIT sent to node {Target}; serving here until it confirms", migration.Id, migration.Target);
@@ -243,10 +243,10 @@ internal sealed unsafe partial class NodeProxy
         // later ones see REMOTE and forward (into _lateForward while _handingOver names this slot).
         WaitForDeliveryPasses();
         EndFenceWaits(migration.DcId, index);   // what it held for fences follows the endpoint, behind the ring's
-        var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateHandover, migration.Endpoint, (uint)migration.Id, 0);
+        MigrationMessage handover = MigrationMessage.Order(CallKind.MigrateHandover, migration.DcId, migration.Endpoint, migration.Id);
         // HANDOVER and what follows it were accepted here (their senders were told they were sent):
         // a full outbox takes them past its bound rather than lose them.
-        PostAccepted(migration.Target, header, default);
+        PostAccepted(migration.Target, handover.Header, handover.Message);
         EndpointRing ring = dc.InboundRing(index);
         long quiet = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         while (true)
@@ -325,8 +325,8 @@ internal sealed unsafe partial class NodeProxy
                 Doorbell.Wake(&slot->WakeSeq);   // the service's process resumes, its held requests first
             }
             Redirect(dc, migration.Endpoint, _nodeId, epoch, onlyTo: -1);   // the DC learns the new epoch
-            var header = new MessageHeader((ushort)migration.DcId, CallKind.MigrateAbort, migration.Endpoint, (uint)migration.Id, 0);
-            Post(migration.Target, header, default);
+            MigrationMessage abort = MigrationMessage.Order(CallKind.MigrateAbort, migration.DcId, migration.Endpoint, migration.Id);
+            Post(migration.Target, abort.Header, abort.Message);
         }
         migration.Phase = MigrationPhase.RolledBack;
         migration.Sent = true;

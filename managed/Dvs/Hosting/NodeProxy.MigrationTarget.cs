@@ -27,12 +27,14 @@ internal sealed unsafe partial class NodeProxy
     private void DeliverMigration(ReliableSession session, in DcView dc, in MessageHeader header, in Message m)
     {
         int peer = session.PeerNode;
-        int id = (int)header.Epoch;
-        switch (header.CallKind)
+        var message = new MigrationMessage(header, m);
+        int id = message.Id;
+        int endpoint = message.Endpoint;
+        switch (message.Kind)
         {
             case CallKind.MigrateOffer:
-                long length = m[0];
-                long headerLength = m[1];
+                long length = message.PackageLength;
+                long headerLength = message.PackageHeaderLength;
                 Drop(_incoming[peer]);
                 _incoming[peer] = null;
                 // The peer names the size this thread allocates: bounded (issue 11.23).
@@ -45,20 +47,21 @@ internal sealed unsafe partial class NodeProxy
                     _incoming[peer] = new IncomingMigration
                     {
                         Id = id, From = peer, Buffer = RentReceiveBuffer(length), Length = length, HeaderLength = (int)headerLength,
-                        Precopy = m[2] != 0,
+                        Precopy = message.Precopy,
                     };
                 }
                 return;
             case CallKind.MigrateDelta:
                 if (_incoming[peer] is IncomingMigration withDelta && withDelta.Id == id)
                 {
-                    if (m[0] < 0 || m[0] > _options.MaxMigrationBytes || m[0] > Array.MaxLength)
+                    long deltaLength = message.DeltaLength;
+                    if (deltaLength < 0 || deltaLength > _options.MaxMigrationBytes || deltaLength > Array.MaxLength)
                     {
                         Count(NodeCounter.DropTooLarge);
                     }
                     else
                     {
-                        withDelta.Delta = new byte[m[0]];
+                        withDelta.Delta = new byte[deltaLength];
                     }
                 }
                 return;
@@ -67,21 +70,21 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Restoring a large state takes long: not on this thread, which serves every
                     // other message from this peer meanwhile.
-                    QueueRestore(prepare, dc.DcId, header.Destination, TargetStep.Prepare);
+                    QueueRestore(prepare, dc.DcId, endpoint, TargetStep.Prepare);
                 }
                 else
                 {
-                    SendToPeer(peer, CallKind.MigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts);
+                    Answer(peer, CallKind.MigrateReady, dc.DcId, endpoint, id, DvsError.ProcSts);
                 }
                 return;
             case CallKind.MigratePrepareDelta:
                 if (_incoming[peer] is IncomingMigration delta && delta.Id == id)
                 {
-                    QueueRestore(delta, dc.DcId, header.Destination, TargetStep.ApplyDelta);   // the service's code: not here
+                    QueueRestore(delta, dc.DcId, endpoint, TargetStep.ApplyDelta);   // the service's code: not here
                 }
                 else
                 {
-                    SendToPeer(peer, CallKind.MigrateReady, dc.DcId, header.Destination, id, (int)DvsError.ProcSts, CallKind.DeltaStage);
+                    Answer(peer, CallKind.MigrateReady, dc.DcId, endpoint, id, DvsError.ProcSts, CallKind.DeltaStage);
                 }
                 return;
             case CallKind.MigrateCommit:
@@ -89,12 +92,12 @@ internal sealed unsafe partial class NodeProxy
                 {
                     // Replaying a delta runs the service's code, a standby's files are written:
                     // the worker does both, then confirms; still nothing is executed for clients.
-                    QueueRestore(commit, dc.DcId, header.Destination, TargetStep.Confirm);
+                    QueueRestore(commit, dc.DcId, endpoint, TargetStep.Confirm);
                 }
                 else
                 {
                     // NOCOPY: this node holds no copy of that migration (it restarted since, or dropped it).
-                    SendToPeer(peer, CallKind.MigrateCommitted, dc.DcId, header.Destination, id, (int)DvsError.HostRestarted);
+                    Answer(peer, CallKind.MigrateCommitted, dc.DcId, endpoint, id, DvsError.HostRestarted);
                 }
                 return;
             case CallKind.MigrateHandover:
@@ -122,7 +125,7 @@ internal sealed unsafe partial class NodeProxy
             case CallKind.MigrateReady:
             case CallKind.MigrateCommitted:
                 // The source's side: its outbound thread owns the migration's phase.
-                _migrationEvents.Enqueue((header.CallKind, id, (DvsError)m.Type, header.Flags));
+                _migrationEvents.Enqueue(message);
                 Doorbell.Wake(&_proxySlot->WakeSeq);
                 return;
         }
@@ -141,10 +144,10 @@ internal sealed unsafe partial class NodeProxy
         switch (step)
         {
             case TargetStep.Prepare:
-                SendToPeer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, (int)Prepare(incoming));
+                Answer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, Prepare(incoming));
                 return;
             case TargetStep.ApplyDelta:
-                SendToPeer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, (int)ApplyDelta(incoming), CallKind.DeltaStage);
+                Answer(incoming.From, CallKind.MigrateReady, dcid, endpoint, incoming.Id, ApplyDelta(incoming), CallKind.DeltaStage);
                 return;
             case TargetStep.Confirm:
                 DvsError applied = ApplyDelta(incoming);
@@ -173,7 +176,7 @@ internal sealed unsafe partial class NodeProxy
                     // Cannot happen with an intact package (the HMAC sees to that); say so rather than be silent.
                     Drop(incoming);
                 }
-                SendToPeer(incoming.From, CallKind.MigrateCommitted, dcid, endpoint, incoming.Id, (int)applied);
+                Answer(incoming.From, CallKind.MigrateCommitted, dcid, endpoint, incoming.Id, applied);
                 return;
         }
     }
@@ -206,13 +209,14 @@ internal sealed unsafe partial class NodeProxy
     /// <summary>A bulk frame of a migration (inbound thread, under the peer's session lock): into the package or the delta.</summary>
     private void DeliverMigrationData(int peer, in MessageHeader header, ReadOnlySpan<byte> data)
     {
-        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != (int)header.Epoch)
+        if (_incoming[peer] is not IncomingMigration incoming || incoming.Id != MigrationMessage.DataId(header))
         {
             return;   // an aborted migration's tail
         }
-        byte[]? into = header.Flags == CallKind.DeltaStage ? incoming.Delta : incoming.Buffer;
-        long offset = header.RequestSequence;
-        long limit = header.Flags == CallKind.DeltaStage ? into?.Length ?? 0 : incoming.Length;
+        bool ofDelta = MigrationMessage.IsDeltaData(header);
+        byte[]? into = ofDelta ? incoming.Delta : incoming.Buffer;
+        long offset = MigrationMessage.DataOffset(header);
+        long limit = ofDelta ? into?.Length ?? 0 : incoming.Length;
         if (into is not null && offset + data.Length <= limit)
         {
             data.CopyTo(into.AsSpan((int)offset));
@@ -424,7 +428,7 @@ internal sealed unsafe partial class NodeProxy
                     target.InboundRing(index).TryOffer(&m, straggler.Meta, straggler.Incarnation);
                 }
             }
-            SendToPeer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, CallKind.ServingFlag);
+            Answer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, error, CallKind.ServingFlag);
             return;
         }
         incoming.Held!.AddRange(stragglers);
@@ -448,7 +452,7 @@ internal sealed unsafe partial class NodeProxy
             _log.LogError("migration {Id}: endpoint {Endpoint} of DC {Dc} was handed over but cannot be bound here ({Error})",
                 incoming.Id, package.Endpoint, package.DcId, error);
         }
-        SendToPeer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, (int)error, CallKind.ServingFlag);
+        Answer(incoming.From, CallKind.MigrateCommitted, package.DcId, package.Endpoint, incoming.Id, error, CallKind.ServingFlag);
         _log.LogInformation("migration {Id}: endpoint {Endpoint} of DC {Dc} now served here, epoch {Epoch} ({Error})",
             incoming.Id, package.Endpoint, package.DcId, package.Epoch, error);
     }
@@ -498,12 +502,10 @@ internal sealed unsafe partial class NodeProxy
         return error;
     }
 
-    private void SendToPeer(int peer, int kind, int dcid, int endpoint, int id, int status, byte flags = 0)
+    /// <summary>A target's answer (READY, COMMITTED) to the source, through its link.</summary>
+    private void Answer(int peer, byte kind, int dcid, int endpoint, int id, DvsError status, byte flags = 0)
     {
-        Message m = default;
-        m.Source = endpoint;
-        m.Type = status;
-        var header = new MessageHeader((ushort)dcid, (byte)kind, endpoint, (uint)id, 0) { Flags = flags };
-        Post(peer, header, m);
+        MigrationMessage answer = MigrationMessage.Answer(kind, dcid, endpoint, id, status, flags);
+        Post(peer, answer.Header, answer.Message);
     }
 }
