@@ -154,6 +154,7 @@ internal sealed class ClusterProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        ProcessLogs.Keep(Label, _process.Id, _stderr.ToArray());
         _process.Dispose();
         _lines.Dispose();
     }
