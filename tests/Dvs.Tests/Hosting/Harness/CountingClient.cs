@@ -9,9 +9,10 @@ namespace Dvs.Tests.Hosting.Harness;
 /// until it gets its reply. Each reply must be the count of its acknowledged increments: a lost
 /// reply, a request executed twice or one lost would show as a gap or a repeat.
 /// </summary>
-internal sealed class CountingClient(Endpoint endpoint, int server, long key, int count, Random random)
+internal sealed class CountingClient(Endpoint endpoint, int server, long key, int count, Random random, TimeSpan? callTimeout = null)
 {
-    private static readonly DvsTimeout CallTimeout = TimeSpan.FromSeconds(30);
+    // Wall-clock (an endpoint's wait knows no virtual time): a call that times out lost its reply.
+    private readonly DvsTimeout _callTimeout = callTimeout ?? TimeSpan.FromSeconds(30);
 
     private ValueTask<DvsResult>? _pending;
     private RequestId _request;
@@ -70,10 +71,10 @@ internal sealed class CountingClient(Endpoint endpoint, int server, long key, in
         }
         if (_request.Sequence != 0)
         {
-            _pending = endpoint.RetrySendRecAsync(_request, Request, CallTimeout);
+            _pending = endpoint.RetrySendRecAsync(_request, Request, _callTimeout);
             return;
         }
-        _pending = endpoint.SendRecAsync(server, Request, CallTimeout);
+        _pending = endpoint.SendRecAsync(server, Request, _callTimeout);
         _request = endpoint.LastRequest;
     }
 }
