@@ -95,13 +95,13 @@ internal sealed unsafe partial class NodeProxy
             {
                 Volatile.Write(ref _wentDown[peer], false);
                 FailWaitersOnNode(peer);
-                FailMigrationsTo(peer, DvsError.NotConnected);
+                FailMigrationsTo(peer, DvsError.NotConnected, Volatile.Read(ref _downIncarnation[peer]));
                 worked = true;
             }
             if (Volatile.Read(ref _restarted[peer]))
             {
                 Volatile.Write(ref _restarted[peer], false);
-                FailMigrationsTo(peer, DvsError.HostRestarted);   // its confirmation may be from the old incarnation
+                FailMigrationsTo(peer, DvsError.HostRestarted, 0);   // its confirmation may be from the old incarnation
                 worked = true;
             }
             if (Volatile.Read(ref _needsSync[peer]) && Volatile.Read(ref _nodes[peer].State) == SegmentLayout.NodeUp)

@@ -370,14 +370,23 @@ internal sealed unsafe partial class NodeProxy
 
     /// <summary>
     /// A target that went down or restarted: before the commit point, the source serves again.
-    /// Outbound thread (peer events). A restarted target also drops what it held of ours.
+    /// Outbound thread (peer events). A restarted target also drops what it held of ours. An event
+    /// is about one incarnation of the target: a migration to a newer one (listed after the target
+    /// came back, before this thread applied the older incarnation's down event) goes on.
     /// </summary>
-    private void FailMigrationsTo(int peer, DvsError why)
+    /// <param name="peer">The target.</param>
+    /// <param name="why">NotConnected (it went down) or HostRestarted.</param>
+    /// <param name="downIncarnation">NotConnected: the incarnation that went down.</param>
+    private void FailMigrationsTo(int peer, DvsError why, ulong downIncarnation)
     {
+        ulong current = Volatile.Read(ref _nodes[peer].Incarnation);
         foreach (OutgoingMigration migration in _outgoing.Values)
         {
+            bool concerned = why == DvsError.HostRestarted
+                ? migration.TargetIncarnation != current
+                : migration.TargetIncarnation == downIncarnation;
             if (migration.Target == peer && migration.Phase is MigrationPhase.Transferring or MigrationPhase.Prepared or MigrationPhase.Committing &&
-                (why != DvsError.HostRestarted || migration.TargetIncarnation != Volatile.Read(ref _nodes[peer].Incarnation)))
+                concerned)
             {
                 DoRollback(migration, why);
             }

@@ -53,6 +53,8 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
     private readonly DirectoryState?[] _directory = new DirectoryState?[SegmentLayout.MaxDcs];
     private readonly bool[] _needsSync = new bool[SegmentLayout.MaxNodes];
     private readonly bool[] _wentDown = new bool[SegmentLayout.MaxNodes];
+    // Which incarnation of the peer went down (set with _wentDown): its event fails only migrations to it.
+    private readonly ulong[] _downIncarnation = new ulong[SegmentLayout.MaxNodes];
     private Thread? _outbound;
     private Thread? _inbound;
     private readonly EndpointSlot* _proxySlot;
@@ -549,6 +551,7 @@ internal sealed unsafe partial class NodeProxy : ISessionSink, ISenderSteps, ICo
         {
             Volatile.Write(ref _nodes[peer].State, SegmentLayout.NodeDown);
             Volatile.Write(ref _synced[peer], 0UL);
+            Volatile.Write(ref _downIncarnation[peer], session.PeerIncarnation);   // before the flag: read after it
             Volatile.Write(ref _wentDown[peer], true);
             Count(NodeCounter.PeerDownEvents);
             _log.LogWarning("peer node {Peer} ({PeerName}) is down (silent for {Silence})", peer, PeerName(peer), _options.PeerDownAfter);

@@ -64,4 +64,48 @@ public class HarnessMigrationRegressions
         Assert.That(h.Await(Task.Run(() => h[0].Host.MigrateCommit(NodeHarness.Dc, Server)), "migr_commit"), Is.EqualTo(DvsError.Ok));
         h.RunUntil(() => h[1].Node.GetEndpointInfo(NodeHarness.Dc, Server)?.State == "local", "node 1 serves the endpoint");
     }
+
+    /// <summary>
+    /// The node table had the restarted target up and the migration was listed before the source's
+    /// sender applied the target's earlier "went down" (declared at the end of its last pass): that
+    /// stale event, of the previous incarnation, rolled the new migration back with NotConnected.
+    /// A peer event now fails only migrations to the incarnation it is about.
+    /// </summary>
+    [Test]
+    public void AStaleDownEventOfTheTargetsPreviousIncarnationSparesAMigrationToItsNewOne()
+    {
+        const int Server = 10;
+        using var h = new NodeHarness(seed: 7, nodes: 2);
+        h[0].Host.HostService(NodeHarness.Dc, Server, KeyValueService.KindName);
+        h.Kill(1);
+        // Only node 0's sender (its timers declare the peer down), a millisecond at a time, and
+        // not one pass more once it has: the down event waits for its next pass.
+        for (int i = 0; i < 10_000 && h[0].Node.GetPeerState(1) != "down"; i++)
+        {
+            h.Network.Now += NodeHarness.Ms;
+            h[0].Proxy.SenderPass();
+        }
+        Assert.That(h[0].Node.GetPeerState(1), Is.EqualTo("down"));
+        HarnessNode target = h.Restart(1);
+        for (int i = 0; i < 1000 && h[0].Node.GetPeerState(1) != "up"; i++)
+        {
+            h.Network.Now += NodeHarness.Ms / 10;
+            target.Proxy.SenderPass();
+            h[0].Proxy.ReceiverPass();
+        }
+        Assert.That(h[0].Node.GetPeerState(1), Is.EqualTo("up"), "node 0 heard node 1's new incarnation");
+
+        Task<DvsError> start = Task.Run(() => h[0].Host.MigrateStart(NodeHarness.Dc, Server, 1));
+        var listed = System.Diagnostics.Stopwatch.StartNew();
+        while (h[0].Proxy.MigrationTarget(NodeHarness.Dc, Server) != 1 && !start.IsCompleted)
+        {
+            Assert.That(listed.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "the migration is listed");
+            Thread.Yield();
+        }
+        Assert.That(start.IsCompleted, Is.False, "listed, waiting for its target");
+
+        Assert.That(h.Await(start, "migr_start"), Is.EqualTo(DvsError.Ok), "the stale down event spared it; node 1 prepared");
+        Assert.That(h.Await(Task.Run(() => h[0].Host.MigrateCommit(NodeHarness.Dc, Server)), "migr_commit"), Is.EqualTo(DvsError.Ok));
+        h.RunUntil(() => h[1].Node.GetEndpointInfo(NodeHarness.Dc, Server)?.State == "local", "node 1 serves the endpoint");
+    }
 }
