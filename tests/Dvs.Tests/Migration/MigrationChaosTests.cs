@@ -194,11 +194,36 @@ public class MigrationChaosTests
     }
 
     [Test]
-    public void ATargetKilledBetweenItsConfirmationAndTheHandoverComesBackNewerAndSaysTheStateWasLost()
+    public void ATargetKilledBetweenItsConfirmationAndTheHandoverComesBackNewerAndSaysTheStateWasLost() =>
+        TargetKilledAtHandover(faults: null, PeerDownMs);
+
+    [Test]
+    public void ATargetKilledAtTheHandoverComesBackNewerThroughLossyDuplicatingReorderingLinks()
     {
-        // node1 confirms (COMMITTED: the commit point), node0 hands over and drops its copy, and
-        // node1 dies as HANDOVER arrives: the only copy is gone with it.
-        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs, crashPoints: [(1, FaultPoint.TargetHandover)]);
+        var faults = new FaultOptions(Drop: 0.05, Duplicate: 0.05, Reorder: 0.10, Seed: 3131);
+        TestContext.Out.WriteLine($"relay seed {faults.Seed}");
+        TargetKilledAtHandover(faults, 2 * PeerDownMs);
+    }
+
+    [Test]
+    public void ASourceKilledWhenItsTargetConfirmedHandsTheConfirmedCopyOverWhenItRestarts() =>
+        SourceKilledAtCommitted(faults: null, PeerDownMs);
+
+    [Test]
+    public void ASourceKilledWhenItsTargetConfirmedHandsTheCopyOverThroughLossyDuplicatingReorderingLinks()
+    {
+        var faults = new FaultOptions(Drop: 0.05, Duplicate: 0.05, Reorder: 0.10, Seed: 3232);
+        TestContext.Out.WriteLine($"relay seed {faults.Seed}");
+        SourceKilledAtCommitted(faults, 2 * PeerDownMs);
+    }
+
+    /// <summary>
+    /// node1 confirms (COMMITTED: the commit point), node0 hands over and drops its copy, and node1
+    /// dies as HANDOVER arrives (its crash point): the only copy is gone with it.
+    /// </summary>
+    private static void TargetKilledAtHandover(FaultOptions? faults, int peerDownMs)
+    {
+        using TestCluster cluster = StartCluster(faults, peerDownMs, crashPoints: [(1, FaultPoint.TargetHandover)]);
         using (ControlClient source = cluster.Control(0))
         {
             ControlResponse moved = source.Migrate(0, Server, 1);
@@ -208,13 +233,12 @@ public class MigrationChaosTests
         ExpectRecreatedEmptyOnNode1(cluster, cluster.Restart(1));
     }
 
-    [Test]
-    public void ASourceKilledWhenItsTargetConfirmedHandsTheConfirmedCopyOverWhenItRestarts()
+    /// <summary>node1 confirms; node0 dies as the confirmation arrives (its crash point), before it hands over.</summary>
+    private static void SourceKilledAtCommitted(FaultOptions? faults, int peerDownMs)
     {
-        using TestCluster cluster = StartCluster(peerDownMs: PeerDownMs, crashPoints: [(0, FaultPoint.SourceCommitted)]);
+        using TestCluster cluster = StartCluster(faults, peerDownMs, crashPoints: [(0, FaultPoint.SourceCommitted)]);
         ExpectTheCopyHandedOverWhenTheSourceRestarts(cluster, source =>
         {
-            // node1 confirms; node0 dies as the confirmation arrives, before it hands over.
             Assert.That(() => source.MigrateCommit(0, Server), Throws.TypeOf<DvsException>(), "node0 dies during the commit");
             Assert.That(cluster.Host(0).WaitForExit(SettleBound), Is.True, "node0 died at COMMITTED");
         });
