@@ -63,6 +63,14 @@ internal sealed class ForgedPeer : IDisposable
         }
     }
 
+    /// <summary>Sends what the session has queued, receiving (and acknowledging) nothing.</summary>
+    public void SendPending()
+    {
+        _out.Clear();
+        Session.Poll(MonotonicClock.NowTicks, _out);
+        _channel.Send(_out);
+    }
+
     public void Send(in MessageHeader header, in Message message) =>
         Assert.That(TrySend(header, message), Is.EqualTo(SendStatus.Ok));
 

@@ -72,4 +72,56 @@ public class HandoverOrderTests
         Assert.That(received.FindIndex(r => r.Header.CallKind == SegmentLayout.KindSend), Is.GreaterThan(handover),
             "held messages follow HANDOVER");
     }
+
+    /// <summary>
+    /// The target's session window is full and its outbox (8 here) cannot take what the handover
+    /// holds (16 in the ring, 44 in the overflow): those messages were accepted by this node, so
+    /// they pass the outbox's bound behind HANDOVER instead of being refused (counted DropQueueFull
+    /// and lost, before PeerLink.EnqueueAccepted), and reach the target in the order sent.
+    /// </summary>
+    [Test]
+    public void AHandoverLargerThanTheTargetsOutboxLosesNothing()
+    {
+        using var forged = new ForgedPeerHost("hf", ringCapacity: 16, configure: n =>
+        {
+            n.PeerOutboxCapacity = 8;
+            n.WindowFrames = 2;
+        });
+        forged.Host.RegisterServiceKind(KeyValueService.KindName, () => new KeyValueService());
+        forged.Host.HostService(0, Server, KeyValueService.KindName);
+        ForgedPeer peer = forged.Peer;
+        var received = peer.Received.All;
+        int next = 0;
+        Task<DvsError> start = Task.Run(() => forged.Host.MigrateStart(0, Server, 1));
+        int answered = 0;
+        peer.PumpUntil(() =>
+        {
+            ForgedTarget.AnswerPrepares(peer, received, ref answered);
+            return start.IsCompleted;
+        }, "migr_start");
+        Assert.That(start.Result, Is.EqualTo(DvsError.Ok));
+        for (int i = 0; i < 60; i++)
+        {
+            ForgedTarget.SendOneWay(peer, Sender, Server, next++);
+        }
+        peer.PumpUntil(() => forged.Node.GetCounter(NodeCounter.InboundOverflowed) >= 44, "all 60 delivered: 16 in the ring, 44 in the overflow");
+        Task<DvsError> commit = Task.Run(() => forged.Host.MigrateCommit(0, Server));
+        peer.PumpUntil(() => received.Any(r => r.Header.CallKind == ForgedTarget.Commit), "COMMIT");
+        (MessageHeader Header, Message Message) commitFrame = received.First(r => r.Header.CallKind == ForgedTarget.Commit);
+
+        // COMMITTED, and the peer stops reading and acknowledging: the handover meets a full window.
+        ForgedTarget.Reply(peer, commitFrame.Header, ForgedTarget.Committed, 0, DvsError.Ok);
+        peer.SendPending();
+        Assert.That(SpinWait.SpinUntil(() => forged.Node.GetEndpointInfo(0, Server)?.State == "remote", TimeSpan.FromSeconds(30)), Is.True,
+            "the source handed over (its slot is a stub of the target)");
+        peer.PumpUntil(() => received.Count(r => r.Header.CallKind == SegmentLayout.KindSend) == next, "every held message reaches the target");
+        ForgedTarget.Reply(peer, commitFrame.Header, ForgedTarget.Committed, ForgedTarget.ServingFlag, DvsError.Ok);
+        peer.PumpUntil(() => commit.IsCompleted, "migr_commit returns");
+        Assert.That(commit.Result, Is.EqualTo(DvsError.Ok));
+        Assert.That(forged.Node.GetCounter(NodeCounter.DropQueueFull), Is.Zero, "nothing refused by the full outbox");
+        long[] order = received.Where(r => r.Header.CallKind == SegmentLayout.KindSend).Select(r => r.Message[0]).ToArray();
+        Assert.That(order, Is.EqualTo(Enumerable.Range(0, next).Select(i => (long)i).ToArray()), "each once, in the order sent");
+        Assert.That(received.FindIndex(r => r.Header.CallKind == SegmentLayout.KindSend),
+            Is.GreaterThan(received.FindIndex(r => r.Header.CallKind == ForgedTarget.Handover)), "held messages follow HANDOVER");
+    }
 }
